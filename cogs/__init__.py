@@ -1,0 +1,1 @@
+"""Discord glue: slash commands, buttons and modals. Each cog translates; services in bot/ decide."""
