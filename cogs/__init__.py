@@ -1,1 +1,1 @@
-"""Discord glue: slash commands, buttons and modals. Each cog translates; services in bot/ decide."""
+"""Discord glue: slash commands, buttons, modals. Cogs translate; services in bot/ decide."""

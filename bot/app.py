@@ -1,0 +1,193 @@
+"""The discord.py runtime: the Bot subclass, where it connects, and running it."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import pkgutil
+import signal
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import aiohttp
+import aiosqlite
+import discord
+import yarl
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import Settings
+from bot.db import acquire_process_lock, open_database
+from bot.migrate import migrate, schema_version
+from bot.state import command_set_digest, command_sync_key, read_state, write_state
+
+log = logging.getLogger(__name__)
+
+COGS_PACKAGE = "cogs"
+
+
+def point_discord_at(api_base_url: str | None, gateway_url: str | None) -> None:
+    """Send discord.py's HTTP and websocket traffic somewhere other than discord.com.
+
+    discord.py has no public option for this; `Route.BASE` (shared by the webhook adapter that
+    carries interaction responses) and `DEFAULT_GATEWAY` are the two places it reads. Only the
+    test emulator and the demo set these.
+    """
+    if api_base_url:
+        discord.http.Route.BASE = api_base_url.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def bot_intents() -> discord.Intents:
+    # Guilds only: channels and roles for permission checks. No privileged intents, no message
+    # content: members talk to Holdfast through slash commands, buttons and modals.
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class HoldfastTree(app_commands.CommandTree["HoldfastBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[HoldfastBot], error: app_commands.AppCommandError
+    ) -> None:
+        if isinstance(error, app_commands.CheckFailure):
+            message = texts.not_allowed()
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            # The exception, not the interaction's options: those may hold a member's words.
+            log.error("command /%s failed", command, exc_info=error)
+            message = texts.something_went_wrong()
+        await send_ephemeral(interaction, message)
+
+
+async def send_ephemeral(interaction: discord.Interaction[HoldfastBot], content: str) -> None:
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(content, ephemeral=True)
+        else:
+            await interaction.response.send_message(content, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member about an error (interaction expired)")
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    scope: str
+    synced: bool
+
+
+class HoldfastBot(commands.Bot):
+    """Holdfast's runtime. Services live in `bot/`; cogs reach them through this object."""
+
+    def __init__(self, settings: Settings, clock: Clock) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=bot_intents(),
+            tree_cls=HoldfastTree,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+            chunk_guilds_at_startup=False,
+            max_messages=None,
+            guild_ready_timeout=settings.GUILD_READY_TIMEOUT,
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+        )
+        self.settings = settings
+        self.clock = clock
+        self.started_at: datetime = clock.now()
+        self._db: aiosqlite.Connection | None = None
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.sync_outcomes: list[SyncOutcome] = []
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the database is opened in setup_hook")
+        return self._db
+
+    async def setup_hook(self) -> None:
+        self._db = await open_database(self.settings.DATABASE_PATH)
+        self.scheduler.start()
+        for module in sorted(m.name for m in pkgutil.iter_modules(_cogs_path())):
+            await self.load_extension(f"{COGS_PACKAGE}.{module}")
+        await self.sync_commands_if_changed()
+
+    async def sync_commands_if_changed(self) -> list[SyncOutcome]:
+        """Sync slash commands only when they changed: Discord rate-limits syncs hard."""
+        assert self.application_id is not None
+        guilds: list[discord.Object | None] = [
+            discord.Object(id=guild_id) for guild_id in self.settings.GUILD_IDS
+        ] or [None]
+        outcomes: list[SyncOutcome] = []
+        for guild in guilds:
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            payload = [
+                command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)
+            ]
+            digest = command_set_digest(self.application_id, payload)
+            key = command_sync_key(guild.id if guild else None)
+            if await read_state(self.db, key) == digest:
+                outcomes.append(SyncOutcome(key, synced=False))
+                continue
+            await self.tree.sync(guild=guild)
+            await write_state(self.db, key, digest, self.clock.now())
+            log.info("slash commands synced (%s)", key)
+            outcomes.append(SyncOutcome(key, synced=True))
+        self.sync_outcomes = outcomes
+        return outcomes
+
+    async def schema_version(self) -> int:
+        return await schema_version(self.db)
+
+    async def close(self) -> None:
+        await super().close()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+
+def _cogs_path() -> list[str]:
+    package = importlib.import_module(COGS_PACKAGE)
+    return list(package.__path__)
+
+
+async def run_bot(settings: Settings, clock: Clock) -> int:
+    """Migrate, connect and serve until SIGINT/SIGTERM. Returns the process exit code."""
+    token = settings.token
+    assert token is not None
+    point_discord_at(settings.DISCORD_API_BASE_URL, settings.DISCORD_GATEWAY_URL)
+    lock = acquire_process_lock(settings.DATABASE_PATH)
+    try:
+        result = await migrate(settings.DATABASE_PATH, clock.now())
+        for line in texts.migrated(result.applied, result.backup).splitlines():
+            log.info("%s", line)
+        bot = HoldfastBot(settings, clock)
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: stopping.append(loop.create_task(bot.close())))
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure:
+            log.error("%s", texts.token_rejected())
+            return 1
+        except (aiohttp.ClientConnectionError, discord.GatewayNotFound, OSError) as exc:
+            log.error("%s", texts.cannot_reach_discord(type(exc).__name__))
+            return 1
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            if stopping:
+                await asyncio.gather(*stopping)
+        log.info("Holdfast stopped cleanly.")
+        return 0
+    finally:
+        lock.release()

@@ -1,0 +1,52 @@
+"""Consistent copies of a live database with SQLite's online backup API.
+
+Safe while the bot is writing: the backup reads one consistent snapshot, writes it to a
+temporary file, checks it, and only then gives it its final name.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from bot import texts
+from bot.db import NotADatabaseError, inspect_file
+
+
+class BackupError(Exception):
+    """Wording for an admin."""
+
+
+def backup_database(source: Path, target: Path) -> Path:
+    """Copy `source` to `target` (a file, or a folder to put it in); never overwrites a file.
+
+    Returns the path written.
+    """
+    if not inspect_file(source):
+        raise BackupError(texts.backup_source_missing(source))
+    if target.is_dir():
+        target = target / f"{source.stem}-backup{source.suffix or '.sqlite3'}"
+    if target.exists():
+        raise BackupError(texts.backup_target_exists(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            # pages=-1 copies everything under one read transaction: a single consistent
+            # snapshot even while another connection keeps writing.
+            src.backup(dst, pages=-1)
+            dst.execute("PRAGMA journal_mode = DELETE")
+            check = dst.execute("PRAGMA integrity_check").fetchone()
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    if check is None or check[0] != "ok":
+        partial.unlink(missing_ok=True)
+        raise NotADatabaseError(texts.not_a_database(source))
+    os.replace(partial, target)
+    return target

@@ -1,0 +1,134 @@
+"""`holdfast` / `python -m bot`: run, migrate, check-config, gen-key, backup.
+
+Exit codes: 0 fine, 1 something failed at run time (database, Discord), 2 the settings or the
+command line need fixing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from bot import __version__, texts
+from bot.backup import BackupError, backup_database
+from bot.clock import SystemClock
+from bot.config import ConfigError, Settings, load_settings, masked
+from bot.db import DatabaseError, acquire_process_lock, inspect_file
+from bot.logs import configure_logging
+from bot.migrate import load_migrations, migrate
+from bot.zones import use_bundled_tzdata
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="holdfast",
+        description="Holdfast: monthly meetings, reminders and check-ins for support groups.",
+    )
+    parser.add_argument("--version", action="version", version=f"holdfast {__version__}")
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        default=Path(".env"),
+        help="settings file to read (default: .env in the current folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="apply migrations and start the bot (the default)")
+    sub.add_parser("migrate", help="bring the database up to date, then exit")
+    sub.add_parser("check-config", help="check every setting and show the effective configuration")
+    sub.add_parser("gen-key", help="print a new key for NOTE_ENCRYPTION_KEYS")
+    backup = sub.add_parser(
+        "backup", help="save a consistent copy of the database, even while the bot runs"
+    )
+    backup.add_argument("path", type=Path, help="file (or folder) to write the copy to")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    use_bundled_tzdata()
+    command = args.command or "run"
+    if command == "gen-key":
+        print(Fernet.generate_key().decode())
+        return EXIT_OK
+    env_file: Path | None = args.env_file if args.env_file.exists() else None
+    try:
+        settings = load_settings(env_file)
+    except ConfigError as exc:
+        _print_problems([p.message for p in exc.problems])
+        return EXIT_CONFIG
+    if command == "check-config":
+        return check_config(settings)
+    configure_logging(settings.LOG_LEVEL, _secrets(settings))
+    try:
+        if command == "migrate":
+            return migrate_command(settings)
+        if command == "backup":
+            written = backup_database(settings.DATABASE_PATH, args.path)
+            print(texts.backup_done(written, written.stat().st_size))
+            return EXIT_OK
+        if settings.token is None:
+            print(texts.missing_token(args.env_file), file=sys.stderr)
+            return EXIT_CONFIG
+        from bot.app import run_bot
+
+        return asyncio.run(run_bot(settings, SystemClock()))
+    except (DatabaseError, BackupError) as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def migrate_command(settings: Settings) -> int:
+    lock = acquire_process_lock(settings.DATABASE_PATH)
+    try:
+        result = asyncio.run(migrate(settings.DATABASE_PATH, SystemClock().now()))
+    finally:
+        lock.release()
+    print(texts.migrated(result.applied, result.backup))
+    return EXIT_OK
+
+
+def check_config(settings: Settings) -> int:
+    problems: list[str] = []
+    if settings.token is None:
+        problems.append(
+            "DISCORD_TOKEN is not set. Put the bot's token in .env (run `make run` without a "
+            "token for step-by-step guidance)."
+        )
+    print("Effective configuration:")
+    for key, value in masked(settings).items():
+        print(f"  {key} = {value}")
+    print(f"  Database: {describe_database(settings.DATABASE_PATH)}")
+    if problems:
+        _print_problems(problems)
+        return EXIT_CONFIG
+    print("All settings look good.")
+    return EXIT_OK
+
+
+def describe_database(path: Path) -> str:
+    try:
+        exists = inspect_file(path)
+    except DatabaseError as exc:
+        return str(exc)
+    if not exists:
+        return f"{path} (not created yet; it will be made on first start)"
+    return f"{path} (exists; {len(load_migrations())} migration(s) shipped)"
+
+
+def _print_problems(problems: list[str]) -> None:
+    print(texts.config_problems_heading(len(problems)), file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    keys = [key.get_secret_value() for key in settings.NOTE_ENCRYPTION_KEYS]
+    return [s for s in [settings.token, *keys] if s]

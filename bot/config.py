@@ -1,0 +1,177 @@
+"""Typed settings from the environment and `.env`, with every problem reported at once.
+
+Each problem is phrased for the admin who has to fix it and names the key. Secret values (the
+bot token, note keys) are never echoed back, not even when they are the thing that is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.zones import UnknownTimeZoneError, load_zone
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+SECRET_KEYS = frozenset({"DISCORD_TOKEN", "NOTE_ENCRYPTION_KEYS"})
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
+
+
+class Settings(BaseSettings):
+    """Every setting Holdfast reads. `.env.example` documents each one for admins."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        validate_default=True,
+    )
+
+    DISCORD_TOKEN: SecretStr | None = None
+    DATABASE_PATH: Path = Path("data/holdfast.sqlite3")
+    GUILD_IDS: Annotated[tuple[int, ...], NoDecode] = ()
+    DEFAULT_TIMEZONE: str = "Europe/London"
+    LOG_LEVEL: LogLevel = "INFO"
+    NOTE_ENCRYPTION_KEYS: Annotated[tuple[SecretStr, ...], NoDecode] = ()
+    DISCORD_API_BASE_URL: str | None = None
+    DISCORD_GATEWAY_URL: str | None = None
+    # Start-up waits this long for Discord to finish sending the servers before it is "ready".
+    GUILD_READY_TIMEOUT: float = Field(default=2.0, gt=0, le=60)
+
+    @field_validator("DISCORD_TOKEN", mode="before")
+    @classmethod
+    def _token_shape(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        text = str(value.get_secret_value() if isinstance(value, SecretStr) else value).strip()
+        if not text:
+            return None
+        if text.lower().startswith("bot "):
+            raise ValueError("token_has_prefix")
+        if not _TOKEN_SHAPE.fullmatch(text):
+            raise ValueError("token_shape")
+        return text
+
+    @field_validator("DATABASE_PATH", mode="before")
+    @classmethod
+    def _database_path(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("empty")
+        return value
+
+    @field_validator("GUILD_IDS", mode="before")
+    @classmethod
+    def _guild_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
+            bad = [p for p in parts if not p.isdigit() or not 15 <= len(p) <= 21]
+            if bad:
+                raise ValueError("guild_ids:" + ", ".join(bad))
+            return tuple(int(p) for p in parts)
+        return value
+
+    @field_validator("DEFAULT_TIMEZONE")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            return load_zone(value).key
+        except UnknownTimeZoneError:
+            raise ValueError("timezone") from None
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("NOTE_ENCRYPTION_KEYS", mode="before")
+    @classmethod
+    def _note_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            keys = [k.strip() for k in value.split(",") if k.strip()]
+            for position, key in enumerate(keys, start=1):
+                try:
+                    Fernet(key.encode())
+                except (ValueError, TypeError):
+                    raise ValueError(f"fernet:{position}") from None
+            return tuple(keys)
+        return value
+
+    @field_validator("DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", mode="before")
+    @classmethod
+    def _url(cls, value: Any, info: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip().rstrip("/")
+        schemes = ("http", "https") if info.field_name == "DISCORD_API_BASE_URL" else ("ws", "wss")
+        parts = urlsplit(text)
+        if parts.scheme not in schemes or not parts.netloc:
+            raise ValueError("url:" + "/".join(schemes))
+        return text
+
+    @property
+    def token(self) -> str | None:
+        return self.DISCORD_TOKEN.get_secret_value() if self.DISCORD_TOKEN else None
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    key: str
+    message: str
+
+
+class ConfigError(Exception):
+    """All configuration problems at once; `str()` is ready to show an admin."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(p.message for p in problems))
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+    """Read settings; raise ConfigError listing every problem in plain words."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+
+
+def _describe(err: Any) -> ConfigProblem:
+    from bot import texts
+
+    key = str(err["loc"][0]) if err.get("loc") else "settings"
+    raw = err.get("input")
+    shown = "(hidden)" if key in SECRET_KEYS else f'"{raw}"'
+    ctx_error = err.get("ctx", {}).get("error")
+    code = str(ctx_error) if ctx_error is not None else err.get("type", "")
+    return ConfigProblem(key, texts.config_problem(key, shown, code, err.get("msg", "")))
+
+
+def masked(settings: Settings) -> dict[str, str]:
+    """The effective configuration as text, secrets masked, for `check-config`."""
+    shown: dict[str, str] = {}
+    for key in Settings.model_fields:
+        value = getattr(settings, key)
+        if key == "DISCORD_TOKEN":
+            shown[key] = _mask(settings.token) if settings.token else "(not set)"
+        elif key == "NOTE_ENCRYPTION_KEYS":
+            shown[key] = f"{len(value)} key(s) set" if value else "(not set)"
+        elif key == "GUILD_IDS":
+            shown[key] = ", ".join(str(v) for v in value) or "(none: commands are synced globally)"
+        elif value is None:
+            shown[key] = "(not set)"
+        else:
+            shown[key] = str(value)
+    return shown
+
+
+def _mask(secret: str) -> str:
+    # Enough to tell two tokens apart, never enough to use one.
+    return f"{secret[:4]}…{'*' * 6} ({len(secret)} characters)"

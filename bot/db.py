@@ -1,0 +1,156 @@
+"""The one way Holdfast talks to SQLite: aiosqlite, WAL, foreign keys on, a busy timeout.
+
+Transactions are explicit (`isolation_level=None` plus `transaction()`), so a multi-statement
+write is all-or-nothing and nothing commits by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiosqlite
+
+from bot import texts
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+LIST_TABLES = """
+SELECT name
+FROM sqlite_master
+WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+"""
+
+
+class DatabaseError(Exception):
+    """A problem with the database file; `str()` is wording for an admin."""
+
+
+class NotADatabaseError(DatabaseError):
+    pass
+
+
+class DatabaseLockedError(DatabaseError):
+    pass
+
+
+class DatabaseUnavailableError(DatabaseError):
+    pass
+
+
+def inspect_file(path: Path) -> bool:
+    """True if `path` holds an SQLite database that reads cleanly, False if it is absent/empty.
+
+    Raises NotADatabaseError for anything else. Reads only: a file that is not ours, or is
+    damaged, must be left exactly as it was so the admin can still rescue it.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    if not path.is_file():
+        raise NotADatabaseError(texts.not_a_database(path))
+    with path.open("rb") as handle:
+        if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            raise NotADatabaseError(texts.not_a_database(path))
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            result = conn.execute("PRAGMA quick_check").fetchone()
+            tables = {row[0] for row in conn.execute(LIST_TABLES)}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotADatabaseError(texts.not_a_database(path)) from exc
+    if result is None or result[0] != "ok":
+        raise NotADatabaseError(texts.not_a_database(path))
+    if tables and "schema_migrations" not in tables:
+        # Some other program's database: adding our tables to it would be a nasty surprise.
+        raise NotADatabaseError(texts.not_a_database(path))
+    return True
+
+
+async def open_database(path: Path) -> aiosqlite.Connection:
+    """Open (creating if needed) the database at `path`, after checking it is really ours."""
+    await asyncio.to_thread(_prepare_location, path)
+    try:
+        conn = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseUnavailableError(texts.database_unwritable(path, str(exc))) from exc
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        await conn.close()
+        raise NotADatabaseError(texts.not_a_database(path)) from exc
+    return conn
+
+
+def _prepare_location(path: Path) -> None:
+    inspect_file(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            texts.database_unwritable(path, exc.strerror or str(exc))
+        ) from exc
+
+
+@asynccontextmanager
+async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any error.
+
+    IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    failing half-way with SQLITE_BUSY on upgrade.
+    """
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        await conn.rollback()
+        raise
+    else:
+        await conn.commit()
+
+
+@dataclass
+class ProcessLock:
+    """One Holdfast per database: an advisory lock the OS releases even after SIGKILL."""
+
+    path: Path
+    fd: int
+
+    def release(self) -> None:
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(self.fd)
+
+
+def lock_path_for(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")
+
+
+def acquire_process_lock(database: Path) -> ProcessLock:
+    lock_file = lock_path_for(database)
+    try:
+        lock_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DatabaseUnavailableError(
+            texts.database_unwritable(database, exc.strerror or str(exc))
+        ) from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise DatabaseLockedError(texts.database_locked(database)) from None
+    return ProcessLock(lock_file, fd)

@@ -1,0 +1,221 @@
+"""Every sentence Holdfast says to a person lives here, so the voice stays the same everywhere:
+warm, plain, short, UK English, never clinical or judging.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot import __version__
+
+PRODUCT = "Holdfast"
+
+# Permissions the bot asks for in its invite link, and why (the README repeats this list).
+BOT_PERMISSIONS_WHY: tuple[tuple[str, str], ...] = (
+    ("View Channels", "to see the channels it posts in"),
+    ("Send Messages", "to post meeting announcements and reminders"),
+    ("Send Messages in Threads", "to answer in threads"),
+    ("Embed Links", "to show meeting cards"),
+    ("Attach Files", "to attach calendar files and charts"),
+    ("Read Message History", "to check it never posts a reminder twice"),
+    ("Create Events", "to add meetings to the server's Events list"),
+    ("Manage Events", "to move or cancel those events"),
+)
+# discord.Permissions(...) of the list above; tests/test_texts.py keeps them in step.
+BOT_PERMISSIONS_VALUE = 17875654003712
+
+
+def invite_url(application_id: str = "YOUR_APPLICATION_ID") -> str:
+    return (
+        "https://discord.com/oauth2/authorize"
+        f"?client_id={application_id}&scope=bot+applications.commands"
+        f"&permissions={BOT_PERMISSIONS_VALUE}"
+    )
+
+
+def missing_token(env_file: Path | None) -> str:
+    where = str(env_file) if env_file else ".env"
+    perms = "\n".join(f"       - {name}: {why}" for name, why in BOT_PERMISSIONS_WHY)
+    return f"""\
+Holdfast needs a Discord bot token before it can start.
+
+  1. Create the Discord application (once):
+     - Open https://discord.com/developers/applications and choose "New Application".
+     - Under "Bot", choose "Reset Token" and copy the token. Keep it secret, like a password.
+     - No privileged intents are needed; leave them switched off.
+  2. Put the token in {where} (copy .env.example to {where} if you have not yet):
+       DISCORD_TOKEN=paste-the-token-here
+  3. Invite the bot to your server. Replace YOUR_APPLICATION_ID with the "Application ID"
+     from the "General Information" page, then open this link:
+       {invite_url()}
+     Scopes: bot and applications.commands. Permissions it asks for:
+{perms}
+  4. Optional: set GUILD_IDS to your server's id so slash commands appear straight away.
+
+Then run `make run` again. `python -m bot check-config` checks every setting."""
+
+
+def token_rejected() -> str:
+    return (
+        "Discord did not accept DISCORD_TOKEN. It may have been reset or copied incompletely. "
+        "In the Developer Portal open your application, choose Bot, then Reset Token, and put "
+        "the new token in .env."
+    )
+
+
+def cannot_reach_discord(reason: str) -> str:
+    return (
+        f"Holdfast could not reach Discord ({reason}). Check the internet connection and try again."
+    )
+
+
+def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
+    if code == "token_shape":
+        return (
+            "DISCORD_TOKEN does not look like a bot token (it should be three parts joined by "
+            "dots). Copy it from Bot → Reset Token in the Developer Portal; the client secret "
+            "and the application id are different things."
+        )
+    if code == "token_has_prefix":
+        return 'DISCORD_TOKEN should be just the token, without "Bot " in front of it.'
+    if code == "timezone":
+        return (
+            f"DEFAULT_TIMEZONE={shown} is not a known time zone. Use a name like "
+            '"Europe/London" (see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones).'
+        )
+    if code.startswith("guild_ids:"):
+        bad = code.removeprefix("guild_ids:")
+        return (
+            f"GUILD_IDS has something that is not a server id: {bad}. Use the server ids "
+            "(right-click the server → Copy Server ID, with Developer Mode on), "
+            "separated by commas."
+        )
+    if code.startswith("fernet:"):
+        position = code.removeprefix("fernet:")
+        return (
+            f"NOTE_ENCRYPTION_KEYS: key number {position} is not a valid key. Make one with "
+            "`python -m bot gen-key`; separate several keys with commas, newest first."
+        )
+    if code.startswith("url:"):
+        schemes = " or ".join(f"{s}://" for s in code.removeprefix("url:").split("/"))
+        return (
+            f"{key}={shown} is not a {schemes} address. "
+            "Leave it unset unless you use the test emulator."
+        )
+    if code == "empty":
+        return f"{key} is empty. Give it a value or remove the line to use the default."
+    if key == "LOG_LEVEL":
+        return f"LOG_LEVEL={shown} is not a log level. Use DEBUG, INFO, WARNING or ERROR."
+    if key == "GUILD_READY_TIMEOUT":
+        return f"GUILD_READY_TIMEOUT={shown} should be a number of seconds between 0 and 60."
+    return f"{key}={shown}: {fallback}."
+
+
+def config_problems_heading(count: int) -> str:
+    noun = "problem" if count == 1 else "problems"
+    return f"Holdfast's settings have {count} {noun} to fix (in .env or the environment):"
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def not_a_database(path: Path) -> str:
+    return (
+        f"The file at DATABASE_PATH ({path}) is not a Holdfast database, or it is damaged. "
+        "Holdfast has left it exactly as it was. Point DATABASE_PATH at the right file, or "
+        "restore a backup (see the README's Backups section)."
+    )
+
+
+def database_newer(path: Path, db_version: int, known: int) -> str:
+    return (
+        f"The database at {path} was written by a newer version of Holdfast (schema {db_version}; "
+        f"this version knows up to {known}). Nothing was changed. Update Holdfast "
+        "(git pull, then make run), or restore the backup taken before the upgrade."
+    )
+
+
+def migration_edited(version: int, name: str) -> str:
+    return (
+        f"Migration {version:04d}_{name}.sql has changed since it was applied to this database. "
+        "Shipped migrations must never be edited: restore the original file (git checkout "
+        "migrations/) and put the change in a new, higher-numbered migration."
+    )
+
+
+def migration_failed(filename: str, reason: str) -> str:
+    return (
+        f"Migration {filename} could not be applied ({reason}). The database was left as it "
+        "was before this migration."
+    )
+
+
+def database_locked(path: Path) -> str:
+    return (
+        f"Another Holdfast is already running on {path}. Only one may use a database at a time: "
+        "stop the other one first."
+    )
+
+
+def database_unwritable(path: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot create or open the database at {path} ({reason}). "
+        "Check DATABASE_PATH and the folder's permissions."
+    )
+
+
+def backup_target_exists(path: Path) -> str:
+    return f"{path} already exists. Choose a new file name; Holdfast will not overwrite a backup."
+
+
+def backup_source_missing(path: Path) -> str:
+    return f"There is no database at {path} to back up. Check DATABASE_PATH."
+
+
+def backup_done(path: Path, size: int) -> str:
+    return f"Backup written to {path} ({size:,} bytes) and checked."
+
+
+def migrated(applied: list[str], backup: Path | None) -> str:
+    if not applied:
+        return "The database is up to date."
+    lines = [f"Applied {len(applied)} migration(s): {', '.join(applied)}."]
+    if backup is not None:
+        lines.append(f"A copy of the database from before was saved to {backup}.")
+    return "\n".join(lines)
+
+
+# --- slash commands --------------------------------------------------------------------------
+
+
+def about() -> str:
+    return (
+        f"**{PRODUCT}** keeps this group's monthly meeting reliably in everyone's diary: "
+        "reminders that arrive once and on time, easy RSVPs, and private check-ins.\n"
+        "Your check-ins are yours. Facilitators only ever see the whole group's trend, "
+        "never one person's answers.\n"
+        f"Version {__version__}."
+    )
+
+
+def status(
+    *, version: str, schema_version: int, guilds: int, latency_ms: int | None, up_since: int
+) -> str:
+    latency = f"{latency_ms} ms" if latency_ms is not None else "measuring…"
+    return (
+        f"**{PRODUCT} is running.**\n"
+        f"Version {version} · database schema {schema_version}\n"
+        f"Servers: {guilds} · Discord latency: {latency}\n"
+        f"Up since <t:{up_since}:F> (<t:{up_since}:R>)"
+    )
+
+
+def something_went_wrong() -> str:
+    return (
+        "Sorry, something went wrong on my side and nothing was changed. "
+        "Please try again in a moment; if it keeps happening, let an admin know."
+    )
+
+
+def not_allowed() -> str:
+    return "Sorry, that command is for the server's admins."

@@ -1,0 +1,43 @@
+"""/about for everyone and /status for admins."""
+
+from __future__ import annotations
+
+import math
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import __version__, texts
+from bot.app import HoldfastBot
+
+
+class About(commands.Cog):
+    def __init__(self, bot: HoldfastBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="about")
+    async def about(self, interaction: discord.Interaction[HoldfastBot]) -> None:
+        """What Holdfast does, and how it looks after your check-ins."""
+        await interaction.response.send_message(texts.about(), ephemeral=True)
+
+    @app_commands.command(name="status")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def status(self, interaction: discord.Interaction[HoldfastBot]) -> None:
+        """For admins: check that Holdfast is running and healthy."""
+        latency = self.bot.latency
+        message = texts.status(
+            version=__version__,
+            schema_version=await self.bot.schema_version(),
+            guilds=len(self.bot.guilds),
+            latency_ms=None
+            if math.isinf(latency) or math.isnan(latency)
+            else round(latency * 1000),
+            up_since=int(self.bot.started_at.timestamp()),
+        )
+        await interaction.response.send_message(message, ephemeral=True)
+
+
+async def setup(bot: HoldfastBot) -> None:
+    await bot.add_cog(About(bot))

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import logging
+
+import discord
+import pytest
+
+from bot import texts
+from bot.logs import REDACTED, RedactSecrets
+
+
+def test_invite_permissions_match_the_listed_reasons() -> None:
+    flags = {name.lower().replace(" ", "_") for name, _ in texts.BOT_PERMISSIONS_WHY}
+    flags = {"view_channel" if f == "view_channels" else f for f in flags}
+    expected = discord.Permissions(**dict.fromkeys(flags, True))
+    assert expected.value == texts.BOT_PERMISSIONS_VALUE
+    assert f"permissions={expected.value}" in texts.invite_url()
+
+
+def test_redaction_scrubs_secrets_from_messages_and_tracebacks(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = "MTA4NjQ0NjE3NzQ1NjM4NjE2Ng.GxYzAb.secret-part"
+    logger = logging.getLogger("test.redaction")
+    logger.addFilter(RedactSecrets([secret]))
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("connecting with %s", secret)
+            try:
+                raise RuntimeError(f"bad token {secret}")
+            except RuntimeError:
+                logger.exception("it failed")
+    finally:
+        logger.filters.clear()
+    rendered = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    assert secret not in rendered
+    assert REDACTED in caplog.records[0].getMessage()
