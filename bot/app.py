@@ -28,6 +28,16 @@ from bot.state import command_set_digest, command_sync_key, read_state, write_st
 log = logging.getLogger(__name__)
 
 COGS_PACKAGE = "cogs"
+# How long shutdown waits for handlers that are already running (a member mid-RSVP).
+DRAIN_SECONDS = 10.0
+# discord.py runs each slash command, button and modal handler in a task with one of these
+# names; they are how shutdown finds work that is still in flight.
+_HANDLER_TASK_PREFIXES = (
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+    "discord-ui-dynamic-item-",
+)
 
 
 def point_discord_at(api_base_url: str | None, gateway_url: str | None) -> None:
@@ -141,16 +151,52 @@ class HoldfastBot(commands.Bot):
         self.sync_outcomes = outcomes
         return outcomes
 
+    async def on_ready(self) -> None:
+        user = self.user
+        log.info(
+            "Holdfast is ready: logged in as %s (%s) in %d server(s)",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+        )
+
     async def schema_version(self) -> int:
         return await schema_version(self.db)
 
     async def close(self) -> None:
+        """Finish what is in flight, then stop the timer, Discord and the database, in order."""
+        if not self.is_closed():
+            if self.scheduler.running:
+                self.scheduler.shutdown(wait=True)
+            await self.drain_handlers(DRAIN_SECONDS)
         await super().close()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
         if self._db is not None:
             await self._db.close()
             self._db = None
+            log.info("database closed")
+
+    async def drain_handlers(self, within_seconds: float) -> int:
+        """Wait (bounded) for running handlers, which still need HTTP and the database."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_seconds
+        waited = 0
+        while (pending := _handler_tasks()) and (remaining := deadline - loop.time()) > 0:
+            waited += len(pending)
+            await asyncio.wait(pending, timeout=remaining)
+        if pending:
+            log.warning("stopping with %d handler(s) still running", len(pending))
+        return waited
+
+
+def _handler_tasks() -> set[asyncio.Task[object]]:
+    current = asyncio.current_task()
+    return {
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and task.get_name().startswith(_HANDLER_TASK_PREFIXES)
+    }
 
 
 def _cogs_path() -> list[str]:
