@@ -1,0 +1,1 @@
+"""Timings, printed beside their targets. Never pass/fail: run with `make bench`."""
