@@ -7,4 +7,4 @@ from bot.zones import use_bundled_tzdata
 # Zone rules come from the pinned tzdata wheel in tests exactly as in production.
 use_bundled_tzdata()
 
-# pytest_plugins = ["tests.emulator.fixtures"]  (enabled once the emulator lands)
+pytest_plugins = ["tests.emulator.fixtures"]

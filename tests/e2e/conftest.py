@@ -1,0 +1,210 @@
+"""Holdfast against the Discord emulator: in-process (with the controllable clock) and as a
+separate process that a test can SIGTERM, SIGKILL and restart on the same database."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import re
+import secrets
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.app import HoldfastBot
+from bot.clock import ManualClock
+from bot.config import Settings, load_settings
+from bot.migrate import migrate
+from tests.emulator.errors import EmulatorTimeout
+from tests.emulator.factories import Server
+from tests.emulator.harness import running_bot
+from tests.emulator.server import Emulator
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def realistic_token(user_id: int) -> str:
+    """A token shaped like Discord's: base64(user id) . timestamp . HMAC."""
+    head = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
+    return f"{head}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
+    emulator.app.token = realistic_token(emulator.bot_user.id)
+    return load_settings(
+        None,
+        DISCORD_TOKEN=emulator.bot_token,
+        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
+        GUILD_IDS=(discord_server.guild.id,),
+        DISCORD_API_BASE_URL=emulator.api_base_url,
+        DISCORD_GATEWAY_URL=emulator.gateway_url,
+        GUILD_READY_TIMEOUT=0.05,
+        LOG_LEVEL="INFO",
+    )
+
+
+@contextlib.asynccontextmanager
+async def start_holdfast(
+    emulator: Emulator,
+    settings: Settings,
+    clock: ManualClock,
+    bot_class: type[HoldfastBot] = HoldfastBot,
+) -> AsyncIterator[HoldfastBot]:
+    """Migrate the database and run Holdfast in this process until the block ends."""
+    await migrate(settings.DATABASE_PATH, clock.now())
+    bot = bot_class(settings, clock)
+    async with running_bot(emulator, bot, settings.token):
+        yield bot
+
+
+@pytest_asyncio.fixture
+async def holdfast(
+    emulator: Emulator, holdfast_settings: Settings, clock: ManualClock
+) -> AsyncIterator[HoldfastBot]:
+    async with start_holdfast(emulator, holdfast_settings, clock) as bot:
+        yield bot
+
+
+@dataclass
+class BotProcess:
+    """`python -m bot run` as a real process, its output collected as it runs."""
+
+    settings: Settings
+    cwd: Path
+    process: asyncio.subprocess.Process | None = None
+    lines: list[str] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+        s = self.settings
+        env.update(
+            DISCORD_TOKEN=s.token or "",
+            DATABASE_PATH=str(s.DATABASE_PATH),
+            GUILD_IDS=",".join(str(g) for g in s.GUILD_IDS),
+            DISCORD_API_BASE_URL=s.DISCORD_API_BASE_URL or "",
+            DISCORD_GATEWAY_URL=s.DISCORD_GATEWAY_URL or "",
+            GUILD_READY_TIMEOUT=str(s.GUILD_READY_TIMEOUT),
+            LOG_LEVEL=s.LOG_LEVEL,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    async def start(self, *, wait_ready: bool = True) -> BotProcess:
+        self.lines.clear()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=self.cwd,
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self._reader = asyncio.create_task(self._read(self.process))
+        if wait_ready:
+            await self.wait_for_output("Holdfast is ready", timeout=20)
+        return self
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        async for raw in process.stdout:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+        self._changed.set()
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    async def wait_for_output(self, pattern: str, *, timeout: float = 10) -> str:
+        regex = re.compile(pattern)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for line in self.lines:
+                if regex.search(line):
+                    return line
+            if self.process is not None and self.process.returncode is not None:
+                if self._reader is not None:
+                    await self._reader
+                if any(regex.search(line) for line in self.lines):
+                    continue
+                raise AssertionError(
+                    f"the bot exited ({self.process.returncode}) before printing {pattern!r}:\n"
+                    + self.output
+                )
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise EmulatorTimeout(
+                    f"timed out after {timeout}s waiting for the bot to print {pattern!r}:\n"
+                    + self.output
+                )
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), timeout=min(remaining, 0.5))
+
+    async def wait_exit(self, *, timeout: float = 15) -> int:
+        assert self.process is not None
+        try:
+            code = await asyncio.wait_for(self.process.wait(), timeout=timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"the bot did not exit within {timeout}s:\n{self.output}"
+            ) from None
+        if self._reader is not None:
+            await self._reader
+        return code
+
+    async def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return await self.wait_exit()
+
+    async def kill(self) -> int:
+        return await self.stop(signal.SIGKILL)
+
+    async def cleanup(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+
+
+@pytest_asyncio.fixture
+async def bot_process(holdfast_settings: Settings, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    """A Holdfast process (not started yet): `await bot_process.start()`."""
+    handle = BotProcess(holdfast_settings, cwd=tmp_path)
+    try:
+        yield handle
+    finally:
+        await handle.cleanup()
+
+
+@pytest_asyncio.fixture
+async def second_bot_process(
+    holdfast_settings: Settings, tmp_path: Path
+) -> AsyncIterator[BotProcess]:
+    """Another Holdfast on the same database, for the one-process-per-database lock."""
+    handle = BotProcess(holdfast_settings, cwd=tmp_path)
+    try:
+        yield handle
+    finally:
+        await handle.cleanup()

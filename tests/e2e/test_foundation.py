@@ -1,0 +1,191 @@
+"""The foundation end to end: the real discord.py client, the emulator, Holdfast's runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+from pydantic import SecretStr
+
+from bot.app import HoldfastBot
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.e2e.conftest import BotProcess, realistic_token, start_holdfast
+from tests.emulator.factories import Server
+from tests.emulator.server import Emulator
+
+MANAGE_GUILD = 1 << 5
+
+
+def guild_command_syncs(emulator: Emulator) -> int:
+    return sum(
+        1
+        for r in emulator.requests
+        if r.method == "PUT" and r.path.endswith("/commands") and "/guilds/" in r.path
+    )
+
+
+async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
+) -> None:
+    commands = await emulator.wait_for_commands("about", "status", guild=discord_server.guild)
+    assert {c.name for c in commands} == {"about", "status"}
+    assert emulator.commands_for(None) == [], "with GUILD_IDS set nothing is synced globally"
+
+    reply = await emulator.as_user(discord_server.member).run("/about")
+    response = await reply.wait_for_response()
+    assert response.ephemeral
+    assert "Holdfast" in response.content
+    assert "never one person's answers" in response.content
+
+
+async def test_status_is_for_admins_and_answers_privately(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    commands = await emulator.wait_for_commands("status", guild=discord_server.guild)
+    status = next(c for c in commands if c.name == "status")
+    assert int(status.default_member_permissions or 0) == MANAGE_GUILD
+
+    reply = await emulator.as_user(discord_server.admin).run("/status")
+    response = await reply.wait_for_response()
+    assert response.ephemeral
+    assert "Holdfast is running" in response.content
+    assert "database schema 1" in response.content
+    assert "Servers: 1" in response.content
+    assert f"<t:{int(clock.now().timestamp())}:F>" in response.content
+
+
+async def test_identify_uses_minimal_intents(holdfast: HoldfastBot, emulator: Emulator) -> None:
+    identified = [s.intents for s in emulator.gateway.sessions.values()]
+    assert identified == [discord.Intents(guilds=True).value]
+
+
+async def test_unchanged_commands_are_not_synced_again_after_a_restart(
+    emulator: Emulator, holdfast_settings: Settings, clock: ManualClock, discord_server: Server
+) -> None:
+    async with start_holdfast(emulator, holdfast_settings, clock):
+        await emulator.wait_for_commands("about", guild=discord_server.guild)
+    assert guild_command_syncs(emulator) == 1
+
+    async with start_holdfast(emulator, holdfast_settings, clock) as bot:
+        assert [o.synced for o in bot.sync_outcomes] == [False]
+    assert guild_command_syncs(emulator) == 1
+
+    class WithAnotherCommand(HoldfastBot):
+        async def setup_hook(self) -> None:
+            @app_commands.command(name="ping")
+            async def ping(interaction: discord.Interaction) -> None:
+                """Check the bot answers."""
+                await interaction.response.send_message("pong", ephemeral=True)
+
+            self.tree.add_command(ping)
+            await super().setup_hook()
+
+    async with start_holdfast(emulator, holdfast_settings, clock, WithAnotherCommand) as bot:
+        assert [o.synced for o in bot.sync_outcomes] == [True]
+        await emulator.wait_for_commands("about", "status", "ping", guild=discord_server.guild)
+    assert guild_command_syncs(emulator) == 2
+
+
+async def test_shutdown_finishes_a_command_already_in_flight(
+    emulator: Emulator, holdfast_settings: Settings, clock: ManualClock, discord_server: Server
+) -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    class WithSlowCommand(HoldfastBot):
+        async def setup_hook(self) -> None:
+            @app_commands.command(name="slow")
+            async def slow(interaction: discord.Interaction) -> None:
+                """Takes its time."""
+                await interaction.response.defer(ephemeral=True)
+                started.set()
+                await release.wait()
+                await interaction.followup.send("finished", ephemeral=True)
+
+            self.tree.add_command(slow)
+            await super().setup_hook()
+
+    async with start_holdfast(emulator, holdfast_settings, clock, WithSlowCommand) as bot:
+        await emulator.wait_for_commands("slow", guild=discord_server.guild)
+        handle = await emulator.as_user(discord_server.member).run("/slow")
+        await asyncio.wait_for(started.wait(), 5)
+        closing = asyncio.create_task(bot.close())
+        await asyncio.sleep(0)
+        assert not closing.done(), "close waits for the handler that is still running"
+        release.set()
+        await asyncio.wait_for(closing, 10)
+        # After a deferral Discord shows the first followup in place of "thinking…".
+        assert await handle.wait_for_text("finished") == "finished"
+        assert bot.is_closed()
+        with pytest.raises(RuntimeError):
+            _ = bot.db
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_process_stops_cleanly_on_signal(
+    bot_process: BotProcess, emulator: Emulator, discord_server: Server, sig: signal.Signals
+) -> None:
+    await bot_process.start()
+    reply = await emulator.as_user(discord_server.member).run("/about")
+    assert (await reply.wait_for_response()).ephemeral
+
+    assert await bot_process.stop(sig) == 0
+    out = bot_process.output
+    assert "database closed" in out
+    assert "Holdfast stopped cleanly." in out
+    assert "Traceback" not in out
+    assert bot_process.settings.token not in out
+
+
+async def test_sigkill_then_restart_on_the_same_database(
+    bot_process: BotProcess, emulator: Emulator, discord_server: Server
+) -> None:
+    await bot_process.start()
+    assert await bot_process.kill() == -signal.SIGKILL
+    syncs_before = guild_command_syncs(emulator)
+
+    await bot_process.start()
+    assert guild_command_syncs(emulator) == syncs_before, "nothing changed, so no re-sync"
+    reply = await emulator.as_user(discord_server.member).run("/about")
+    assert "Holdfast" in (await reply.wait_for_response()).content
+    assert await bot_process.stop() == 0
+
+    db = sqlite3.connect(bot_process.settings.DATABASE_PATH)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        db.close()
+
+
+async def test_only_one_process_per_database(
+    bot_process: BotProcess, second_bot_process: BotProcess
+) -> None:
+    await bot_process.start()
+    await second_bot_process.start(wait_ready=False)
+    assert await second_bot_process.wait_exit() == 1
+    assert "already running" in second_bot_process.output
+    assert "Traceback" not in second_bot_process.output
+
+
+async def test_rejected_token_gets_a_one_line_explanation(
+    emulator: Emulator, holdfast_settings: Settings, tmp_path: Path
+) -> None:
+    wrong = realistic_token(emulator.bot_user.id)
+    settings = holdfast_settings.model_copy(update={"DISCORD_TOKEN": SecretStr(wrong)})
+    process = BotProcess(settings, cwd=tmp_path)
+    try:
+        await process.start(wait_ready=False)
+        assert await process.wait_exit() == 1
+    finally:
+        await process.cleanup()
+    errors = [line for line in process.lines if "ERROR" in line]
+    assert len(errors) == 1, process.output
+    assert "Discord did not accept DISCORD_TOKEN" in errors[0]
+    assert "Traceback" not in process.output
+    assert wrong not in process.output

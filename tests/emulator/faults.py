@@ -1,0 +1,111 @@
+"""Fault injection: match requests by method, path pattern and count; gateway faults."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class FaultKind(StrEnum):
+    STATUS = "status"
+    """Answer with ``status`` (429, 500, 502, 503...) without processing the request."""
+    PROCESSED_THEN_STATUS = "processed_then_status"
+    """Process the request (e.g. create the message), then answer ``status`` anyway."""
+    LATENCY = "latency"
+    """Delay the request by ``delay`` seconds, then process it normally."""
+    RESET = "reset"
+    """Close the TCP connection without answering."""
+
+
+@dataclass
+class Fault:
+    method: str
+    path: str
+    kind: FaultKind
+    status: int = 500
+    count: int | None = 1
+    """How many matching requests to affect (None: every one until removed)."""
+    delay: float = 0.0
+    retry_after: float = 0.05
+    is_global: bool = False
+    hits: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in ("*", method):
+            return False
+        if self.path.startswith("re:"):
+            return re.fullmatch(self.path[3:], path) is not None
+        return fnmatch.fnmatchcase(path, self.path)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.count is not None and self.hits >= self.count
+
+
+@dataclass
+class Faults:
+    """The emulator's fault table. Paths are globs on the path without ``/api/v10``
+    (``/channels/*/messages``) or regexes prefixed with ``re:``."""
+
+    active: list[Fault] = field(default_factory=list)
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 500,
+        kind: FaultKind | str = FaultKind.STATUS,
+        count: int | None = 1,
+        delay: float = 0.0,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> Fault:
+        fault = Fault(
+            method.upper(),
+            path,
+            FaultKind(kind),
+            status=status,
+            count=count,
+            delay=delay,
+            retry_after=retry_after,
+            is_global=is_global,
+        )
+        self.active.append(fault)
+        return fault
+
+    def rate_limit(
+        self, method: str, path: str, *, count: int = 1, retry_after: float = 0.05
+    ) -> Fault:
+        """Answer the next ``count`` matching requests with 429."""
+        return self.add(method, path, status=429, count=count, retry_after=retry_after)
+
+    def server_error(self, method: str, path: str, *, status: int = 500, count: int = 1) -> Fault:
+        return self.add(method, path, status=status, count=count)
+
+    def processed_then_error(
+        self, method: str, path: str, *, status: int = 500, count: int = 1
+    ) -> Fault:
+        """Do the work, then answer ``status``: the ambiguous case where a retry can duplicate."""
+        return self.add(
+            method, path, status=status, kind=FaultKind.PROCESSED_THEN_STATUS, count=count
+        )
+
+    def latency(self, method: str, path: str, delay: float, *, count: int | None = 1) -> Fault:
+        return self.add(method, path, kind=FaultKind.LATENCY, delay=delay, count=count)
+
+    def connection_reset(self, method: str, path: str, *, count: int = 1) -> Fault:
+        return self.add(method, path, kind=FaultKind.RESET, count=count)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first live fault matching the request (counted as hit), if any."""
+        for fault in self.active:
+            if not fault.exhausted and fault.matches(method, path):
+                fault.hits += 1
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self.active.clear()
