@@ -89,6 +89,7 @@ async def send_ephemeral(interaction: discord.Interaction[HoldfastBot], content:
 class SyncOutcome:
     scope: str
     synced: bool
+    failed: bool = False
 
 
 class HoldfastBot(commands.Bot):
@@ -144,7 +145,14 @@ class HoldfastBot(commands.Bot):
             if await read_state(self.db, key) == digest:
                 outcomes.append(SyncOutcome(key, synced=False))
                 continue
-            await self.tree.sync(guild=guild)
+            try:
+                await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                # One unreachable server must not keep the bot from serving the others; the
+                # hash is not recorded, so the next start tries again.
+                log.error("%s", texts.command_sync_failed(guild.id if guild else None, exc.code))
+                outcomes.append(SyncOutcome(key, synced=False, failed=True))
+                continue
             await write_state(self.db, key, digest, self.clock.now())
             log.info("slash commands synced (%s)", key)
             outcomes.append(SyncOutcome(key, synced=True))
@@ -227,6 +235,13 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
             return 1
         except (aiohttp.ClientConnectionError, discord.GatewayNotFound, OSError) as exc:
             log.error("%s", texts.cannot_reach_discord(type(exc).__name__))
+            return 1
+        except discord.PrivilegedIntentsRequired:
+            log.error("%s", texts.intents_refused())
+            return 1
+        except Exception:
+            log.error("%s", texts.unexpected_stop())
+            log.debug("what went wrong", exc_info=True)
             return 1
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,12 +37,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class DropVoiceNotices(logging.Filter):
+    """discord.py warns at start-up that voice libraries are missing; Holdfast has no voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.name == "discord.client"
+            and str(record.msg).endswith("voice will NOT be supported")
+        )
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     )
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(DropVoiceNotices())
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

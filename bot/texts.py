@@ -69,6 +69,42 @@ def cannot_reach_discord(reason: str) -> str:
     )
 
 
+def command_sync_failed(guild_id: int | None, code: int) -> str:
+    if guild_id is None:
+        return (
+            f"Discord refused Holdfast's slash commands (error {code}). They will be tried "
+            "again at the next start."
+        )
+    if code == 10004:
+        return (
+            f"GUILD_IDS includes {guild_id}, but Holdfast is not in that server. Invite it "
+            "(see the README) or remove the id from GUILD_IDS."
+        )
+    if code == 50001:
+        return (
+            f"Holdfast may not add slash commands to server {guild_id}. Invite it again with "
+            f"the applications.commands scope: {invite_url()}"
+        )
+    return (
+        f"Discord refused Holdfast's slash commands for server {guild_id} (error {code}). "
+        "They will be tried again at the next start."
+    )
+
+
+def intents_refused() -> str:
+    return (
+        "Discord refused the gateway intents Holdfast asked for. Holdfast needs no privileged "
+        "intents; check the bot's settings in the Developer Portal."
+    )
+
+
+def unexpected_stop() -> str:
+    return (
+        "Holdfast stopped because of an unexpected problem. Start it with LOG_LEVEL=DEBUG to "
+        "see the details, and please report them."
+    )
+
+
 def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
     if code == "token_shape":
         return (

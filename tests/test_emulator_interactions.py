@@ -312,3 +312,34 @@ async def test_slash_command_in_dm(emulator: Emulator, discord_server: Server) -
         await run.wait_for_text("member1 in DM")
         assert run.message is not None
         assert emulator.channels[run.message.channel_id].is_dm
+
+
+async def test_commands_are_offered_only_where_discord_would(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    server = discord_server
+    bot = make_test_bot()
+
+    @bot.tree.command(name="admin-only")
+    @app_commands.default_permissions(manage_guild=True)
+    async def admin_only(interaction: discord.Interaction) -> None:
+        """Admins only."""
+        await interaction.response.send_message("ok", ephemeral=True)
+
+    @bot.tree.command(name="server-only")
+    @app_commands.guild_only()
+    async def server_only(interaction: discord.Interaction) -> None:
+        """Not in DMs."""
+        await interaction.response.send_message("ok", ephemeral=True)
+
+    async with running_bot(emulator, bot):
+        await bot.tree.sync()
+        await emulator.wait_for_commands("admin-only", "server-only")
+        with pytest.raises(PermissionError, match="cannot see /admin-only"):
+            await emulator.as_user(server.member).run("/admin-only")
+        reply = await emulator.as_user(server.admin).run("/admin-only")
+        assert (await reply.wait_for_response()).content == "ok"
+        with pytest.raises(PermissionError, match="not offered in DMs"):
+            await emulator.as_user(server.member).run("/server-only", dm=True)
+        reply = await emulator.as_user(server.member).run("/server-only")
+        assert (await reply.wait_for_response()).content == "ok"

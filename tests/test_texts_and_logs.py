@@ -6,7 +6,7 @@ import discord
 import pytest
 
 from bot import texts
-from bot.logs import REDACTED, RedactSecrets
+from bot.logs import REDACTED, DropVoiceNotices, RedactSecrets
 
 
 def test_invite_permissions_match_the_listed_reasons() -> None:
@@ -35,3 +35,21 @@ def test_redaction_scrubs_secrets_from_messages_and_tracebacks(
     rendered = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
     assert secret not in rendered
     assert REDACTED in caplog.records[0].getMessage()
+
+
+def test_voice_library_notices_are_dropped_but_other_warnings_kept() -> None:
+    notice = logging.LogRecord(
+        "discord.client",
+        logging.WARNING,
+        __file__,
+        1,
+        "PyNaCl is not installed, voice will NOT be supported",
+        None,
+        None,
+    )
+    other = logging.LogRecord(
+        "discord.client", logging.WARNING, __file__, 1, "Shard is reconnecting", None, None
+    )
+    keep = DropVoiceNotices()
+    assert not keep.filter(notice)
+    assert keep.filter(other)

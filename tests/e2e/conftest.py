@@ -44,7 +44,6 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
-    emulator.app.token = realistic_token(emulator.bot_user.id)
     return load_settings(
         None,
         DISCORD_TOKEN=emulator.bot_token,

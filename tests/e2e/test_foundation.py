@@ -189,3 +189,50 @@ async def test_rejected_token_gets_a_one_line_explanation(
     assert "Discord did not accept DISCORD_TOKEN" in errors[0]
     assert "Traceback" not in process.output
     assert wrong not in process.output
+
+
+async def test_status_is_hidden_from_members_like_on_discord(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
+) -> None:
+    await emulator.wait_for_commands("status", guild=discord_server.guild)
+    with pytest.raises(PermissionError, match="cannot see /status"):
+        await emulator.as_user(discord_server.member).run("/status")
+    # Synced to the server only (GUILD_IDS), so Discord offers it nowhere else.
+    with pytest.raises(LookupError, match="no synced command /status for this channel"):
+        await emulator.as_user(discord_server.admin).run("/status", dm=True)
+
+
+async def test_a_server_the_bot_is_not_in_gets_a_clear_message_and_the_rest_still_work(
+    emulator: Emulator,
+    holdfast_settings: Settings,
+    clock: ManualClock,
+    discord_server: Server,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stranger = 123456789012345678
+    settings = holdfast_settings.model_copy(
+        update={"GUILD_IDS": (stranger, discord_server.guild.id)}
+    )
+    async with start_holdfast(emulator, settings, clock) as bot:
+        assert [(o.synced, o.failed) for o in bot.sync_outcomes] == [(False, True), (True, False)]
+        reply = await emulator.as_user(discord_server.member).run("/about")
+        assert (await reply.wait_for_response()).ephemeral
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [r.getMessage() for r in errors] == [
+        f"GUILD_IDS includes {stranger}, but Holdfast is not in that server. Invite it "
+        "(see the README) or remove the id from GUILD_IDS."
+    ]
+    assert errors[0].exc_info is None
+    emulator.expect_violations()  # the PUT to an unknown guild is the point of this test
+
+
+async def test_an_unexpected_failure_at_start_is_one_line_not_a_traceback(
+    bot_process: BotProcess, emulator: Emulator
+) -> None:
+    emulator.faults.server_error("GET", "/oauth2/applications/@me", status=403)
+    await bot_process.start(wait_ready=False)
+    assert await bot_process.wait_exit() == 1
+    assert "stopped because of an unexpected problem" in bot_process.output
+    assert "LOG_LEVEL=DEBUG" in bot_process.output
+    assert "Traceback" not in bot_process.output
+    assert "voice will NOT be supported" not in bot_process.output

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import EmulatorTimeout
 from .interactions import CallbackType, InteractionRecord, InteractionType
 from .model import JSON, AppCommand, Channel, ChannelType, Message, Role, ScheduledEvent, User
+from .permissions import P
 from .server import message_text
 
 if TYPE_CHECKING:
@@ -336,7 +337,28 @@ class Actor:
                 f"no synced command /{name} for this channel (synced: {known}); "
                 "was the tree synced?"
             )
+        self._check_command_available(cmd, channel)
         return cmd
+
+    def _check_command_available(self, cmd: AppCommand, channel: Channel) -> None:
+        """Discord hides a command a person may not use there; they cannot run it at all."""
+        in_dm = channel.guild_id is None
+        context = 1 if in_dm else 0  # BOT_DM / GUILD interaction contexts
+        if in_dm and cmd.guild_id is not None:
+            raise PermissionError(f"/{cmd.name} is a server command; it is not offered in DMs")
+        if cmd.contexts is not None and context not in cmd.contexts:
+            where = "in DMs" if in_dm else "in a server"
+            raise PermissionError(f"/{cmd.name} is not offered {where} (contexts {cmd.contexts})")
+        if in_dm or cmd.default_member_permissions is None:
+            return
+        needed = int(cmd.default_member_permissions)
+        has = self.emu.permissions_in(channel, self.user.id)
+        if has & P.ADMINISTRATOR or (needed and has & needed == needed):
+            return
+        raise PermissionError(
+            f"{self.user.username} cannot see /{cmd.name}: it needs permissions {needed} "
+            "(default_member_permissions) and they do not have them"
+        )
 
     def _walk_subcommands(
         self, cmd: AppCommand, tokens: list[str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import secrets
 import time
@@ -408,7 +409,14 @@ class Application:
     name: str
     bot_user: User
     owner: User
-    token: str = field(default_factory=lambda: "emu." + secrets.token_urlsafe(24))
+    token: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.token:
+            # Shaped like Discord's: base64(bot user id) . timestamp part . HMAC part, so the
+            # real bot's token check accepts it.
+            head = base64.urlsafe_b64encode(str(self.bot_user.id).encode()).decode().rstrip("=")
+            self.token = f"{head}.{secrets.token_urlsafe(4)}.{secrets.token_urlsafe(27)}"
 
     def to_json(self) -> JSON:
         return {
