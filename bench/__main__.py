@@ -76,10 +76,45 @@ async def foundation(folder: Path) -> None:
     )
 
 
+async def against_the_emulator(folder: Path) -> None:
+    # The emulator lives with the tests; benchmarks use it the way the end-to-end tests do.
+    from bot.app import HoldfastBot
+    from bot.clock import ManualClock
+    from tests.emulator import Emulator, build_guild, running_bot
+
+    async with Emulator() as emulator:
+        server = build_guild(emulator, facilitators=3, members=200)
+        settings = load_settings(
+            None,
+            DISCORD_TOKEN=emulator.bot_token,
+            DATABASE_PATH=folder / "e2e.sqlite3",
+            GUILD_IDS=(server.guild.id,),
+            GUILD_READY_TIMEOUT=0.05,
+        )
+        clock = ManualClock(NOW)
+        await migrate(settings.DATABASE_PATH, NOW)
+        startups: list[float] = []
+        round_trips: list[float] = []
+        for _ in range(5):
+            bot = HoldfastBot(settings, clock)
+            start = time.perf_counter()
+            async with running_bot(emulator, bot, settings.token):
+                startups.append(time.perf_counter() - start)
+                member = emulator.as_user(server.member)
+                for _ in range(10):
+                    start = time.perf_counter()
+                    handle = await member.run("/about")
+                    await handle.wait_for_response()
+                    round_trips.append(time.perf_counter() - start)
+        report("bot start to ready (200-member server)", startups, 1000)
+        report("/about round trip through discord.py", round_trips, 100)
+
+
 def main() -> None:
     print("Holdfast benchmarks (figures, not tests; targets are what we aim to stay under)")
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(foundation(Path(tmp)))
+        asyncio.run(against_the_emulator(Path(tmp)))
 
 
 if __name__ == "__main__":

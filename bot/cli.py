@@ -105,7 +105,10 @@ def check_config(settings: Settings) -> int:
     print("Effective configuration:")
     for key, value in masked(settings).items():
         print(f"  {key} = {value}")
-    print(f"  Database: {describe_database(settings.DATABASE_PATH)}")
+    try:
+        print(f"  Database: {describe_database(settings.DATABASE_PATH)}")
+    except DatabaseError as exc:
+        problems.append(str(exc))
     if problems:
         _print_problems(problems)
         return EXIT_CONFIG
@@ -114,11 +117,7 @@ def check_config(settings: Settings) -> int:
 
 
 def describe_database(path: Path) -> str:
-    try:
-        exists = inspect_file(path)
-    except DatabaseError as exc:
-        return str(exc)
-    if not exists:
+    if not inspect_file(path):
         return f"{path} (not created yet; it will be made on first start)"
     return f"{path} (exists; {len(load_migrations())} migration(s) shipped)"
 

@@ -6,6 +6,7 @@ bot token, note keys) are never echoed back, not even when they are the thing th
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,16 @@ class Settings(BaseSettings):
     def _database_path(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             raise ValueError("empty")
+        return value
+
+    @field_validator("DATABASE_PATH")
+    @classmethod
+    def _database_location(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError("database_is_folder")
+        existing = next((p for p in [value.parent, *value.parent.parents] if p.exists()), None)
+        if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK)):
+            raise ValueError(f"database_unwritable:{existing}")
         return value
 
     @field_validator("GUILD_IDS", mode="before")

@@ -138,6 +138,17 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
             f"{key}={shown} is not a {schemes} address. "
             "Leave it unset unless you use the test emulator."
         )
+    if code == "database_is_folder":
+        return (
+            f"DATABASE_PATH={shown} is a folder. Give a file name inside it, "
+            "such as data/holdfast.sqlite3."
+        )
+    if code.startswith("database_unwritable:"):
+        folder = code.removeprefix("database_unwritable:")
+        return (
+            f"DATABASE_PATH={shown} cannot be created: {folder} is not a folder Holdfast may "
+            "write to. Choose another place or fix the folder's permissions."
+        )
     if code == "empty":
         return f"{key} is empty. Give it a value or remove the line to use the default."
     if key == "LOG_LEVEL":

@@ -144,3 +144,15 @@ def test_console_script_matches_python_dash_m(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert result.stdout.startswith("holdfast ")
+
+
+def test_check_config_reports_a_damaged_database(tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    db.write_bytes(b"not a database at all" * 10)
+    result = run_cli(
+        tmp_path, "check-config", env_text=f"DISCORD_TOKEN={TOKEN}\nDATABASE_PATH={db}\n"
+    )
+    assert result.returncode == 2
+    assert "not a Holdfast database" in result.stderr
+    assert "All settings look good" not in result.stdout
+    assert db.read_bytes() == b"not a database at all" * 10

@@ -133,3 +133,17 @@ def test_blank_optional_values_mean_unset(tmp_path: Path) -> None:
     assert settings.token is None
     assert settings.GUILD_IDS == ()
     assert settings.DISCORD_API_BASE_URL is None
+
+
+def test_database_path_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_env(tmp_path, f"DATABASE_PATH={tmp_path}\n"))
+    assert "is a folder" in caught.value.problems[0].message
+
+
+def test_database_path_under_a_file_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write_env(tmp_path, f"DATABASE_PATH={blocker}/db.sqlite3\n"))
+    assert "cannot be created" in caught.value.problems[0].message

@@ -236,3 +236,37 @@ async def test_an_unexpected_failure_at_start_is_one_line_not_a_traceback(
     assert "LOG_LEVEL=DEBUG" in bot_process.output
     assert "Traceback" not in bot_process.output
     assert "voice will NOT be supported" not in bot_process.output
+
+
+@pytest.mark.parametrize("defer_first", [False, True], ids=["unanswered", "deferred"])
+async def test_a_failing_command_gets_a_kind_reply_and_the_log_keeps_the_words_out(
+    emulator: Emulator,
+    holdfast_settings: Settings,
+    clock: ManualClock,
+    discord_server: Server,
+    caplog: pytest.LogCaptureFixture,
+    defer_first: bool,
+) -> None:
+    sentinel = "sentinel-private-words-4711"
+
+    class WithBrokenCommand(HoldfastBot):
+        async def setup_hook(self) -> None:
+            @app_commands.command(name="broken")
+            async def broken(interaction: discord.Interaction, note: str) -> None:
+                """Always fails."""
+                if defer_first:
+                    await interaction.response.defer(ephemeral=True)
+                raise RuntimeError("the service fell over")
+
+            self.tree.add_command(broken)
+            await super().setup_hook()
+
+    async with start_holdfast(emulator, holdfast_settings, clock, WithBrokenCommand):
+        await emulator.wait_for_commands("broken", guild=discord_server.guild)
+        handle = await emulator.as_user(discord_server.member).run("/broken", note=sentinel)
+        text = await handle.wait_for_text("Sorry, something went wrong")
+        assert "nothing was changed" in text
+        assert handle.ephemeral
+    assert "command /broken failed" in caplog.text
+    assert sentinel not in caplog.text
+    assert not emulator.requests_containing(sentinel)
