@@ -12,11 +12,14 @@ from tests.emulator.__main__ import parse_args, start_demo
 async def test_demo_prints_settings_and_serves_a_bot() -> None:
     emulator, server, lines = await start_demo(parse_args(["--port", "0", "--token", "tok"]))
     try:
-        settings = dict(line.split("=", 1) for line in lines if line.startswith("DISCORD_"))
+        settings = dict(
+            line.split("=", 1) for line in lines if line.startswith(("DISCORD_", "GUILD_IDS"))
+        )
         assert settings == {
             "DISCORD_API_BASE_URL": emulator.api_base_url,
             "DISCORD_GATEWAY_URL": emulator.gateway_url,
             "DISCORD_TOKEN": "tok",
+            "GUILD_IDS": str(server.guild.id),
         }
         bot = make_test_bot()
 

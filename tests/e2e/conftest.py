@@ -84,6 +84,8 @@ class BotProcess:
 
     settings: Settings
     cwd: Path
+    read_env_file: bool = False
+    """True: the bot reads `.env` in `cwd` itself, as it does for a person."""
     process: asyncio.subprocess.Process | None = None
     lines: list[str] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
@@ -91,6 +93,9 @@ class BotProcess:
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.read_env_file:
+            return env
         s = self.settings
         env.update(
             DISCORD_TOKEN=s.token or "",

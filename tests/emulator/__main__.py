@@ -38,12 +38,13 @@ async def start_demo(args: argparse.Namespace) -> tuple[Emulator, Server, list[s
         f"DISCORD_API_BASE_URL={emulator.api_base_url}",
         f"DISCORD_GATEWAY_URL={emulator.gateway_url}",
         f"DISCORD_TOKEN={emulator.bot_token}",
+        f"GUILD_IDS={server.guild.id}",
         f"Guild: {server.guild.name} ({server.guild.id}); channels: "
         + ", ".join(f"#{c.name} ({c.id})" for c in (server.general, server.meetings)),
         "People: "
         + ", ".join(f"{u.username} ({u.id})" for u in [*server.facilitators, *server.members]),
         f"Act as a member: curl -s {emulator.base_url}/_emulator/act "
-        """-d '{"user": "member1", "run": "/help"}'   (see tests/emulator/control.py)""",
+        """-d '{"user": "member1", "run": "/about"}'   (see tests/emulator/control.py)""",
         f"Watch: curl -s {emulator.base_url}/_emulator/state",
         "Press Ctrl-C to stop.",
     ]
