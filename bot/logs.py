@@ -59,6 +59,7 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # discord.py's HTTP and gateway chatter is noise at INFO for an admin reading the log.
+    # At DEBUG discord.py logs every request body, and those will carry members' words (a DM
+    # with their own check-in export, say); the HTTP log therefore never goes below WARNING.
     logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.WARNING))
     logging.getLogger("discord.gateway").setLevel(max(logging.getLevelName(level), logging.INFO))

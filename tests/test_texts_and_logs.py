@@ -6,7 +6,7 @@ import discord
 import pytest
 
 from bot import texts
-from bot.logs import REDACTED, DropVoiceNotices, RedactSecrets
+from bot.logs import REDACTED, DropVoiceNotices, RedactSecrets, configure_logging
 
 
 def test_invite_permissions_match_the_listed_reasons() -> None:
@@ -53,3 +53,19 @@ def test_voice_library_notices_are_dropped_but_other_warnings_kept() -> None:
     keep = DropVoiceNotices()
     assert not keep.filter(notice)
     assert keep.filter(other)
+
+
+def test_debug_logging_never_includes_discord_request_bodies() -> None:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    http = logging.getLogger("discord.http")
+    saved_http = http.level
+    try:
+        configure_logging("DEBUG", ["a-secret-token-value"])
+        assert root.level == logging.DEBUG
+        assert http.getEffectiveLevel() == logging.WARNING
+        assert not http.isEnabledFor(logging.DEBUG)
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        http.setLevel(saved_http)

@@ -325,6 +325,11 @@ class Actor:
             data["resolved"] = resolved
         return target, data
 
+    def _resolved_role(self, value: Any, resolved: JSON) -> str:
+        role = self._resolve_role(value)
+        resolved.setdefault("roles", {})[str(role.id)] = role.to_json()
+        return str(role.id)
+
     def _find_command(self, name: str, channel: Channel) -> AppCommand:
         cands = [c for c in self.emu.commands.values() if c.name == name and c.type == 1]
         guild_cmd = next(
@@ -405,9 +410,7 @@ class Actor:
                 out = str(user.id)
                 self._add_resolved_user(user, resolved)
             elif t == MENTIONABLE:
-                role = self._resolve_role(value)
-                out = str(role.id)
-                resolved.setdefault("roles", {})[str(role.id)] = role.to_json()
+                out = self._resolved_role(value, resolved)
             else:
                 raise ValueError(f"option {name}: no user {value!r}")
         elif t == CHANNEL:
@@ -418,9 +421,7 @@ class Actor:
                 "permissions": str(self.emu.permissions_in(ch, self.user.id)),
             }
         elif t == ROLE:
-            role = self._resolve_role(value)
-            out = str(role.id)
-            resolved.setdefault("roles", {})[str(role.id)] = role.to_json()
+            out = self._resolved_role(value, resolved)
         else:
             raise ValueError(f"option {name}: type {t} is not supported by the emulator")
         choices = d.get("choices")
