@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -291,3 +292,15 @@ async def test_big_server_starts_fast_and_members_join(emulator: Emulator) -> No
         newcomer = emulator.create_user("newcomer")
         await emulator.member_joins(server.guild, newcomer, roles=[server.member_role])
         await poll_until(lambda: joined == [newcomer.id], what="on_member_join")
+
+
+async def test_default_global_limit_is_discords_50_per_second(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    async with running_bot(emulator, make_test_bot()) as bot:
+        channel = _text_channel(bot, discord_server.general.id)
+        await asyncio.gather(*(channel.send(f"burst {i}") for i in range(60)))
+    posts = emulator.requests_to("POST", MESSAGES)
+    assert sum(1 for r in posts if r.status == 200) == 60
+    assert any(r.status == 429 for r in posts), "60 messages at once pass the 50/s global limit"
+    assert len(emulator.messages_in(discord_server.general)) == 60

@@ -47,13 +47,14 @@ class RateLimitDecision:
 class RateLimits:
     """Rate limit configuration and state of one emulator.
 
-    Defaults are generous so ordinary tests never hit them; call :meth:`discord_like`
-    (or set the attributes) to get Discord's numbers for benchmarks.
+    The global limit is Discord's (50 requests/s per bot; interaction and webhook routes are
+    exempt, as on Discord). Per-route buckets are generous so ordinary tests never wait; call
+    :meth:`discord_like` (or :meth:`set_route`) for Discord's per-route numbers.
     """
 
     default_limit: int = 1000
     default_per: float = 1.0
-    global_limit: int | None = 10_000
+    global_limit: int | None = 50
     global_per: float = 1.0
     rules: list[BucketRule] = field(default_factory=list)
     _windows: dict[str, _Window] = field(default_factory=dict)
