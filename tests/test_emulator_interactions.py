@@ -343,3 +343,27 @@ async def test_commands_are_offered_only_where_discord_would(
             await emulator.as_user(server.member).run("/server-only", dm=True)
         reply = await emulator.as_user(server.member).run("/server-only")
         assert (await reply.wait_for_response()).content == "ok"
+
+
+async def test_first_followup_replaces_thinking_and_the_next_is_a_new_message(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    bot = make_test_bot()
+
+    @bot.tree.command(name="two-steps")
+    async def two_steps(interaction: discord.Interaction) -> None:
+        """Answers twice."""
+        await interaction.response.defer(ephemeral=True)
+        await interaction.followup.send("first", ephemeral=True)
+        await interaction.followup.send("second", ephemeral=True)
+
+    async with running_bot(emulator, bot):
+        await bot.tree.sync()
+        await emulator.wait_for_commands("two-steps")
+        handle = await emulator.as_user(discord_server.member).run("/two-steps")
+        second = await handle.wait_for_followup(contains="second")
+        assert handle.original is not None
+        assert handle.original.content == "first"
+        assert handle.original.ephemeral
+        assert [m.content for m in handle.followups] == ["second"]
+        assert second.ephemeral

@@ -311,16 +311,13 @@ class Gateway:
             await self._send_dispatch(session, event, payload)
 
     # --- faults ------------------------------------------------------------------------------
-    def _current(self) -> list[Connection]:
-        return [c for c in self.connections if c.session is not None and not c.ws.closed]
-
     async def drop(self, code: int = 4000, *, abort: bool = False) -> int:
         """Drop every live connection (close frame with ``code``, or a TCP abort).
 
         The session survives, so the client can RESUME and gets the missed events replayed.
         Returns the number of connections dropped.
         """
-        conns = self._current()
+        conns = self.live_connections
         for conn in conns:
             if conn.session is not None:
                 conn.session.conn = None
@@ -334,7 +331,7 @@ class Gateway:
 
     async def close_with(self, code: int) -> None:
         """Close live connections with a close code such as 4004 (auth failed) or 4014."""
-        for conn in self._current():
+        for conn in self.live_connections:
             if code in (4004, 4010, 4011, 4012, 4013, 4014) and conn.session is not None:
                 conn.session.valid = False
             await conn.close(code)
@@ -342,13 +339,13 @@ class Gateway:
     def go_silent(self) -> None:
         """Stop answering on the live connections (no ACKs, no events): the client should time
         out, reconnect and resume. Events keep accumulating in the resume buffer."""
-        for conn in self._current():
+        for conn in self.live_connections:
             conn.silent = True
         self._record("silent")
 
     async def invalidate_session(self, *, resumable: bool = False) -> None:
         """Send op 9 INVALID_SESSION; unless resumable the session is forgotten."""
-        for conn in self._current():
+        for conn in self.live_connections:
             session = conn.session
             if session is not None and not resumable:
                 session.valid = False
@@ -357,7 +354,7 @@ class Gateway:
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT: the client closes and resumes."""
-        for conn in self._current():
+        for conn in self.live_connections:
             await conn.send({"op": Op.RECONNECT, "d": None})
         self._record("reconnect_requested")
 

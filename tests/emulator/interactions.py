@@ -275,9 +275,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
         ):
             # Discord: the first followup after a deferred response edits the loading message.
             message = record.original
-            keep_ephemeral = message.flags & Message.EPHEMERAL
-            apply_edit(message, body)
-            message.flags |= keep_ephemeral
+            apply_edit(message, body)  # keeps the ephemeral flag, clears "loading"
             message.edited_timestamp = None
             await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
             emu.notify()

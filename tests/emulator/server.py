@@ -19,6 +19,7 @@ from .faults import FaultKind, Faults
 from .gateway import Gateway
 from .model import JSON, AppCommand, Channel, Guild, Message, User, message_text
 from .ratelimit import RateLimits
+from .validation import get_validator
 from .world import World
 
 if TYPE_CHECKING:
@@ -86,8 +87,6 @@ class Emulator(World):
         self.validate_requests = True
         self.control_api = False
         """Serve ``/_emulator/state`` and ``/_emulator/act`` (standalone mode)."""
-        self._validator: Any = None
-        self._validator_checked = False
         self._runner: web.AppRunner | None = None
         from .interactions import Interactions
 
@@ -265,17 +264,6 @@ class Emulator(World):
         self.violations_expected = True
 
     # --- middleware ----------------------------------------------------------------------------
-    def _get_validator(self) -> Any:
-        if not self._validator_checked:
-            self._validator_checked = True
-            try:
-                from .validation import get_validator
-            except ImportError:
-                self._validator = None
-            else:
-                self._validator = get_validator()
-        return self._validator
-
     @web.middleware
     async def _middleware(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -318,17 +306,15 @@ class Emulator(World):
         if not is_webhook and route not in ("/gateway",) and token != f"Bot {self.app.token}":
             raise ApiError(401, 0, "401: Unauthorized")
         if self.validate_requests and request.method in ("POST", "PUT", "PATCH", "DELETE", "GET"):
-            validator = self._get_validator()
-            if validator is not None:
-                full = f"{path}?{request.query_string}" if request.query_string else path
-                problems = validator.validate(request.method, full, rec.body)
-                if problems:
-                    violation = Violation(request.method, full, list(problems))
-                    self.violations.append(violation)
-                    log.warning("spec violation: %s", violation)
-                    if all("Discord has no such route" in p for p in problems):
-                        raise ApiError(404, 0, "404: Not Found")
-                    raise ApiError.invalid_form_body(problems)
+            full = f"{path}?{request.query_string}" if request.query_string else path
+            problems = get_validator().validate(request.method, full, rec.body)
+            if problems:
+                violation = Violation(request.method, full, list(problems))
+                self.violations.append(violation)
+                log.warning("spec violation: %s", violation)
+                if all("Discord has no such route" in p for p in problems):
+                    raise ApiError(404, 0, "404: Not Found")
+                raise ApiError.invalid_form_body(problems)
         decision = self.rate_limits.check(
             request.method, route, path, _major(request), token, is_webhook=is_webhook
         )
