@@ -34,8 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--env-file",
         type=Path,
-        default=Path(".env"),
-        help="settings file to read (default: .env in the current folder)",
+        default=None,
+        help="settings file to read (default: .env in the current folder, if there is one)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="apply migrations and start the bot (the default)")
@@ -56,7 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "gen-key":
         print(Fernet.generate_key().decode())
         return EXIT_OK
-    env_file: Path | None = args.env_file if args.env_file.exists() else None
+    if args.env_file is not None and not args.env_file.is_file():
+        print(texts.env_file_missing(args.env_file), file=sys.stderr)
+        return EXIT_CONFIG
+    default_env = Path(".env")
+    env_file = args.env_file or (default_env if default_env.is_file() else None)
     try:
         settings = load_settings(env_file)
     except ConfigError as exc:
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             print(texts.backup_done(written, written.stat().st_size))
             return EXIT_OK
         if settings.token is None:
-            print(texts.missing_token(args.env_file), file=sys.stderr)
+            print(texts.missing_token(args.env_file or default_env), file=sys.stderr)
             return EXIT_CONFIG
         from bot.app import run_bot
 

@@ -55,6 +55,10 @@ Holdfast needs a Discord bot token before it can start.
 Then run `make run` again. `python -m bot check-config` checks every setting."""
 
 
+def env_file_missing(path: Path) -> str:
+    return f"There is no settings file at {path}. Check the path given to --env-file."
+
+
 def token_rejected() -> str:
     return (
         "Discord did not accept DISCORD_TOKEN. It may have been reset or copied incompletely. "

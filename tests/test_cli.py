@@ -156,3 +156,17 @@ def test_check_config_reports_a_damaged_database(tmp_path: Path) -> None:
     assert "not a Holdfast database" in result.stderr
     assert "All settings look good" not in result.stdout
     assert db.read_bytes() == b"not a database at all" * 10
+
+
+def test_an_explicit_env_file_that_does_not_exist_is_reported(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--env-file", "settings/holdfast.env", "check-config")
+    assert result.returncode == 2
+    assert "no settings file at settings/holdfast.env" in result.stderr
+
+
+def test_an_explicit_env_file_is_read(tmp_path: Path) -> None:
+    other = tmp_path / "other.env"
+    other.write_text("DEFAULT_TIMEZONE=Europe/Londn\n", encoding="utf-8")
+    result = run_cli(tmp_path, "--env-file", str(other), "check-config")
+    assert result.returncode == 2
+    assert 'DEFAULT_TIMEZONE="Europe/Londn"' in result.stderr
