@@ -38,8 +38,11 @@ def realistic_token(user_id: int) -> str:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+def clock(emulator: Emulator) -> ManualClock:
+    """The bot's clock, shared with the emulator so Discord's wall-clock windows move with it."""
+    manual = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    emulator.clock = manual
+    return manual
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -37,6 +37,19 @@ def iso(dt: datetime | None) -> str | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class EmulatorClock(Protocol):
+    """What the emulator asks for "now" (Discord's wall clock). Tests that move the bot's
+    ManualClock give the emulator the same object, so windows Discord measures in wall time
+    (the nonce window, scheduled-event start times) move with it."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemTime:
+    def now(self) -> datetime:
+        return utcnow()
 
 
 class ChannelType:

@@ -17,7 +17,16 @@ from aiohttp import web
 from .errors import BODY_ERROR_KEY, BODY_KEY, FILES_KEY, ApiError, EmulatorTimeout, json_response
 from .faults import FaultKind, Faults
 from .gateway import Gateway
-from .model import JSON, AppCommand, Channel, Guild, Message, User, message_text
+from .model import (
+    JSON,
+    AppCommand,
+    Channel,
+    EmulatorClock,
+    Guild,
+    Message,
+    User,
+    message_text,
+)
 from .ratelimit import RateLimits
 from .validation import get_validator
 from .world import World
@@ -68,8 +77,15 @@ class Emulator(World):
     Use ``await Emulator.start()`` / ``await emulator.stop()`` or ``async with Emulator() as emu``.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, token: str | None = None) -> None:
-        super().__init__(token)
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        clock: EmulatorClock | None = None,
+    ) -> None:
+        super().__init__(token, clock)
         self.host = host
         self.port = port
         self.requests: list[RecordedRequest] = []

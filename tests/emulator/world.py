@@ -18,12 +18,14 @@ from .model import (
     Application,
     Channel,
     ChannelType,
+    EmulatorClock,
     Guild,
     Member,
     Message,
     Role,
     ScheduledEvent,
     SnowflakeGenerator,
+    SystemTime,
     User,
 )
 from .permissions import P, channel_permissions
@@ -39,7 +41,9 @@ class World:
 
     gateway: Gateway
 
-    def __init__(self, token: str | None = None) -> None:
+    def __init__(self, token: str | None = None, clock: EmulatorClock | None = None) -> None:
+        self.clock: EmulatorClock = clock or SystemTime()
+        """Discord's wall clock; tests set it to the bot's ManualClock to move time together."""
         self.snowflake = SnowflakeGenerator()
         self.users: dict[int, User] = {}
         self.guilds: dict[int, Guild] = {}
