@@ -1,5 +1,5 @@
-"""Every sentence Holdfast says to a person lives here, so the voice stays the same everywhere:
-warm, plain, short, UK English, never clinical or judging.
+"""Every sentence Holdfast says to a person lives in this package, one module per capability,
+so the voice stays the same everywhere: warm, plain, short, UK English, never clinical or judging.
 """
 
 from __future__ import annotations
