@@ -22,6 +22,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import acquire_process_lock, open_database
+from bot.errors import HoldfastError
 from bot.migrate import migrate, schema_version
 from bot.state import command_set_digest, command_sync_key, read_state, write_state
 
@@ -65,7 +66,10 @@ class HoldfastTree(app_commands.CommandTree["HoldfastBot"]):
     async def on_error(
         self, interaction: discord.Interaction[HoldfastBot], error: app_commands.AppCommandError
     ) -> None:
-        if isinstance(error, app_commands.CheckFailure):
+        original = getattr(error, "original", error)
+        if isinstance(original, HoldfastError):
+            message = str(original)
+        elif isinstance(error, app_commands.CheckFailure):
             message = texts.not_allowed()
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
@@ -124,6 +128,8 @@ class HoldfastBot(commands.Bot):
         self._db = await open_database(self.settings.DATABASE_PATH)
         self.scheduler.start()
         for module in sorted(m.name for m in pkgutil.iter_modules(_cogs_path())):
+            if module.startswith("_"):
+                continue  # shared helpers for the cogs, not extensions
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
         await self.sync_commands_if_changed()
 

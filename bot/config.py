@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     DISCORD_GATEWAY_URL: str | None = None
     # Start-up waits this long for Discord to finish sending the servers before it is "ready".
     GUILD_READY_TIMEOUT: float = Field(default=2.0, gt=0, le=60)
+    # Meetings are announced in the group's channel this many days before they start.
+    ANNOUNCE_DAYS_BEFORE: int = Field(default=14, ge=1, le=60)
+    # How many of each series' next meetings are listed in the server's Events.
+    EVENTS_AHEAD: int = Field(default=1, ge=0, le=5)
 
     @field_validator("DISCORD_TOKEN", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ import asyncio
 import fcntl
 import os
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -104,21 +105,30 @@ def _prepare_location(path: Path) -> None:
         ) from exc
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 @asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any error.
 
     IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-    failing half-way with SQLITE_BUSY on upgrade.
+    failing half-way with SQLITE_BUSY on upgrade. The bot shares one connection between
+    handlers, so transactions on it also queue here: two members clicking at the same moment
+    must not interleave their statements in one SQLite transaction.
     """
-    await conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        await conn.rollback()
-        raise
-    else:
-        await conn.commit()
+    lock = _WRITE_LOCKS.setdefault(conn, asyncio.Lock())
+    async with lock:
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            await conn.rollback()
+            raise
+        else:
+            await conn.commit()
 
 
 @dataclass

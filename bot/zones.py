@@ -32,3 +32,34 @@ def load_zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(cleaned)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise UnknownTimeZoneError(name) from exc
+
+
+# Offered first when a facilitator starts typing a zone: where Holdfast's groups meet most.
+COMMON_ZONES = (
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Asia/Kolkata",
+    "UTC",
+)
+
+
+@cache
+def _all_zones() -> tuple[str, ...]:
+    use_bundled_tzdata()
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def zone_suggestions(typed: str, limit: int = 25) -> list[str]:
+    """Zones matching what someone has typed so far (Discord shows at most 25)."""
+    wanted = typed.strip().casefold().replace(" ", "_")
+    if not wanted:
+        return list(COMMON_ZONES)[:limit]
+    common = [z for z in COMMON_ZONES if wanted in z.casefold()]
+    rest = [z for z in _all_zones() if wanted in z.casefold() and z not in common]
+    return (common + rest)[:limit]

@@ -157,6 +157,10 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
         return f"{key} is empty. Give it a value or remove the line to use the default."
     if key == "LOG_LEVEL":
         return f"LOG_LEVEL={shown} is not a log level. Use DEBUG, INFO, WARNING or ERROR."
+    if key == "ANNOUNCE_DAYS_BEFORE":
+        return f"ANNOUNCE_DAYS_BEFORE={shown} should be a whole number of days from 1 to 60."
+    if key == "EVENTS_AHEAD":
+        return f"EVENTS_AHEAD={shown} should be a whole number from 0 (none) to 5."
     if key == "GUILD_READY_TIMEOUT":
         return f"GUILD_READY_TIMEOUT={shown} should be a number of seconds between 0 and 60."
     return f"{key}={shown}: {fallback}."

@@ -1,0 +1,22 @@
+"""Who may do what in a group. Every command and button asks here, so the rule lives once."""
+
+from __future__ import annotations
+
+from bot.errors import NotAllowed
+from bot.groups.model import Actor, Group
+from bot.texts import groups as texts
+
+
+def may_facilitate(group: Group, actor: Actor) -> bool:
+    # Admins can always step in: a group whose facilitator role has nobody must still be held.
+    return actor.is_admin or group.facilitator_role_id in actor.role_ids
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowed(texts.admins_only())
+
+
+def require_facilitator(group: Group, actor: Actor) -> None:
+    if not may_facilitate(group, actor):
+        raise NotAllowed(texts.facilitators_only(group.name))

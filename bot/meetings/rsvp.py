@@ -1,0 +1,242 @@
+"""Answers to a meeting (Going / Maybe / Can't make it), capacity and the waitlist.
+
+Every answer runs in one IMMEDIATE transaction, so duplicate and concurrent clicks queue up and
+each sees the last one's result: the same click twice changes nothing, and a freed place goes
+to exactly one person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import aiosqlite
+
+from bot.db import transaction
+from bot.delivery import planners
+from bot.errors import Conflict, NotAllowed
+from bot.groups import service as groups
+from bot.groups.model import Group
+from bot.meetings.model import Answer, Meeting, RsvpCounts
+from bot.meetings.queries import get_meeting
+from bot.texts import groups as group_texts
+from bot.texts import meetings as texts
+
+SELECT_ANSWER = """
+SELECT answer
+FROM rsvps
+WHERE meeting_id = :meeting_id AND user_id = :user_id
+"""
+
+UPSERT_ANSWER = """
+INSERT INTO rsvps (meeting_id, user_id, answer, answered_at)
+VALUES (:meeting_id, :user_id, :answer, :now)
+ON CONFLICT (meeting_id, user_id) DO UPDATE
+SET answer = excluded.answer, answered_at = excluded.answered_at
+"""
+
+COUNT_ANSWERS = """
+SELECT answer, COUNT(*) AS n
+FROM rsvps
+WHERE meeting_id = :meeting_id
+GROUP BY answer
+"""
+
+COUNT_GOING_EXCEPT = """
+SELECT COUNT(*)
+FROM rsvps
+WHERE meeting_id = :meeting_id AND answer = 'going' AND user_id != :user_id
+"""
+
+# First come, first served: the waitlist is ordered by when each person joined it.
+SELECT_FIRST_WAITING = """
+SELECT user_id
+FROM rsvps
+WHERE meeting_id = :meeting_id AND answer = 'waitlist'
+ORDER BY answered_at, rowid
+LIMIT 1
+"""
+
+PROMOTE = """
+UPDATE rsvps
+SET answer = 'going'
+WHERE meeting_id = :meeting_id AND user_id = :user_id
+"""
+
+SELECT_WAITLIST_POSITION = """
+SELECT COUNT(*)
+FROM rsvps AS mine
+JOIN rsvps AS ahead
+  ON ahead.meeting_id = mine.meeting_id
+ AND ahead.answer = 'waitlist'
+ AND (ahead.answered_at, ahead.rowid) <= (mine.answered_at, mine.rowid)
+WHERE mine.meeting_id = :meeting_id AND mine.user_id = :user_id
+"""
+
+SELECT_FUTURE_ANSWERED = """
+SELECT m.id
+FROM rsvps AS r
+JOIN meetings AS m ON m.id = r.meeting_id
+JOIN series AS s ON s.id = m.series_id
+WHERE s.group_id = :group_id AND r.user_id = :user_id AND m.starts_at > :now
+"""
+
+# Leaving stops everything from that group: answers for meetings still to come go too.
+DELETE_FUTURE_ANSWERS = """
+DELETE FROM rsvps
+WHERE user_id = :user_id
+  AND meeting_id IN (
+      SELECT m.id
+      FROM meetings AS m
+      JOIN series AS s ON s.id = m.series_id
+      WHERE s.group_id = :group_id AND m.starts_at > :now
+  )
+"""
+
+SELECT_ATTENDEES = """
+SELECT user_id, answer
+FROM rsvps
+WHERE meeting_id = :meeting_id
+ORDER BY answered_at, rowid
+"""
+
+
+@dataclass(frozen=True)
+class RsvpResult:
+    meeting: Meeting
+    answer: Answer
+    """What the person is down as now (WAITLIST when Going was asked for but it is full)."""
+    changed: bool
+    counts: RsvpCounts
+    waitlist_position: int | None = None
+    promoted: list[int] = field(default_factory=list)
+    """Who moved up from the waitlist because of this answer."""
+
+
+async def answer_meeting(
+    conn: aiosqlite.Connection,
+    meeting_id: int,
+    user_id: int,
+    wanted: Answer,
+    now: datetime,
+) -> RsvpResult:
+    if wanted is Answer.WAITLIST:
+        raise ValueError("the waitlist is where Going lands when a meeting is full")
+    async with transaction(conn):
+        meeting = await get_meeting(conn, meeting_id)
+        if meeting.cancelled:
+            raise Conflict(texts.rsvp_cancelled_meeting())
+        if meeting.starts_at <= now:
+            raise Conflict(texts.rsvp_meeting_started())
+        group = await groups.get_group(conn, meeting.group_id)
+        if not await groups.is_member(conn, group, user_id):
+            raise NotAllowed(group_texts.not_a_member(group.name))
+        current = await _current(conn, meeting_id, user_id)
+        answer = wanted
+        if wanted is Answer.GOING and current in (Answer.GOING, Answer.WAITLIST):
+            answer = current  # a second click keeps the place (or the place in the queue)
+        elif wanted is Answer.GOING and meeting.capacity is not None:
+            async with conn.execute(
+                COUNT_GOING_EXCEPT, {"meeting_id": meeting_id, "user_id": user_id}
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and row[0] >= meeting.capacity:
+                answer = Answer.WAITLIST
+        changed = answer != current
+        if changed:
+            await conn.execute(
+                UPSERT_ANSWER,
+                {
+                    "meeting_id": meeting_id,
+                    "user_id": user_id,
+                    "answer": answer.value,
+                    "now": now.isoformat(),
+                },
+            )
+        promoted: list[int] = []
+        if current is Answer.GOING and answer is not Answer.GOING:
+            promoted = await fill_free_places(conn, meeting, now)
+        position = (
+            await _waitlist_position(conn, meeting_id, user_id)
+            if answer is Answer.WAITLIST
+            else None
+        )
+        counts = await count_answers(conn, meeting_id)
+    return RsvpResult(meeting, answer, changed, counts, position, promoted)
+
+
+async def fill_free_places(
+    conn: aiosqlite.Connection, meeting: Meeting, now: datetime
+) -> list[int]:
+    """Move people up from the waitlist while there is room, and tell each by DM.
+
+    Runs inside the caller's transaction.
+    """
+    if meeting.capacity is None:
+        return []
+    promoted: list[int] = []
+    while True:
+        counts = await count_answers(conn, meeting.id)
+        if counts.going >= meeting.capacity:
+            return promoted
+        async with conn.execute(SELECT_FIRST_WAITING, {"meeting_id": meeting.id}) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return promoted
+        user_id = int(row[0])
+        await conn.execute(PROMOTE, {"meeting_id": meeting.id, "user_id": user_id})
+        await planners.tell_promoted(conn, meeting, user_id, now)
+        promoted.append(user_id)
+
+
+async def _current(conn: aiosqlite.Connection, meeting_id: int, user_id: int) -> Answer | None:
+    async with conn.execute(
+        SELECT_ANSWER, {"meeting_id": meeting_id, "user_id": user_id}
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Answer(row[0]) if row else None
+
+
+async def _waitlist_position(conn: aiosqlite.Connection, meeting_id: int, user_id: int) -> int:
+    async with conn.execute(
+        SELECT_WAITLIST_POSITION, {"meeting_id": meeting_id, "user_id": user_id}
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def count_answers(conn: aiosqlite.Connection, meeting_id: int) -> RsvpCounts:
+    async with conn.execute(COUNT_ANSWERS, {"meeting_id": meeting_id}) as cursor:
+        found = {row["answer"]: int(row["n"]) for row in await cursor.fetchall()}
+    return RsvpCounts(
+        going=found.get("going", 0),
+        maybe=found.get("maybe", 0),
+        no=found.get("no", 0),
+        waitlist=found.get("waitlist", 0),
+    )
+
+
+async def attendees(conn: aiosqlite.Connection, meeting_id: int) -> dict[Answer, list[int]]:
+    """Who answered what, in the order they answered (facilitators only, ephemeral)."""
+    result: dict[Answer, list[int]] = {answer: [] for answer in Answer}
+    async with conn.execute(SELECT_ATTENDEES, {"meeting_id": meeting_id}) as cursor:
+        for row in await cursor.fetchall():
+            result[Answer(row["answer"])].append(int(row["user_id"]))
+    return result
+
+
+async def leave_group(
+    conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
+) -> groups.Membership:
+    """Leave a group: membership and answers to meetings still to come go, and any place the
+    person held goes to the next on the waitlist, all at once."""
+    params = {"group_id": group.id, "user_id": user_id, "now": now.isoformat()}
+    async with transaction(conn):
+        cursor = await conn.execute(groups.DELETE_MEMBER, params)
+        changed = cursor.rowcount == 1
+        async with conn.execute(SELECT_FUTURE_ANSWERED, params) as found:
+            meeting_ids = [int(row[0]) for row in await found.fetchall()]
+        await conn.execute(DELETE_FUTURE_ANSWERS, params)
+        for meeting_id in meeting_ids:
+            await fill_free_places(conn, await get_meeting(conn, meeting_id), now)
+    return groups.Membership(group, changed=changed)

@@ -1,0 +1,182 @@
+"""Words about groups: creating them, joining, leaving, and who may do what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def admins_only() -> str:
+    return "Only server admins (Manage Server) can change groups. An admin can help with this."
+
+
+def facilitators_only(group: str) -> str:
+    return (
+        f"Only {group}'s facilitators can do that. If you think you should be one, "
+        "a server admin can give you the group's facilitator role."
+    )
+
+
+def name_empty() -> str:
+    return "The group needs a name, for example “North adopters”."
+
+
+def name_too_long(limit: int) -> str:
+    return f"That name is a little long. Please keep it to {limit} characters or fewer."
+
+
+def unknown_timezone(name: str) -> str:
+    return (
+        f"I don't know the time zone “{name.strip()}”. Please use a name like Europe/London "
+        "or America/New_York; the list offers them as you type."
+    )
+
+
+def name_taken(name: str) -> str:
+    return f"There is already a group called “{name}” here. Please choose another name."
+
+
+def group_gone() -> str:
+    return "That group no longer exists. `/group list` shows the groups here."
+
+
+def no_such_group(name: str) -> str:
+    return f"I can't find a group called “{name}” here. `/group list` shows the groups."
+
+
+def no_groups_yet() -> str:
+    return "There are no groups here yet. A server admin can make one with `/group create`."
+
+
+def which_group(names: Sequence[str]) -> str:
+    listed = ", ".join(f"“{n}”" for n in names)
+    return f"Which group do you mean? Please choose one in the group option: {listed}."
+
+
+def group_archived(name: str) -> str:
+    return f"“{name}” has been closed, so it can't be joined any more."
+
+
+def not_a_member(name: str) -> str:
+    return f"You're not in “{name}” yet. `/group join` (or the Join button) brings you in."
+
+
+def group_created(name: str, channel_id: int, role_id: int, zone: str) -> str:
+    return (
+        f"“{name}” is ready. Meetings will be announced in <#{channel_id}>, "
+        f"<@&{role_id}> can run them, and times are planned in {zone}. "
+        "I've posted a welcome message with a Join button there."
+    )
+
+
+def group_edited(name: str) -> str:
+    return f"“{name}” is updated."
+
+
+def group_archived_done(name: str) -> str:
+    return (
+        f"“{name}” is closed. No more meetings will be announced for it; "
+        "what members saved stays theirs to see, export or delete."
+    )
+
+
+def welcome_card_title(name: str) -> str:
+    return f"Welcome to {name}"
+
+
+def welcome_card_text() -> str:
+    return (
+        "This group meets regularly to share how things are going, with people who get it. "
+        "Join to hear about meetings, say whether you can come, and get a reminder "
+        "before each one. You can leave at any time."
+    )
+
+
+def join_button() -> str:
+    return "Join this group"
+
+
+def joined(name: str, next_meeting: str | None) -> str:
+    meeting = (
+        f"The next meeting is {next_meeting}."
+        if next_meeting
+        else "There's no meeting planned just yet; you'll hear as soon as there is."
+    )
+    return (
+        f"Welcome to {name}, it's good to have you. {meeting}\n"
+        "Each meeting is announced in the group's channel with buttons to say whether you "
+        "can come, and you can change your answer whenever you like.\n"
+        "What I keep about you: that you joined this group and your answers to meetings. "
+        "Nothing else, and `/group leave` removes you."
+    )
+
+
+def joined_short(name: str) -> str:
+    return f"You're in {name}. I've sent you a message with the details."
+
+
+def already_joined(name: str) -> str:
+    return f"You're already in {name}. Nothing to do."
+
+
+def left(name: str) -> str:
+    return (
+        f"You've left {name}. You won't hear from me about its meetings any more, "
+        "and your answers to meetings still to come are gone. You're welcome back any time."
+    )
+
+
+def not_in_group(name: str) -> str:
+    return f"You weren't in {name}, so there was nothing to leave."
+
+
+def group_list(lines: Sequence[str]) -> str:
+    if not lines:
+        return no_groups_yet()
+    return "Groups here:\n" + "\n".join(lines)
+
+
+def group_line(
+    name: str, channel_id: int, role_id: int, zone: str, members: int, problem: str | None
+) -> str:
+    line = f"• **{name}**: <#{channel_id}>, run by <@&{role_id}>, {zone}, {members} member(s)"
+    return line + (f"\n  ⚠️ {problem}" if problem else "")
+
+
+def channel_missing(channel_id: int) -> str:
+    return (
+        f"The announcements channel (<#{channel_id}>) can't be reached: it may have been "
+        "deleted, or I may not be allowed to post there. Pick another with `/group edit`."
+    )
+
+
+def role_missing(role_id: int) -> str:
+    return f"The facilitator role ({role_id}) no longer exists. Choose another with `/group edit`."
+
+
+def help_member(groups: Sequence[str]) -> str:
+    where = ", ".join(groups) if groups else "no groups yet"
+    return (
+        f"**What you can do** (you're in: {where})\n"
+        "• `/group join` / `/group leave`: join or leave a group\n"
+        "• `/meeting next`, `/meeting list`, `/meeting info`: when and where meetings are\n"
+        "• `/meeting calendar`: a calendar file for your phone or computer\n"
+        "• Going / Maybe / Can't make it buttons on each announcement: say if you can come\n"
+        "• `/about`: what Holdfast keeps and who can see it"
+    )
+
+
+def help_facilitator() -> str:
+    return (
+        "\n**For facilitators**\n"
+        "• `/series create`, `/series edit`, `/series end`, `/series list`: regular meetings\n"
+        "• `/meeting cancel`, `/meeting move`, `/meeting note`: change one meeting\n"
+        "• `/meeting attendees`: who has answered (only you see it)"
+    )
+
+
+def help_admin() -> str:
+    return (
+        "\n**For admins**\n"
+        "• `/group create`, `/group edit`, `/group list`, `/group archive`\n"
+        "• `/status`: check Holdfast is healthy"
+    )

@@ -1,0 +1,294 @@
+"""/group (create, edit, list, archive, join, leave), the Join button, and /help."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import HoldfastBot
+from bot.groups import access
+from bot.groups import service as groups
+from bot.groups.model import Group, GroupChange, GroupSettings
+from bot.meetings import queries, rsvp, series
+from bot.meetings.cards import join_custom_id
+from bot.texts import groups as texts
+from bot.texts import meetings as meeting_texts
+from bot.zones import zone_suggestions
+from cogs._interaction import Interaction, actor_of, guarded
+
+MEETING_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
+
+
+async def group_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    if interaction.guild_id is None:
+        return []
+    found = await groups.live_groups(interaction.client.db, interaction.guild_id)
+    wanted = current.casefold()
+    return [
+        app_commands.Choice(name=g.name, value=g.name)
+        for g in found
+        if wanted in g.name.casefold()
+    ][:25]
+
+
+async def timezone_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
+
+
+def welcome_view(group: Group) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(JoinButton(group.id))
+    return view
+
+
+def welcome_embed(group: Group) -> discord.Embed:
+    return discord.Embed(
+        title=texts.welcome_card_title(group.name),
+        description=texts.welcome_card_text(),
+        colour=0x4E7D6A,
+    )
+
+
+class JoinButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"join:(?P<group>\d+)"):
+    """The persistent "Join this group" button on a group's welcome message."""
+
+    def __init__(self, group_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=texts.join_button(),
+                style=discord.ButtonStyle.success,
+                custom_id=join_custom_id(group_id),
+            )
+        )
+        self.group_id = group_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+    ) -> JoinButton:
+        return cls(int(match["group"]))
+
+    async def callback(self, interaction: Interaction) -> None:
+        async def work() -> None:
+            group = await groups.get_group(interaction.client.db, self.group_id)
+            await join(interaction, group)
+
+        await guarded(interaction, work)
+
+
+async def join(interaction: Interaction, group: Group) -> None:
+    """Join, then a warm welcome: by DM where possible, otherwise only to them here."""
+    bot = interaction.client
+    now = bot.clock.now()
+    membership = await groups.join_group(bot.db, group, interaction.user.id, now)
+    if not membership.changed:
+        await interaction.response.send_message(texts.already_joined(group.name), ephemeral=True)
+        return
+    upcoming = await queries.upcoming_meetings(bot.db, group.id, now, limit=1)
+    next_text = meeting_texts.when(upcoming[0].starts_at) if upcoming else None
+    welcome = texts.joined(group.name, next_text)
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    try:
+        await interaction.user.send(welcome)
+    except discord.HTTPException:
+        # DMs closed: the welcome still reaches them, privately, here.
+        await interaction.followup.send(welcome, ephemeral=True)
+        return
+    await interaction.followup.send(texts.joined_short(group.name), ephemeral=True)
+
+
+@app_commands.guild_only()
+class GroupCommands(app_commands.Group, name="group", description="Support groups in this server"):
+    def __init__(self, bot: HoldfastBot) -> None:
+        super().__init__()
+        self.bot = bot
+
+    @app_commands.command(name="create")
+    @app_commands.describe(
+        name="What the group is called, e.g. North adopters",
+        channel="Where meetings are announced",
+        facilitator_role="People with this role run the group's meetings",
+        facilitators_channel="Optional private channel for facilitators",
+        timezone="Time zone meetings are planned in (default: the server's)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    async def create(
+        self,
+        interaction: Interaction,
+        name: app_commands.Range[str, 1, 60],
+        channel: app_commands.AppCommandChannel,
+        facilitator_role: discord.Role,
+        facilitators_channel: app_commands.AppCommandChannel | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        """For admins: start a new support group in this server."""
+        access.require_admin(actor_of(interaction))
+        assert interaction.guild_id is not None
+        bot = self.bot
+        group = await groups.create_group(
+            bot.db,
+            interaction.guild_id,
+            GroupSettings(
+                name=name,
+                announce_channel_id=channel.id,
+                facilitator_role_id=facilitator_role.id,
+                facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
+                timezone=timezone or bot.settings.DEFAULT_TIMEZONE,
+            ),
+            bot.clock.now(),
+        )
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        reply = texts.group_created(
+            group.name, group.announce_channel_id, group.facilitator_role_id, group.timezone
+        )
+        try:
+            posted = await bot.get_partial_messageable(group.announce_channel_id).send(
+                embed=welcome_embed(group), view=welcome_view(group)
+            )
+        except discord.HTTPException:
+            problem = texts.channel_missing(group.announce_channel_id)
+            await groups.record_problem(bot.db, group, problem, bot.clock.now())
+            reply = f"{reply}\n⚠️ {problem}"
+        else:
+            await groups.set_welcome_message(
+                bot.db, group, posted.channel.id, posted.id, bot.clock.now()
+            )
+        await interaction.followup.send(reply, ephemeral=True)
+
+    @app_commands.command(name="edit")
+    @app_commands.describe(
+        group="Which group",
+        name="A new name",
+        channel="A new announcements channel",
+        facilitator_role="A new facilitator role",
+        facilitators_channel="A new private facilitators' channel",
+        timezone="A new time zone",
+    )
+    @app_commands.autocomplete(group=group_autocomplete, timezone=timezone_autocomplete)
+    async def edit(
+        self,
+        interaction: Interaction,
+        group: str,
+        name: app_commands.Range[str, 1, 60] | None = None,
+        channel: app_commands.AppCommandChannel | None = None,
+        facilitator_role: discord.Role | None = None,
+        facilitators_channel: app_commands.AppCommandChannel | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        """For admins: change a group's name, channels, facilitator role or time zone."""
+        access.require_admin(actor_of(interaction))
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        updated = await groups.edit_group(
+            self.bot.db,
+            found,
+            GroupChange(
+                name=name,
+                announce_channel_id=channel.id if channel else None,
+                facilitator_role_id=facilitator_role.id if facilitator_role else None,
+                facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
+                timezone=timezone,
+            ),
+            self.bot.clock.now(),
+        )
+        await interaction.response.send_message(texts.group_edited(updated.name), ephemeral=True)
+
+    @app_commands.command(name="list")
+    async def list_(self, interaction: Interaction) -> None:
+        """See the groups in this server."""
+        assert interaction.guild_id is not None
+        bot = self.bot
+        lines = []
+        for group in await groups.live_groups(bot.db, interaction.guild_id):
+            problem = await bot.check_group_health(group)
+            count = len(await groups.member_ids(bot.db, group))
+            lines.append(
+                texts.group_line(
+                    group.name,
+                    group.announce_channel_id,
+                    group.facilitator_role_id,
+                    group.timezone,
+                    count,
+                    problem,
+                )
+            )
+        await interaction.response.send_message(texts.group_list(lines), ephemeral=True)
+
+    @app_commands.command(name="archive")
+    @app_commands.describe(group="Which group to close")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def archive(self, interaction: Interaction, group: str) -> None:
+        """For admins: close a group. Nothing more is announced for it."""
+        access.require_admin(actor_of(interaction))
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        closed = await series.close_group(
+            self.bot.db, found, self.bot.clock.now(), self.bot.policy
+        )
+        await interaction.response.send_message(
+            texts.group_archived_done(closed.name), ephemeral=True
+        )
+
+    @app_commands.command(name="join")
+    @app_commands.describe(group="Which group (you can leave this empty if there is only one)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def join_(self, interaction: Interaction, group: str | None = None) -> None:
+        """Join a support group: hear about its meetings and say if you can come."""
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        await join(interaction, found)
+
+    @app_commands.command(name="leave")
+    @app_commands.describe(group="Which group to leave")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def leave(self, interaction: Interaction, group: str | None = None) -> None:
+        """Leave a group. You'll stop hearing about its meetings."""
+        assert interaction.guild_id is not None
+        bot = self.bot
+        found = await groups.resolve_group(bot.db, interaction.guild_id, group)
+        result = await rsvp.leave_group(bot.db, found, interaction.user.id, bot.clock.now())
+        message = texts.left(found.name) if result.changed else texts.not_in_group(found.name)
+        await interaction.response.send_message(message, ephemeral=True)
+
+
+class Groups(commands.Cog):
+    def __init__(self, bot: HoldfastBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="help")
+    async def help(self, interaction: Interaction) -> None:
+        """What you can do with Holdfast here."""
+        bot = self.bot
+        actor = actor_of(interaction)
+        names: list[str] = []
+        facilitates = False
+        if interaction.guild_id is not None:
+            names = [
+                g.name
+                for g in await groups.groups_of_member(
+                    bot.db, interaction.guild_id, interaction.user.id
+                )
+            ]
+            facilitates = any(
+                access.may_facilitate(g, actor)
+                for g in await groups.live_groups(bot.db, interaction.guild_id)
+            )
+        text = texts.help_member(names)
+        if facilitates:
+            text += texts.help_facilitator()
+        if actor.is_admin:
+            text += texts.help_admin()
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+async def setup(bot: HoldfastBot) -> None:
+    bot.add_dynamic_items(JoinButton)
+    bot.tree.add_command(GroupCommands(bot))
+    await bot.add_cog(Groups(bot))

@@ -1,0 +1,339 @@
+"""Groups, series, meetings and answers against a real SQLite file with the real migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+import pytest_asyncio
+
+from bot.clock import ManualClock
+from bot.db import open_database
+from bot.delivery.planners import Policy
+from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
+from bot.groups import service as groups
+from bot.groups.model import Group, GroupSettings
+from bot.meetings import changes, queries, rsvp, series
+from bot.meetings.model import Answer, Place, PlaceKind, SeriesDraft
+from bot.meetings.recurrence import Rule
+from bot.migrate import migrate
+
+GUILD = 111111111111111111
+CHANNEL = 222222222222222222
+ROLE = 333333333333333333
+VOICE = 444444444444444444
+POLICY = Policy(announce_lead=timedelta(days=14))
+
+SELECT_OUTBOX = """
+SELECT key, kind, state, due_at, not_after, channel_id, user_id
+FROM outbox
+ORDER BY id
+"""
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # A Sunday in September: the next "last Thursday" is the 24th (BST), then 29 Oct (GMT).
+    return ManualClock(datetime(2026, 9, 20, 12, 0, tzinfo=UTC))
+
+
+@pytest_asyncio.fixture
+async def db(tmp_path: Path, clock: ManualClock) -> AsyncIterator[aiosqlite.Connection]:
+    path = tmp_path / "holdfast.sqlite3"
+    await migrate(path, clock.now())
+    conn = await open_database(path)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+async def make_group(db: aiosqlite.Connection, clock: ManualClock, name: str = "North") -> Group:
+    return await groups.create_group(
+        db, GUILD, GroupSettings(name, CHANNEL, ROLE, None, "Europe/London"), clock.now()
+    )
+
+
+def last_thursday(capacity: int | None = None) -> SeriesDraft:
+    return SeriesDraft(
+        title="Monthly meet-up",
+        rule=Rule.last_weekday(3),
+        local_time=time(19, 30),
+        duration_minutes=90,
+        place=Place.channel(PlaceKind.VOICE, VOICE),
+        capacity=capacity,
+    )
+
+
+async def outbox(db: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    async with db.execute(SELECT_OUTBOX) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def test_group_names_are_unique_per_server_ignoring_case(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    await make_group(db, clock, "North adopters")
+    with pytest.raises(Conflict, match="already a group"):
+        await make_group(db, clock, "north  ADOPTERS")
+
+
+async def test_unknown_time_zone_is_refused_kindly(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    with pytest.raises(HoldfastError, match="Europe/London"):
+        await groups.create_group(
+            db, GUILD, GroupSettings("North", CHANNEL, ROLE, None, "Mars/Olympus"), clock.now()
+        )
+
+
+async def test_resolve_group_picks_the_only_group_or_asks_which(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    with pytest.raises(NotFound, match="no groups"):
+        await groups.resolve_group(db, GUILD, None)
+    north = await make_group(db, clock, "North")
+    assert (await groups.resolve_group(db, GUILD, None)).id == north.id
+    await make_group(db, clock, "South")
+    with pytest.raises(HoldfastError, match="Which group"):
+        await groups.resolve_group(db, GUILD, None)
+    assert (await groups.resolve_group(db, GUILD, "south")).name == "South"
+
+
+async def test_joining_twice_changes_nothing(db: aiosqlite.Connection, clock: ManualClock) -> None:
+    group = await make_group(db, clock)
+    assert (await groups.join_group(db, group, 1, clock.now())).changed
+    assert not (await groups.join_group(db, group, 1, clock.now())).changed
+    assert await groups.member_ids(db, group) == [1]
+
+
+async def test_preview_crosses_the_october_clock_change(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    starts = series.preview(last_thursday(), "Europe/London", clock.now(), count=3)
+    assert starts == [
+        datetime(2026, 9, 24, 18, 30, tzinfo=UTC),  # 19:30 BST
+        datetime(2026, 10, 29, 19, 30, tzinfo=UTC),  # 19:30 GMT, after 25 October
+        datetime(2026, 11, 26, 19, 30, tzinfo=UTC),
+    ]
+
+
+async def test_creating_a_series_stores_meetings_and_plans_announcements(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meetings = await queries.series_meetings(db, change.series.id)
+    assert [m.starts_at for m in meetings[:3]] == [
+        datetime(2026, 9, 24, 18, 30, tzinfo=UTC),
+        datetime(2026, 10, 29, 19, 30, tzinfo=UTC),
+        datetime(2026, 11, 26, 19, 30, tzinfo=UTC),
+    ]
+    rows = await outbox(db)
+    assert len(rows) == len(meetings)
+    first = rows[0]
+    assert first["kind"] == "announcement"
+    assert first["channel_id"] == CHANNEL
+    assert first["state"] == "pending"
+    # Inside the 14-day lead: announced at once; later meetings 14 days before they start.
+    assert datetime.fromisoformat(first["due_at"]) == clock.now()
+    assert datetime.fromisoformat(rows[1]["due_at"]) == datetime(2026, 10, 15, 19, 30, tzinfo=UTC)
+    assert datetime.fromisoformat(rows[1]["not_after"]) == meetings[1].starts_at
+
+
+async def test_day_31_falls_on_the_last_day_of_shorter_months(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    draft = SeriesDraft(
+        "Month end", Rule.day_of_month(31), time(10, 0), 60, Place.external("Library")
+    )
+    starts = series.preview(draft, "Europe/London", clock.now(), count=6)
+    assert [s.date().isoformat() for s in starts] == [
+        "2026-09-30",
+        "2026-10-31",
+        "2026-11-30",
+        "2026-12-31",
+        "2027-01-31",
+        "2027-02-28",
+    ]
+
+
+async def test_answers_change_and_a_repeat_click_changes_nothing(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    await groups.join_group(db, group, 1, clock.now())
+    first = await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now())
+    again = await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now())
+    assert first.changed
+    assert not again.changed
+    assert again.counts.going == 1
+    maybe = await rsvp.answer_meeting(db, meeting.id, 1, Answer.MAYBE, clock.now())
+    assert (maybe.counts.going, maybe.counts.maybe) == (0, 1)
+
+
+async def test_only_members_can_answer(db: aiosqlite.Connection, clock: ManualClock) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    with pytest.raises(NotAllowed, match="not in"):
+        await rsvp.answer_meeting(db, meeting.id, 5, Answer.GOING, clock.now())
+
+
+async def test_a_full_meeting_waitlists_and_a_freed_place_goes_to_the_first_waiting(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(capacity=1), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    for user in (1, 2, 3):
+        await groups.join_group(db, group, user, clock.now())
+    await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now())
+    clock.advance(timedelta(minutes=1))
+    second = await rsvp.answer_meeting(db, meeting.id, 2, Answer.GOING, clock.now())
+    clock.advance(timedelta(minutes=1))
+    third = await rsvp.answer_meeting(db, meeting.id, 3, Answer.GOING, clock.now())
+    assert (second.answer, second.waitlist_position) == (Answer.WAITLIST, 1)
+    assert (third.answer, third.waitlist_position) == (Answer.WAITLIST, 2)
+    dropped = await rsvp.answer_meeting(db, meeting.id, 1, Answer.NO, clock.now())
+    assert dropped.promoted == [2]
+    who = await rsvp.attendees(db, meeting.id)
+    assert who[Answer.GOING] == [2]
+    assert who[Answer.WAITLIST] == [3]
+    promoted = [r for r in await outbox(db) if r["kind"] == "waitlist_promoted"]
+    assert [(r["user_id"], r["state"]) for r in promoted] == [(2, "pending")]
+
+
+async def test_concurrent_clicks_never_overfill_a_meeting(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(capacity=3), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    users = list(range(1, 21))
+    for user in users:
+        await groups.join_group(db, group, user, clock.now())
+    results = await asyncio.gather(
+        *(rsvp.answer_meeting(db, meeting.id, u, Answer.GOING, clock.now()) for u in users)
+    )
+    assert sum(r.answer is Answer.GOING for r in results) == 3
+    assert (await rsvp.count_answers(db, meeting.id)).going == 3
+    assert (await rsvp.count_answers(db, meeting.id)).waitlist == 17
+
+
+async def test_cancelling_tells_those_who_answered_and_stops_the_announcement(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[1]
+    for user, answer in ((1, Answer.GOING), (2, Answer.MAYBE), (3, Answer.NO)):
+        await groups.join_group(db, group, user, clock.now())
+        await rsvp.answer_meeting(db, meeting.id, user, answer, clock.now())
+    result = await changes.cancel_meeting(db, meeting, clock.now(), POLICY)
+    assert result.after.cancelled
+    rows = await outbox(db)
+    announcement = next(r for r in rows if r["key"] == f"announce:{meeting.id}")
+    assert announcement["state"] == "cancelled"
+    told = sorted(r["user_id"] for r in rows if r["kind"] == "meeting_changed")
+    assert told == [1, 2]
+    with pytest.raises(Conflict, match="cancelled"):
+        await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now())
+    with pytest.raises(Conflict, match="already cancelled"):
+        await changes.cancel_meeting(db, result.after, clock.now(), POLICY)
+
+
+async def test_moving_refuses_the_past_and_a_clash_with_another_meeting(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    first, second = (await queries.series_meetings(db, change.series.id))[:2]
+    with pytest.raises(HoldfastError, match="already passed"):
+        await changes.move_meeting(
+            db, second, clock.now() - timedelta(hours=1), None, clock.now(), POLICY
+        )
+    with pytest.raises(Conflict, match="overlap"):
+        await changes.move_meeting(
+            db, second, first.starts_at + timedelta(minutes=30), None, clock.now(), POLICY
+        )
+    moved = await changes.move_meeting(
+        db, second, second.starts_at + timedelta(days=1), None, clock.now(), POLICY
+    )
+    assert moved.after.moved
+    assert moved.after.starts_at == datetime(2026, 10, 30, 19, 30, tzinfo=UTC)
+
+
+async def test_editing_a_series_moves_unchanged_meetings_and_keeps_moved_ones(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    first, second, third = (await queries.series_meetings(db, change.series.id))[:3]
+    await groups.join_group(db, group, 1, clock.now())
+    await rsvp.answer_meeting(db, first.id, 1, Answer.GOING, clock.now())
+    moved_to = second.starts_at + timedelta(days=1)
+    await changes.move_meeting(db, second, moved_to, None, clock.now(), POLICY)
+    current = await queries.get_series(db, change.series.id)
+    edited = last_thursday()
+    edited = SeriesDraft(
+        edited.title, Rule.last_weekday(1), time(18, 0), 90, edited.place  # last Tuesday 18:00
+    )
+    result = await series.edit_series(db, current, edited, clock.now(), POLICY)
+    after_first = await queries.get_meeting(db, first.id)
+    assert after_first.starts_at == datetime(2026, 9, 29, 17, 0, tzinfo=UTC)
+    assert first.id in result.retimed
+    # The answer stays with "the next meeting".
+    assert (await rsvp.attendees(db, first.id))[Answer.GOING] == [1]
+    assert (await queries.get_meeting(db, second.id)).starts_at == moved_to
+    assert (await queries.get_meeting(db, third.id)).starts_at.date().isoformat() == "2026-10-27"
+    told = [r for r in await outbox(db) if r["kind"] == "meeting_changed"]
+    assert [r["user_id"] for r in told] == [1]
+
+
+async def test_leaving_frees_a_place_for_the_waitlist(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(capacity=1), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    for user in (1, 2):
+        await groups.join_group(db, group, user, clock.now())
+        await rsvp.answer_meeting(db, meeting.id, user, Answer.GOING, clock.now())
+        clock.advance(timedelta(seconds=1))
+    left = await rsvp.leave_group(db, group, 1, clock.now())
+    assert left.changed
+    who = await rsvp.attendees(db, meeting.id)
+    assert who[Answer.GOING] == [2]
+    assert not await groups.is_member(db, group, 1)
+
+
+async def test_ending_a_series_cancels_what_was_announced_and_drops_the_rest(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    ended = await series.end_series(db, change.series, clock.now(), POLICY)
+    assert ended.series.ended_at is not None
+    assert await queries.upcoming_meetings(db, group.id, clock.now()) == []
+    assert {r["state"] for r in await outbox(db)} == {"cancelled"}
+    with pytest.raises(Conflict):
+        await series.end_series(db, ended.series, clock.now(), POLICY)
+
+
+async def test_a_confirm_button_clicked_twice_saves_one_series(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    draft_id = await series.save_draft(db, group, last_thursday(), 9, clock.now())
+    stored = await series.take_draft(db, draft_id)
+    await series.create_series(db, group, stored.draft, 9, clock.now(), POLICY, draft_id)
+    with pytest.raises(Conflict, match="already saved"):
+        await series.create_series(db, group, stored.draft, 9, clock.now(), POLICY, draft_id)
+    assert len(await queries.live_series(db, group.id)) == 1
