@@ -8,7 +8,7 @@ import logging
 import pkgutil
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import aiosqlite
@@ -24,14 +24,23 @@ from bot.config import Settings
 from bot.db import acquire_process_lock, open_database
 from bot.delivery.alarm import Alarm
 from bot.delivery.dispatcher import Dispatcher, Renderer
+from bot.delivery.planners import Policy
 from bot.discord_port import DiscordPyPort
 from bot.errors import HoldfastError
+from bot.groups import service as groups
+from bot.groups.model import Group
+from bot.meetings import series
+from bot.meetings.announcements import refresh_announcement
 from bot.migrate import migrate, schema_version
 from bot.state import command_set_digest, command_sync_key, read_state, write_state
+from bot.texts import groups as group_texts
 
 log = logging.getLogger(__name__)
 
 COGS_PACKAGE = "cogs"
+HORIZON_JOB = "meetings:horizon"
+# Answers arriving together update the announcement once, this long after the first.
+REFRESH_SETTLE_SECONDS = 2.0
 # How long shutdown waits for handlers that are already running (a member mid-RSVP).
 DRAIN_SECONDS = 10.0
 # discord.py runs each slash command, button and modal handler in a task with one of these
@@ -126,6 +135,8 @@ class HoldfastBot(commands.Bot):
         self._delivery_db: aiosqlite.Connection | None = None
         self._delivery: Dispatcher | None = None
         self._alarm: Alarm | None = None
+        self.port = DiscordPyPort(self)
+        self._refreshing: dict[int, asyncio.Task[None]] = {}
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -158,7 +169,7 @@ class HoldfastBot(commands.Bot):
         # transaction per connection; WAL and busy_timeout serialise the two writers).
         self._delivery_db = await open_database(self.settings.DATABASE_PATH)
         self._delivery = Dispatcher(
-            self._delivery_db, DiscordPyPort(self), self.clock, self.delivery_renderers
+            self._delivery_db, self.port, self.clock, self.delivery_renderers
         )
         self._alarm = Alarm(self._delivery, self.scheduler)
         self.scheduler.start()
@@ -167,10 +178,72 @@ class HoldfastBot(commands.Bot):
                 continue  # shared helpers for the cogs, not extensions
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
         await self.sync_commands_if_changed()
+        await self.extend_meeting_horizon()
+        self.scheduler.add_job(
+            self.extend_meeting_horizon,
+            "interval",
+            hours=6,
+            id=HORIZON_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
         # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
         # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
         # alarm) runs in the background so start-up does not wait on Discord.
         self._alarm.start()
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(announce_lead=timedelta(days=self.settings.ANNOUNCE_DAYS_BEFORE))
+
+    async def extend_meeting_horizon(self) -> None:
+        """Keep each series' meetings stored a few months ahead (and their announcements)."""
+        added = await series.extend_all(self.db, self.clock.now(), self.policy)
+        if added and self._alarm is not None:
+            self._alarm.wake()
+
+    async def after_meeting_changed(self, meeting_id: int) -> None:
+        """Send what the change planned now, and make the posted announcement tell the truth."""
+        self.alarm.wake()
+        await refresh_announcement(self.db, self.port, meeting_id)
+
+    async def after_series_changed(self, change: series.SeriesChange) -> None:
+        self.alarm.wake()
+        for meeting_id in [*change.retimed, *change.removed]:
+            await refresh_announcement(self.db, self.port, meeting_id)
+
+    def refresh_announcement_soon(self, meeting_id: int) -> None:
+        """Update an announcement's counts once a burst of answers settles.
+
+        Clicks from elsewhere (a reminder, a DM) would otherwise cost one edit each, and
+        Discord allows only a few edits a second per channel.
+        """
+        if meeting_id in self._refreshing:
+            return
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(REFRESH_SETTLE_SECONDS)
+                await refresh_announcement(self.db, self.port, meeting_id)
+            finally:
+                self._refreshing.pop(meeting_id, None)
+
+        self._refreshing[meeting_id] = asyncio.create_task(
+            later(), name=f"refresh-announcement-{meeting_id}"
+        )
+
+    async def check_group_health(self, group: Group) -> str | None:
+        """Notice a deleted channel or role and remember it for the admins; None if all is well."""
+        guild = self.get_guild(group.guild_id)
+        problem: str | None = None
+        if guild is not None:
+            if guild.get_channel(group.announce_channel_id) is None:
+                problem = group_texts.channel_missing(group.announce_channel_id)
+            elif guild.get_role(group.facilitator_role_id) is None:
+                problem = group_texts.role_missing(group.facilitator_role_id)
+        await groups.record_problem(self.db, group, problem, self.clock.now())
+        return problem
 
     async def sync_commands_if_changed(self) -> list[SyncOutcome]:
         """Sync slash commands only when they changed: Discord rate-limits syncs hard."""

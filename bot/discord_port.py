@@ -90,7 +90,7 @@ def _as_delivery_failure() -> Iterator[None]:
         raise failure_from(exc) from exc
 
 
-def _view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+def to_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
     if not buttons:
         return None
     view = _InertView(timeout=None)
@@ -107,7 +107,7 @@ def _view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
     return view
 
 
-def _embed(card: Card) -> discord.Embed:
+def to_embed(card: Card) -> discord.Embed:
     embed = discord.Embed(
         title=card.title, description=card.description or None, colour=card.colour
     )
@@ -158,10 +158,10 @@ class DiscordPyPort:
             if message.content:
                 parts["content"] = message.content
             if message.cards:
-                parts["embeds"] = [_embed(card) for card in message.cards]
+                parts["embeds"] = [to_embed(card) for card in message.cards]
             if message.files:
                 parts["files"] = [_file(a) for a in message.files]
-            if (view := _view(message.buttons)) is not None:
+            if (view := to_view(message.buttons)) is not None:
                 parts["view"] = view
             sent = await channel.send(**parts)
         return Sent(channel_id=sent.channel.id, message_id=sent.id)
@@ -173,9 +173,9 @@ class DiscordPyPort:
             )
             await partial.edit(
                 content=message.content or None,
-                embeds=[_embed(card) for card in message.cards],
+                embeds=[to_embed(card) for card in message.cards],
                 attachments=[_file(a) for a in message.files],
-                view=_view(message.buttons),
+                view=to_view(message.buttons),
                 allowed_mentions=ALLOWED_MENTIONS,
             )
 

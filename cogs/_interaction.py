@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import discord
 
@@ -15,13 +16,23 @@ from bot.groups.model import Actor
 log = logging.getLogger(__name__)
 
 Interaction = discord.Interaction[HoldfastBot]
+AnyInteraction = discord.Interaction[Any]
+"""What discord.py hands dynamic items (typed for any client)."""
 
 
-def actor_of(interaction: Interaction) -> Actor:
+def holdfast(interaction: AnyInteraction) -> HoldfastBot:
+    client = interaction.client
+    assert isinstance(client, HoldfastBot)
+    return client
+
+
+def actor_of(interaction: AnyInteraction) -> Actor:
     """The person asking, from what Discord sent with the interaction (no member lookups)."""
     user = interaction.user
     roles = (
-        frozenset(role.id for role in user.roles) if isinstance(user, discord.Member) else frozenset()
+        frozenset(role.id for role in user.roles)
+        if isinstance(user, discord.Member)
+        else frozenset()
     )
     permissions = interaction.permissions
     return Actor(
@@ -31,7 +42,7 @@ def actor_of(interaction: Interaction) -> Actor:
     )
 
 
-async def guarded(interaction: Interaction, work: Callable[[], Awaitable[None]]) -> None:
+async def guarded(interaction: AnyInteraction, work: Callable[[], Awaitable[None]]) -> None:
     """Run a button or modal handler; a domain error becomes a kind, private reply.
 
     discord.py only logs exceptions from dynamic items, which would leave the member with
@@ -42,6 +53,7 @@ async def guarded(interaction: Interaction, work: Callable[[], Awaitable[None]])
     except HoldfastError as error:
         await send_ephemeral(interaction, str(error))
     except Exception:
-        custom_id = (interaction.data or {}).get("custom_id", "?")
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = data.get("custom_id", "?")
         log.exception("button %s failed", custom_id)
         await send_ephemeral(interaction, texts.something_went_wrong())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HoldfastBot
+from bot.delivery.port import Button
+from bot.discord_port import to_view
 from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
@@ -17,7 +20,7 @@ from bot.meetings.cards import join_custom_id
 from bot.texts import groups as texts
 from bot.texts import meetings as meeting_texts
 from bot.zones import zone_suggestions
-from cogs._interaction import Interaction, actor_of, guarded
+from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 
 MEETING_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
 
@@ -27,12 +30,10 @@ async def group_autocomplete(
 ) -> list[app_commands.Choice[str]]:
     if interaction.guild_id is None:
         return []
-    found = await groups.live_groups(interaction.client.db, interaction.guild_id)
+    found = await groups.live_groups(holdfast(interaction).db, interaction.guild_id)
     wanted = current.casefold()
     return [
-        app_commands.Choice(name=g.name, value=g.name)
-        for g in found
-        if wanted in g.name.casefold()
+        app_commands.Choice(name=g.name, value=g.name) for g in found if wanted in g.name.casefold()
     ][:25]
 
 
@@ -42,10 +43,10 @@ async def timezone_autocomplete(
     return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
 
 
-def welcome_view(group: Group) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(JoinButton(group.id))
-    return view
+def welcome_view(group: Group) -> discord.ui.View | None:
+    return to_view(
+        (Button(label=texts.join_button(), custom_id=join_custom_id(group.id), style="success"),)
+    )
 
 
 def welcome_embed(group: Group) -> discord.Embed:
@@ -56,7 +57,9 @@ def welcome_embed(group: Group) -> discord.Embed:
     )
 
 
-class JoinButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"join:(?P<group>\d+)"):
+class JoinButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"join:(?P<group>\d+)"
+):
     """The persistent "Join this group" button on a group's welcome message."""
 
     def __init__(self, group_id: int) -> None:
@@ -71,13 +74,17 @@ class JoinButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
     ) -> JoinButton:
+        assert isinstance(item, discord.ui.Button)
         return cls(int(match["group"]))
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: AnyInteraction) -> None:
         async def work() -> None:
-            group = await groups.get_group(interaction.client.db, self.group_id)
+            group = await groups.get_group(holdfast(interaction).db, self.group_id)
             await join(interaction, group)
 
         await guarded(interaction, work)
@@ -85,7 +92,7 @@ class JoinButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
 
 async def join(interaction: Interaction, group: Group) -> None:
     """Join, then a warm welcome: by DM where possible, otherwise only to them here."""
-    bot = interaction.client
+    bot = holdfast(interaction)
     now = bot.clock.now()
     membership = await groups.join_group(bot.db, group, interaction.user.id, now)
     if not membership.changed:
@@ -149,8 +156,10 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
             group.name, group.announce_channel_id, group.facilitator_role_id, group.timezone
         )
         try:
+            view = welcome_view(group)
+            assert view is not None
             posted = await bot.get_partial_messageable(group.announce_channel_id).send(
-                embed=welcome_embed(group), view=welcome_view(group)
+                embed=welcome_embed(group), view=view
             )
         except discord.HTTPException:
             problem = texts.channel_missing(group.announce_channel_id)
@@ -229,9 +238,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         access.require_admin(actor_of(interaction))
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
-        closed = await series.close_group(
-            self.bot.db, found, self.bot.clock.now(), self.bot.policy
-        )
+        closed = await series.close_group(self.bot.db, found, self.bot.clock.now(), self.bot.policy)
         await interaction.response.send_message(
             texts.group_archived_done(closed.name), ephemeral=True
         )

@@ -5,14 +5,16 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, datetime
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HoldfastBot
-from bot.delivery.planners import announcement_key
 from bot.delivery.outbox import sent_message
+from bot.delivery.planners import announcement_key
+from bot.discord_port import to_embed, to_view
 from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
@@ -22,8 +24,7 @@ from bot.meetings.model import Answer, Meeting, Place, PlaceKind, RsvpCounts
 from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
 from bot.texts import meetings as texts
 from bot.zones import load_zone
-from cogs._interaction import Interaction, actor_of, guarded
-from cogs._render import to_embed, to_view
+from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete
 
 PLACE_CHANNELS = [discord.ChannelType.voice, discord.ChannelType.stage_voice]
@@ -34,7 +35,7 @@ async def meeting_autocomplete(
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    bot = interaction.client
+    bot = holdfast(interaction)
     now = bot.clock.now()
     wanted = current.casefold()
     choices: list[app_commands.Choice[int]] = []
@@ -52,7 +53,7 @@ def label_for(meeting: Meeting) -> str:
 
 
 async def meeting_in_guild(interaction: Interaction, meeting_id: int) -> Meeting:
-    meeting = await queries.get_meeting(interaction.client.db, meeting_id)
+    meeting = await queries.get_meeting(holdfast(interaction).db, meeting_id)
     if meeting.guild_id != interaction.guild_id:
         raise HoldfastError(texts.meeting_gone())
     return meeting
@@ -60,7 +61,7 @@ async def meeting_in_guild(interaction: Interaction, meeting_id: int) -> Meeting
 
 async def facilitated_meeting(interaction: Interaction, meeting_id: int) -> Meeting:
     meeting = await meeting_in_guild(interaction, meeting_id)
-    group = await groups.get_group(interaction.client.db, meeting.group_id)
+    group = await groups.get_group(holdfast(interaction).db, meeting.group_id)
     access.require_facilitator(group, actor_of(interaction))
     return meeting
 
@@ -84,15 +85,19 @@ class RsvpButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
     ) -> RsvpButton:
+        assert isinstance(item, discord.ui.Button)
         return cls(item, int(match["meeting"]), Answer(match["answer"]))
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: AnyInteraction) -> None:
         await guarded(interaction, lambda: self.answer_clicked(interaction))
 
     async def answer_clicked(self, interaction: Interaction) -> None:
-        bot = interaction.client
+        bot = holdfast(interaction)
         result = await rsvp.answer_meeting(
             bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now()
         )
@@ -132,15 +137,19 @@ class NextMeetingButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
     ) -> NextMeetingButton:
+        assert isinstance(item, discord.ui.Button)
         return cls(item, int(match["group"]))
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: AnyInteraction) -> None:
         async def work() -> None:
-            group = await groups.get_group(interaction.client.db, self.group_id)
+            group = await groups.get_group(holdfast(interaction).db, self.group_id)
             await interaction.response.send_message(
-                await next_meeting_text(interaction.client, group.id, group.name), ephemeral=True
+                await next_meeting_text(holdfast(interaction), group.id, group.name), ephemeral=True
             )
 
         await guarded(interaction, work)
@@ -365,6 +374,8 @@ class Meetings(commands.Cog):
 
 
 async def setup(bot: HoldfastBot) -> None:
+    for kind, renderer in cards.RENDERERS.items():
+        bot.register_renderer(kind, renderer)
     bot.add_dynamic_items(RsvpButton, NextMeetingButton)
     bot.tree.add_command(MeetingCommands(bot))
     await bot.add_cog(Meetings(bot))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -18,7 +19,7 @@ from bot.meetings import queries, series
 from bot.meetings.model import Series, SeriesDraft
 from bot.meetings.recurrence import Frequency, Rule, RuleError, parse_local_time, parse_rule
 from bot.texts import meetings as texts
-from cogs._interaction import Interaction, actor_of, guarded
+from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete
 from cogs.meetings import place_from, required_place
 
@@ -53,7 +54,7 @@ async def series_autocomplete(
 ) -> list[app_commands.Choice[int]]:
     if interaction.guild_id is None:
         return []
-    db = interaction.client.db
+    db = holdfast(interaction).db
     wanted = current.casefold()
     choices: list[app_commands.Choice[int]] = []
     for group in await groups.live_groups(db, interaction.guild_id):
@@ -98,15 +99,19 @@ class DraftButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: Interaction, item: discord.ui.Button[discord.ui.View], match: re.Match[str]
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
     ) -> DraftButton:
+        assert isinstance(item, discord.ui.Button)
         return cls(item, match["action"], int(match["draft"]))
 
-    async def callback(self, interaction: Interaction) -> None:
+    async def callback(self, interaction: AnyInteraction) -> None:
         await guarded(interaction, lambda: self.decide(interaction))
 
     async def decide(self, interaction: Interaction) -> None:
-        bot = interaction.client
+        bot = holdfast(interaction)
         stored = await series.take_draft(bot.db, self.draft_id)
         if stored.created_by != interaction.user.id:
             raise HoldfastError(texts.draft_not_yours())
@@ -157,7 +162,7 @@ def preview_view(draft_id: int) -> discord.ui.View:
 async def show_preview(
     interaction: Interaction, group: Group, draft: SeriesDraft, series_id: int | None
 ) -> None:
-    bot = interaction.client
+    bot = holdfast(interaction)
     now = bot.clock.now()
     draft = series.check_draft(draft)
     starts = series.preview(draft, group.timezone, now)
@@ -245,7 +250,8 @@ class SeriesCommands(app_commands.Group, name="series", description="A group's r
         places="A new limit on places",
     )
     @app_commands.rename(series_="series")
-    @app_commands.autocomplete(series_=series_autocomplete, when=when_autocomplete)
+    @app_commands.autocomplete(series_=series_autocomplete)
+    @app_commands.autocomplete(when=when_autocomplete)
     async def edit(
         self,
         interaction: Interaction,
@@ -295,9 +301,7 @@ class SeriesCommands(app_commands.Group, name="series", description="A group's r
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
         lines = [
-            texts.series_line(
-                s.title, describe(s.rule), s.local_time.strftime("%H:%M"), s.zone
-            )
+            texts.series_line(s.title, describe(s.rule), s.local_time.strftime("%H:%M"), s.zone)
             for s in await queries.live_series(self.bot.db, found.id)
         ]
         await interaction.response.send_message(

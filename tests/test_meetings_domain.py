@@ -29,7 +29,7 @@ VOICE = 444444444444444444
 POLICY = Policy(announce_lead=timedelta(days=14))
 
 SELECT_OUTBOX = """
-SELECT key, kind, state, due_at, not_after, channel_id, user_id
+SELECT idempotency_key AS key, kind, state, due_at, not_after, channel_id, user_id
 FROM outbox
 ORDER BY id
 """
@@ -190,7 +190,9 @@ async def test_a_full_meeting_waitlists_and_a_freed_place_goes_to_the_first_wait
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
     group = await make_group(db, clock)
-    change = await series.create_series(db, group, last_thursday(capacity=1), 9, clock.now(), POLICY)
+    change = await series.create_series(
+        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
+    )
     meeting = (await queries.series_meetings(db, change.series.id))[0]
     for user in (1, 2, 3):
         await groups.join_group(db, group, user, clock.now())
@@ -214,7 +216,9 @@ async def test_concurrent_clicks_never_overfill_a_meeting(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
     group = await make_group(db, clock)
-    change = await series.create_series(db, group, last_thursday(capacity=3), 9, clock.now(), POLICY)
+    change = await series.create_series(
+        db, group, last_thursday(capacity=3), 9, clock.now(), POLICY
+    )
     meeting = (await queries.series_meetings(db, change.series.id))[0]
     users = list(range(1, 21))
     for user in users:
@@ -283,7 +287,11 @@ async def test_editing_a_series_moves_unchanged_meetings_and_keeps_moved_ones(
     current = await queries.get_series(db, change.series.id)
     edited = last_thursday()
     edited = SeriesDraft(
-        edited.title, Rule.last_weekday(1), time(18, 0), 90, edited.place  # last Tuesday 18:00
+        edited.title,
+        Rule.last_weekday(1),
+        time(18, 0),
+        90,
+        edited.place,  # last Tuesday 18:00
     )
     result = await series.edit_series(db, current, edited, clock.now(), POLICY)
     after_first = await queries.get_meeting(db, first.id)
@@ -301,7 +309,9 @@ async def test_leaving_frees_a_place_for_the_waitlist(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
     group = await make_group(db, clock)
-    change = await series.create_series(db, group, last_thursday(capacity=1), 9, clock.now(), POLICY)
+    change = await series.create_series(
+        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
+    )
     meeting = (await queries.series_meetings(db, change.series.id))[0]
     for user in (1, 2):
         await groups.join_group(db, group, user, clock.now())

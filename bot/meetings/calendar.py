@@ -16,7 +16,6 @@ import aiosqlite
 from icalendar import Calendar, Event, vRecur
 
 from bot.groups.model import Group
-
 from bot.meetings.model import Meeting, Series
 from bot.meetings.queries import live_series, series_meetings
 from bot.meetings.recurrence import Schedule, occurrences
@@ -66,9 +65,7 @@ def calendar_file(
     return bytes(calendar.to_ical())
 
 
-async def calendar_for_group(
-    conn: aiosqlite.Connection, group: Group, now: datetime
-) -> bytes:
+async def calendar_for_group(conn: aiosqlite.Connection, group: Group, now: datetime) -> bytes:
     """The .ics for a group's live series, with every meeting change still worth knowing."""
     series_list = await live_series(conn, group.id)
     meetings: list[Meeting] = []
@@ -117,7 +114,9 @@ def _series_events(
             override.add("recurrence-id", meeting.occurrence_start.astimezone(zone))
         else:
             # Its original date is no longer in the rule (the series was edited since).
-            override = _event(meeting_uid(meeting.id), series.title, description, _where(meeting), now)
+            override = _event(
+                meeting_uid(meeting.id), series.title, description, _where(meeting), now
+            )
         override.add("dtstart", meeting.starts_at.astimezone(zone))
         override.add("duration", timedelta(minutes=meeting.duration_minutes))
         events.append(override)

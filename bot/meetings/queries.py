@@ -104,9 +104,8 @@ def _place(kind: str, channel_id: int | None, location: str | None) -> Place:
 
 
 def meeting_from_row(row: aiosqlite.Row) -> Meeting:
-    occurrence = _when(row["occurrence_start"])
-    starts = _when(row["starts_at"])
-    assert occurrence is not None and starts is not None
+    occurrence = datetime.fromisoformat(row["occurrence_start"])
+    starts = datetime.fromisoformat(row["starts_at"])
     return Meeting(
         id=row["id"],
         series_id=row["series_id"],

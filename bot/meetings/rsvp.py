@@ -132,7 +132,7 @@ async def answer_meeting(
         if not await groups.is_member(conn, group, user_id):
             raise NotAllowed(group_texts.not_a_member(group.name))
         current = await _current(conn, meeting_id, user_id)
-        answer = wanted
+        answer: Answer = wanted
         if wanted is Answer.GOING and current in (Answer.GOING, Answer.WAITLIST):
             answer = current  # a second click keeps the place (or the place in the queue)
         elif wanted is Answer.GOING and meeting.capacity is not None:

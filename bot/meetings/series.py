@@ -17,9 +17,9 @@ from bot.db import transaction
 from bot.delivery import planners
 from bot.errors import Conflict, HoldfastError, NotFound
 from bot.groups.model import Group
-from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
 from bot.groups.service import archive_group
-from bot.meetings.queries import get_series, series_meetings, upcoming_meetings
+from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
+from bot.meetings.queries import get_series, live_series, series_meetings, upcoming_meetings
 from bot.meetings.recurrence import Frequency, Rule, Schedule, local_date_of, occurrences
 from bot.texts import meetings as texts
 
@@ -481,3 +481,13 @@ async def close_group(
 async def discard_draft(conn: aiosqlite.Connection, draft_id: int) -> None:
     async with transaction(conn):
         await conn.execute(DELETE_DRAFT, {"id": draft_id})
+
+
+async def extend_all(
+    conn: aiosqlite.Connection, now: datetime, policy: planners.Policy
+) -> list[int]:
+    """Extend every live series' horizon; returns the meetings added."""
+    added: list[int] = []
+    for item in await live_series(conn):
+        added += await extend_horizon(conn, item, now, policy)
+    return added

@@ -1,0 +1,38 @@
+"""Keeping a meeting's announcement true after it was posted: counts, moves, cancellation.
+
+Posting goes through the outbox (it is a scheduled delivery); editing what is already posted is
+done here, straight away, and is harmless to repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+
+from bot.delivery import outbox
+from bot.delivery.planners import announcement_key
+from bot.delivery.port import DeliveryFailed, DiscordPort
+from bot.meetings import cards
+from bot.meetings.queries import get_meeting
+from bot.meetings.rsvp import count_answers
+
+log = logging.getLogger(__name__)
+
+
+async def refresh_announcement(
+    conn: aiosqlite.Connection, port: DiscordPort, meeting_id: int
+) -> bool:
+    """Edit the posted announcement to match the meeting now. False if there is none (yet)."""
+    posted = await outbox.by_key(conn, announcement_key(meeting_id))
+    if posted is None or posted.sent is None:
+        return False
+    meeting = await get_meeting(conn, meeting_id)
+    counts = await count_answers(conn, meeting_id)
+    message = cards.announcement(meeting, counts, posted.marker)
+    try:
+        await port.edit(posted.sent.channel_id, posted.sent.message_id, message)
+    except DeliveryFailed as failure:
+        log.warning("could not update the announcement of meeting %s: %s", meeting_id, failure)
+        return False
+    return True
