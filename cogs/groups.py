@@ -22,8 +22,6 @@ from bot.texts import meetings as meeting_texts
 from bot.zones import zone_suggestions
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 
-MEETING_CHANNELS = [discord.ChannelType.text, discord.ChannelType.news]
-
 
 async def group_autocomplete(
     interaction: Interaction, current: str
@@ -120,7 +118,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
     @app_commands.command(name="create")
     @app_commands.describe(
         name="What the group is called, e.g. North adopters",
-        channel="Where meetings are announced",
+        announcements="Where meetings are announced",
         facilitator_role="People with this role run the group's meetings",
         facilitators_channel="Optional private channel for facilitators",
         timezone="Time zone meetings are planned in (default: the server's)",
@@ -130,9 +128,9 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         self,
         interaction: Interaction,
         name: app_commands.Range[str, 1, 60],
-        channel: app_commands.AppCommandChannel,
+        announcements: discord.TextChannel,
         facilitator_role: discord.Role,
-        facilitators_channel: app_commands.AppCommandChannel | None = None,
+        facilitators_channel: discord.TextChannel | None = None,
         timezone: str | None = None,
     ) -> None:
         """For admins: start a new support group in this server."""
@@ -144,7 +142,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
             interaction.guild_id,
             GroupSettings(
                 name=name,
-                announce_channel_id=channel.id,
+                announce_channel_id=announcements.id,
                 facilitator_role_id=facilitator_role.id,
                 facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
                 timezone=timezone or bot.settings.DEFAULT_TIMEZONE,
@@ -175,7 +173,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
     @app_commands.describe(
         group="Which group",
         name="A new name",
-        channel="A new announcements channel",
+        announcements="A new announcements channel",
         facilitator_role="A new facilitator role",
         facilitators_channel="A new private facilitators' channel",
         timezone="A new time zone",
@@ -186,9 +184,9 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         interaction: Interaction,
         group: str,
         name: app_commands.Range[str, 1, 60] | None = None,
-        channel: app_commands.AppCommandChannel | None = None,
+        announcements: discord.TextChannel | None = None,
         facilitator_role: discord.Role | None = None,
-        facilitators_channel: app_commands.AppCommandChannel | None = None,
+        facilitators_channel: discord.TextChannel | None = None,
         timezone: str | None = None,
     ) -> None:
         """For admins: change a group's name, channels, facilitator role or time zone."""
@@ -200,7 +198,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
             found,
             GroupChange(
                 name=name,
-                announce_channel_id=channel.id if channel else None,
+                announce_channel_id=announcements.id if announcements else None,
                 facilitator_role_id=facilitator_role.id if facilitator_role else None,
                 facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
                 timezone=timezone,

@@ -27,8 +27,6 @@ from bot.zones import load_zone
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete
 
-PLACE_CHANNELS = [discord.ChannelType.voice, discord.ChannelType.stage_voice]
-
 
 async def meeting_autocomplete(
     interaction: Interaction, current: str
@@ -249,7 +247,7 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         meeting="Which meeting to move",
         date="New date, as YYYY-MM-DD (empty: same day)",
         time="New start time in the group's time zone, e.g. 19:30 (empty: same time)",
-        channel="A new voice or stage channel",
+        room="A new voice or stage channel",
         place="Or a new place or link outside Discord",
     )
     @app_commands.autocomplete(meeting=meeting_autocomplete)
@@ -259,14 +257,14 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         meeting: int,
         date: str | None = None,
         time: str | None = None,
-        channel: app_commands.AppCommandChannel | None = None,
+        room: discord.VoiceChannel | discord.StageChannel | None = None,
         place: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         """For facilitators: move one meeting to another day, time or place."""
         found = await facilitated_meeting(interaction, meeting)
         bot = self.bot
         starts_at = new_start(found, date, time)
-        new_place = place_from(channel, place, required=False)
+        new_place = place_from(room, place, required=False)
         await interaction.response.defer(ephemeral=True, thinking=True)
         change = await changes.move_meeting(
             bot.db, found, starts_at, new_place, bot.clock.now(), bot.policy
@@ -345,16 +343,17 @@ def new_start(meeting: Meeting, day: str | None, at: str | None) -> datetime:
 
 
 def place_from(
-    channel: app_commands.AppCommandChannel | None, place: str | None, *, required: bool
+    channel: discord.VoiceChannel | discord.StageChannel | None,
+    place: str | None,
+    *,
+    required: bool,
 ) -> Place | None:
     if channel is not None and place:
         raise HoldfastError(texts.place_both())
     if channel is not None:
-        if channel.type == discord.ChannelType.stage_voice:
+        if isinstance(channel, discord.StageChannel):
             return Place.channel(PlaceKind.STAGE, channel.id)
-        if channel.type == discord.ChannelType.voice:
-            return Place.channel(PlaceKind.VOICE, channel.id)
-        raise HoldfastError(texts.place_not_voice())
+        return Place.channel(PlaceKind.VOICE, channel.id)
     if place:
         return Place.external(place)
     if required:
@@ -362,7 +361,9 @@ def place_from(
     return None
 
 
-def required_place(channel: app_commands.AppCommandChannel | None, place: str | None) -> Place:
+def required_place(
+    channel: discord.VoiceChannel | discord.StageChannel | None, place: str | None
+) -> Place:
     found = place_from(channel, place, required=True)
     assert found is not None
     return found

@@ -62,7 +62,7 @@ def description_too_long(limit: int) -> str:
 
 def place_missing() -> str:
     return (
-        "Where will you meet? Choose a voice or stage channel in `channel`, "
+        "Where will you meet? Choose a voice or stage channel in `room`, "
         "or write a place or link in `place`."
     )
 

@@ -1,0 +1,219 @@
+"""Groups, series, announcements, RSVP and calendars through the real discord.py client and the
+Discord emulator, as a facilitator, an admin and members would use them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+from aiohttp import ClientSession
+
+from bot.app import HoldfastBot
+from bot.clock import ManualClock
+from bot.config import Settings
+from tests.e2e.conftest import start_holdfast
+from tests.emulator import Emulator, Server
+from tests.emulator.model import Message, message_text
+
+TIMESTAMP = re.compile(r"<t:(\d+):F>")
+
+
+def times_in(text: str) -> list[datetime]:
+    return [datetime.fromtimestamp(int(t), UTC) for t in TIMESTAMP.findall(text)]
+
+
+async def create_group(emulator: Emulator, server: Server) -> Message:
+    await emulator.wait_for_commands("group", guild=server.guild)
+    admin = emulator.as_user(server.admin, channel=server.general)
+    run = await admin.run(
+        "/group create",
+        name="North adopters",
+        announcements=server.meetings,
+        facilitator_role=server.facilitator_role,
+        timezone="Europe/London",
+    )
+    await run.wait_for_text("is ready")
+    assert run.ephemeral
+    return await emulator.wait_for_message(server.meetings, contains="Welcome to North adopters")
+
+
+async def create_last_thursday(
+    emulator: Emulator, server: Server, bot: HoldfastBot, **extra: object
+) -> str:
+    facilitator = emulator.as_user(server.facilitator, channel=server.general)
+    preview = await facilitator.run(
+        "/series create",
+        title="Monthly meet-up",
+        when="last Thursday",
+        time="19:30",
+        room=server.voice,
+        **extra,
+    )
+    text = await preview.wait_for_text("next dates")
+    saved = await facilitator.click(preview, "Save")
+    await saved.wait_for_text("is saved")
+    return text
+
+
+async def test_the_whole_story_group_series_announcement_answers_calendar(
+    holdfast: HoldfastBot,
+    emulator: Emulator,
+    discord_server: Server,
+    clock: ManualClock,
+    holdfast_settings: Settings,
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    for person in s.members[:3]:
+        joined = await emulator.as_user(person).click(welcome, "Join this group")
+        await joined.wait_for_text("You're in North adopters")
+        dm = await emulator.wait_for_dm(person, contains="Welcome to North adopters")
+        assert "What I keep about you" in message_text(dm)
+
+    preview_text = await create_last_thursday(emulator, s, holdfast)
+    # 2026-11-25: the next last Thursdays are 26 Nov, 31 Dec, 28 Jan… all 19:30 GMT.
+    assert times_in(preview_text)[:2] == [
+        datetime(2026, 11, 26, 19, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 19, 30, tzinfo=UTC),
+    ]
+
+    # The first meeting is inside the 14-day lead, so it is announced straight away.
+    announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    assert "Going: 0" in message_text(announcement)
+    going = await emulator.as_user(s.members[0]).click(announcement, "Going")
+    await going.wait_for_text("you're down as going")
+    assert going.followups[0].ephemeral
+    await emulator.wait_until(
+        lambda: "Going: 1" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to count one person going",
+    )
+    # The announcement shows counts, never names.
+    assert s.members[0].username not in message_text(emulator.messages[announcement.id])
+
+    # A restart: the old message's buttons still work.
+    await holdfast.close()
+    async with start_holdfast(emulator, holdfast_settings, clock) as again:
+        changed = await emulator.as_user(s.members[0]).click(announcement, "Maybe")
+        await changed.wait_for_text("maybe")
+        await emulator.wait_until(
+            lambda: "Maybe: 1" in message_text(emulator.messages[announcement.id]) or None,
+            what="the announcement to count the changed answer",
+        )
+        # Exactly one announcement, even after the restart re-ran the dispatcher.
+        posted = [
+            m for m in emulator.messages_in(s.meetings) if "Monthly meet-up" in message_text(m)
+        ]
+        assert len(posted) == 1
+
+        # The calendar file, read back as a phone would, agrees with /meeting list.
+        member = emulator.as_user(s.members[1], channel=s.general)
+        listed = await member.run("/meeting list", count=3)
+        list_text = await listed.wait_for_text("Coming up")
+        calendar_reply = await member.run("/meeting calendar")
+        response = await calendar_reply.wait_for_response()
+        assert response.ephemeral
+        attachment = response.data["attachments"][0]
+        assert attachment["filename"].endswith(".ics")
+        async with ClientSession() as http, http.get(attachment["url"]) as got:
+            data = await got.read()
+        calendar = icalendar.Calendar.from_ical(data)
+        event = next(c for c in calendar.walk("VEVENT"))
+        assert str(event["rrule"].to_ical().decode()) == "FREQ=MONTHLY;BYDAY=-1TH"
+        first = event.decoded("dtstart")
+        assert first.astimezone(UTC) == times_in(list_text)[0]
+        assert any(c.name == "VTIMEZONE" for c in calendar.walk())
+        await again.close()
+
+
+async def test_moving_and_cancelling_tell_everyone_affected_once(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    for person in s.members[:3]:
+        await (await emulator.as_user(person).click(welcome, "Join this group")).wait_for_text(
+            "You're in"
+        )
+    await create_last_thursday(emulator, s, holdfast)
+    announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    answers = [(s.members[0], "Going"), (s.members[1], "Maybe"), (s.members[2], "Can't make it")]
+    for person, label in answers:
+        await (await emulator.as_user(person).click(announcement, label)).wait_for_response()
+
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    choices = await facilitator.autocomplete("/meeting move meeting:", focused="meeting")
+    first = (await choices.wait_for_response()).data["choices"][0]
+    moved = await facilitator.run(
+        "/meeting move", meeting=first["value"], date="2026-11-27", time="18:00"
+    )
+    await moved.wait_for_text("person(s) who answered will hear")
+    for person in (s.members[0], s.members[1]):
+        dm = await emulator.wait_for_dm(person, contains="A change to")
+        assert times_in(message_text(dm)) == [datetime(2026, 11, 27, 18, 0, tzinfo=UTC)]
+    await emulator.wait_until(
+        lambda: "has moved" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to say the meeting moved",
+    )
+    assert not [m for m in emulator.dms_to(s.members[2]) if "A change to" in message_text(m)]
+
+    cancelled = await facilitator.run("/meeting cancel", meeting=first["value"])
+    await cancelled.wait_for_text("is cancelled")
+    for person in (s.members[0], s.members[1]):
+        await emulator.wait_for_dm(person, contains="is cancelled")
+    await emulator.wait_until(
+        lambda: "cancelled" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to say the meeting is cancelled",
+    )
+    # Told once each: one move and one cancellation message, nothing doubled.
+    for person in (s.members[0], s.members[1]):
+        texts = [message_text(m) for m in emulator.dms_to(person)]
+        assert sum("A change to" in t for t in texts) == 1
+        assert sum("is cancelled" in t for t in texts) == 1
+    # The announcement's buttons are switched off; a click on the earlier "moved" DM gets a
+    # kind answer, not "This interaction failed".
+    assert all(
+        button.get("disabled")
+        for row in emulator.messages[announcement.id].components
+        for button in row["components"]
+    )
+    moved_dm = next(m for m in emulator.dms_to(s.members[0]) if "A change to" in message_text(m))
+    late = await emulator.as_user(s.members[0]).click(moved_dm, "Going")
+    await late.wait_for_text("cancelled")
+
+
+async def test_people_without_the_role_are_refused_kindly(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    member = emulator.as_user(s.member, channel=s.general)
+    refused = await member.run(
+        "/group create", name="Mine", announcements=s.meetings, facilitator_role=s.member_role
+    )
+    await refused.wait_for_text("Only server admins")
+    assert refused.ephemeral
+    attendees = await member.run("/meeting next")
+    await attendees.wait_for_text("no meeting planned")
+
+
+async def test_a_full_meeting_has_a_waitlist_and_a_freed_place_is_offered_by_dm(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    for person in s.members[:2]:
+        await (await emulator.as_user(person).click(welcome, "Join this group")).wait_for_text(
+            "You're in"
+        )
+    await create_last_thursday(emulator, s, holdfast, places=1)
+    announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    first = await emulator.as_user(s.members[0]).click(announcement, "Going")
+    await first.wait_for_text("down as going")
+    second = await emulator.as_user(s.members[1]).click(announcement, "Going")
+    await second.wait_for_text("waiting list")
+    dropped = await emulator.as_user(s.members[0]).click(announcement, "Can't make it")
+    await dropped.wait_for_text("can't make")
+    offer = await emulator.wait_for_dm(s.members[1], contains="a place came up")
+    assert any("rsvp:" in str(row) for row in offer.components)
+    clock.advance(timedelta(minutes=1))
