@@ -29,6 +29,7 @@ from bot.delivery.port import (
     Card,
     DeliveryFailed,
     Destination,
+    EventSpec,
     OutgoingMessage,
     Sent,
 )
@@ -192,3 +193,43 @@ class DiscordPyPort:
                 if any(marker in cid.split(":") for cid in _custom_ids(found.components)):
                     return Sent(channel_id=found.channel.id, message_id=found.id)
         return None
+
+    async def create_event(self, guild_id: int, spec: EventSpec) -> int:
+        with _as_delivery_failure():
+            created = await self.client.http.create_guild_scheduled_event(
+                guild_id, **_event_payload(spec)
+            )
+        return int(created["id"])
+
+    async def edit_event(self, guild_id: int, event_id: int, spec: EventSpec) -> None:
+        with _as_delivery_failure():
+            await self.client.http.edit_scheduled_event(guild_id, event_id, **_event_payload(spec))
+
+    async def cancel_event(self, guild_id: int, event_id: int) -> None:
+        with _as_delivery_failure():
+            await self.client.http.edit_scheduled_event(
+                guild_id, event_id, status=discord.EventStatus.cancelled.value
+            )
+
+
+# Discord's entity types: STAGE_INSTANCE 1, VOICE 2, EXTERNAL 3. discord.py's own
+# Guild.create_scheduled_event omits entity_type unless it is passed, so it is always explicit.
+_ENTITY_TYPES = {"stage": 1, "voice": 2, "external": 3}
+
+
+def _event_payload(spec: EventSpec) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "name": spec.name,
+        "privacy_level": discord.PrivacyLevel.guild_only.value,
+        "scheduled_start_time": spec.starts_at.isoformat(),
+        "scheduled_end_time": spec.ends_at.isoformat(),
+        "entity_type": _ENTITY_TYPES[spec.place],
+        "description": spec.description or "",
+    }
+    if spec.place == "external":
+        payload["channel_id"] = None
+        payload["entity_metadata"] = {"location": spec.location or ""}
+    else:
+        payload["channel_id"] = spec.channel_id
+        payload["entity_metadata"] = None
+    return payload

@@ -58,6 +58,7 @@ CREATE TABLE meetings (
     note             TEXT,
     cancelled_at     TEXT,
     event_id         INTEGER,
+    event_synced     TEXT,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL,
     UNIQUE (series_id, occurrence_start)

@@ -7,6 +7,7 @@ tests use a fake with the same shapes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
@@ -104,6 +105,19 @@ class DeliveryFailed(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class EventSpec:
+    """A one-off Discord guild scheduled event mirroring one meeting."""
+
+    name: str
+    description: str | None
+    starts_at: datetime
+    ends_at: datetime
+    place: Literal["voice", "stage", "external"]
+    channel_id: int | None = None
+    location: str | None = None
+
+
 class DiscordPort(Protocol):
     async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
         """Post `message`; `nonce` is sent with enforce_nonce so a repeat within Discord's
@@ -123,4 +137,16 @@ class DiscordPort(Protocol):
         Discord does not return nonces in fetched messages, so in-doubt recovery looks for the
         marker, which lives in what Discord keeps (component custom_ids). Raises DeliveryFailed.
         """
+        ...
+
+    async def create_event(self, guild_id: int, spec: EventSpec) -> int:
+        """Create a guild scheduled event; returns its id. Raises DeliveryFailed."""
+        ...
+
+    async def edit_event(self, guild_id: int, event_id: int, spec: EventSpec) -> None:
+        """Bring an event in line with `spec`. Raises DeliveryFailed."""
+        ...
+
+    async def cancel_event(self, guild_id: int, event_id: int) -> None:
+        """Mark a scheduled event cancelled. Raises DeliveryFailed."""
         ...

@@ -83,6 +83,8 @@ class Meeting:
     note: str | None
     cancelled_at: datetime | None
     event_id: int | None
+    event_synced: str | None
+    """Fingerprint of what the Discord event last showed ("cancelled" once cancelled)."""
     capacity: int | None
 
     @property

@@ -15,7 +15,7 @@ from bot.texts import meetings as texts
 _MEETING_COLUMNS = """
     m.id, m.series_id, s.group_id, g.guild_id, s.title, s.description, g.timezone,
     m.occurrence_start, m.starts_at, m.duration_minutes, m.place_kind, m.channel_id,
-    m.location, m.moved, m.note, m.cancelled_at, m.event_id, s.capacity
+    m.location, m.moved, m.note, m.cancelled_at, m.event_id, m.event_synced, s.capacity
 """
 
 SELECT_MEETING = f"""
@@ -55,6 +55,19 @@ JOIN series AS s ON s.id = m.series_id
 JOIN groups AS g ON g.id = s.group_id
 WHERE m.series_id = :series_id
 ORDER BY m.occurrence_start, m.id
+"""
+
+# Events in Discord for meetings that will not happen (cancelled, series ended, group closed).
+SELECT_EVENTS_TO_CANCEL = f"""
+SELECT {_MEETING_COLUMNS}
+FROM meetings AS m
+JOIN series AS s ON s.id = m.series_id
+JOIN groups AS g ON g.id = s.group_id
+WHERE m.event_id IS NOT NULL
+  AND coalesce(m.event_synced, '') != 'cancelled'
+  AND m.starts_at > :now
+  AND (m.cancelled_at IS NOT NULL OR s.ended_at IS NOT NULL OR g.archived_at IS NOT NULL)
+ORDER BY m.starts_at
 """
 
 _SERIES_COLUMNS = """
@@ -122,6 +135,7 @@ def meeting_from_row(row: aiosqlite.Row) -> Meeting:
         note=row["note"],
         cancelled_at=_when(row["cancelled_at"]),
         event_id=row["event_id"],
+        event_synced=row["event_synced"],
         capacity=row["capacity"],
     )
 
@@ -206,3 +220,8 @@ async def users_with_answers(
     query = SELECT_USERS_WITH_ANSWERS.format(placeholders=", ".join(f":{k}" for k in names))
     async with conn.execute(query, {"meeting_id": meeting_id, **names}) as cursor:
         return [int(row[0]) for row in await cursor.fetchall()]
+
+
+async def meetings_with_stale_events(conn: aiosqlite.Connection, now: datetime) -> list[Meeting]:
+    async with conn.execute(SELECT_EVENTS_TO_CANCEL, {"now": now.isoformat()}) as cursor:
+        return [meeting_from_row(row) for row in await cursor.fetchall()]

@@ -440,7 +440,7 @@ async def _drop_meeting(
     conn: aiosqlite.Connection, meeting: Meeting, now: datetime, policy: planners.Policy
 ) -> None:
     """A meeting the series no longer has: cancelled if people may know of it, else gone."""
-    if await planners.was_announced(conn, meeting.id):
+    if meeting.event_id is not None or await planners.was_announced(conn, meeting.id):
         await conn.execute(CANCEL_MEETING_QUIETLY, {"id": meeting.id, "now": now.isoformat()})
         await planners.replan_meeting(conn, meeting.id, now, policy)
         await planners.tell_answered(conn, meeting.id, "cancelled", now)
