@@ -220,7 +220,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             await _announce(message)
         elif cb_type == CallbackType.UPDATE_MESSAGE and record.source_message is not None:
             message = record.source_message
-            apply_edit(message, data)
+            apply_edit(emu, message, data)
             if not message.ephemeral:
                 await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
         emu.notify()
@@ -275,7 +275,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
         ):
             # Discord: the first followup after a deferred response edits the loading message.
             message = record.original
-            apply_edit(message, body)  # keeps the ephemeral flag, clears "loading"
+            apply_edit(emu, message, body)  # keeps the ephemeral flag, clears "loading"
             message.edited_timestamp = None
             await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
             emu.notify()
@@ -301,7 +301,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             request.match_info["application_id"], request.match_info["interaction_token"]
         )
         message = _target(record, request.match_info["message_id"])
-        apply_edit(message, body_of(request))
+        apply_edit(emu, message, body_of(request))
         if not message.ephemeral:
             await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
         emu.notify()

@@ -208,7 +208,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         if nonce is not None and body.get("enforce_nonce"):
             existing = emu.nonce_lookup(bot.id, channel.id, str(nonce))
             if existing is not None:
-                return json_response(emu.message_json(existing))
+                return json_response(emu.message_json(existing, with_nonce=True))
         attachments = [
             {
                 "id": str(emu.snowflake()),
@@ -233,7 +233,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         if nonce is not None and body.get("enforce_nonce"):
             emu.nonce_store(bot.id, channel.id, str(nonce), message)
         await emu.dispatch_message_create(message)
-        return json_response(emu.message_json(message))
+        return json_response(emu.message_json(message, with_nonce=True))
 
     async def list_messages(request: web.Request) -> web.Response:
         channel = _channel(request)
@@ -266,7 +266,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         message = _message(request, channel)
         if message.author.id != bot.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        apply_edit(message, body_of(request))
+        apply_edit(emu, message, body_of(request))
         data = emu.message_json(message)
         await emu.gateway.dispatch(
             "MESSAGE_UPDATE",
@@ -546,7 +546,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
     add_interaction_routes(emu, app)
 
 
-def apply_edit(message: Message, body: JSON) -> None:
+def apply_edit(emu: Emulator, message: Message, body: JSON) -> None:
     """Apply a message edit body (content, embeds, components, flags, attachments)."""
     if "content" in body:
         message.content = body["content"] or ""
@@ -561,7 +561,7 @@ def apply_edit(message: Message, body: JSON) -> None:
         keep_ids = {str(a.get("id")) for a in body["attachments"]}
         message.attachments = [a for a in message.attachments if a["id"] in keep_ids]
     message.flags &= ~Message.LOADING
-    message.edited_timestamp = utcnow()
+    message.edited_timestamp = emu.clock.now()
 
 
 __all__ = ["ChannelType", "add_routes", "apply_edit"]

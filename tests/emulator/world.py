@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+
 
 class World:
     """Discord's state as the emulator keeps it (base class of :class:`Emulator`)."""
@@ -54,10 +56,10 @@ class World:
         self.commands: dict[int, AppCommand] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.nonce_window = 300.0
-        """Seconds during which ``enforce_nonce`` de-duplicates a message."""
+        """Seconds of :attr:`clock` during which ``enforce_nonce`` de-duplicates a message."""
         self._change = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._nonces: dict[tuple[int, int, str], tuple[float, int]] = {}
+        self._nonces: dict[tuple[int, int, str], tuple[datetime, int]] = {}
         owner = self.create_user("emulator-owner")
         bot_user = self.create_user("Holdfast Test Bot", bot=True)
         self.app = Application(
@@ -373,9 +375,26 @@ class World:
         guild = self.guilds[channel.guild_id]
         return channel_permissions(guild, self.roles, channel, user_id)
 
-    def message_json(self, message: Message) -> JSON:
+    def message_json(self, message: Message, *, with_nonce: bool = False) -> JSON:
+        """The message as Discord serialises it; ``with_nonce`` only where Discord echoes the
+        nonce (the create response and MESSAGE_CREATE)."""
         member = self.member_of(message.guild_id, message.author.id)
-        return message.to_json(member)
+        return message.to_json(member, with_nonce=with_nonce, mentions=self.mentions_in(message))
+
+    def mentions_in(self, message: Message) -> list[JSON]:
+        """Users mentioned in the content (``<@id>`` / ``<@!id>``), as Discord's ``mentions``."""
+        out: list[JSON] = []
+        for raw in dict.fromkeys(USER_MENTION.findall(message.content)):
+            user = self.users.get(int(raw))
+            if user is not None:
+                entry = user.to_json()
+                member = self.member_of(message.guild_id, user.id)
+                if member is not None:
+                    member_json = member.to_json()
+                    member_json.pop("user")
+                    entry["member"] = member_json
+                out.append(entry)
+        return out
 
     def get_channel(self, channel_id: int | str) -> Channel:
         channel = self.channels.get(int(channel_id))
@@ -409,8 +428,10 @@ class World:
         message_reference: JSON | None = None,
         store: bool = True,
     ) -> Message:
+        now = self.clock.now()
         message = Message(
-            id=self.snowflake(),
+            id=self.snowflake.at(now),
+            timestamp=now,
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=author,
@@ -432,19 +453,28 @@ class World:
 
     async def dispatch_message_create(self, message: Message) -> None:
         intent = Intent.DIRECT_MESSAGES if message.guild_id is None else Intent.GUILD_MESSAGES
-        await self.gateway.dispatch("MESSAGE_CREATE", self.message_json(message), intent=intent)
+        data = self.message_json(message, with_nonce=True)
+        await self.gateway.dispatch("MESSAGE_CREATE", data, intent=intent)
         self.notify()
 
     # --- nonce de-duplication ------------------------------------------------------------------
+    # Discord: with ``enforce_nonce`` "if another message was created by the same author with
+    # the same nonce, that message will be returned and no new message will be created", for "a
+    # few minutes" (``nonce_window`` seconds of ``clock``, so a ManualClock moves it). A nonce
+    # whose message was deleted in the window answers 404 Unknown Message: discord.py's
+    # ``Messageable.send`` documents NotFound for "a message with the same nonce as one that has
+    # been explicitly deleted shortly earlier".
     def nonce_lookup(self, author_id: int, channel_id: int, nonce: str) -> Message | None:
         entry = self._nonces.get((author_id, channel_id, nonce))
         if entry is None:
             return None
         created, message_id = entry
-        if time.monotonic() - created > self.nonce_window:
+        if (self.clock.now() - created).total_seconds() > self.nonce_window:
             return None
         message = self.messages.get(message_id)
-        return None if message is None or message.deleted else message
+        if message is None or message.deleted:
+            raise ApiError(404, 10008, "Unknown Message")
+        return message
 
     def nonce_store(self, author_id: int, channel_id: int, nonce: str, message: Message) -> None:
-        self._nonces[(author_id, channel_id, nonce)] = (time.monotonic(), message.id)
+        self._nonces[(author_id, channel_id, nonce)] = (self.clock.now(), message.id)

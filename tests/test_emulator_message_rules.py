@@ -1,0 +1,115 @@
+"""Message rules where the emulator must be exactly as strict as Discord (issue 7): nonces, the
+nonce window, times from the emulator's clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import discord
+import pytest
+from discord.ext import commands
+
+from bot.clock import ManualClock
+from tests.emulator import Emulator, Server, make_test_bot, running_bot
+
+MESSAGES = "/channels/{channel_id}/messages"
+
+
+def _text_channel(bot: commands.Bot, channel_id: int) -> discord.TextChannel:
+    channel = bot.get_channel(channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    return channel
+
+
+def _dispatched(emulator: Emulator, event: str) -> list[dict[str, object]]:
+    return [
+        p["d"]
+        for session in emulator.gateway.sessions.values()
+        for p in session.buffer
+        if p["t"] == event
+    ]
+
+
+async def test_nonce_only_in_create_response_and_message_create_per_discord_py_message_nonce(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """discord.py ``Message.nonce``: "not stored long term within Discord's servers and is only
+    used ephemerally": the create response and MESSAGE_CREATE carry it, fetches do not."""
+    async with running_bot(emulator, make_test_bot()) as bot:
+        channel = _text_channel(bot, discord_server.general.id)
+        sent = await channel.send("hello", nonce="n-1")
+        assert sent.nonce == "n-1"
+        created = [d for d in _dispatched(emulator, "MESSAGE_CREATE") if d["id"] == str(sent.id)]
+        assert [d.get("nonce") for d in created] == ["n-1"]
+        fetched = await bot.http.get_message(channel.id, sent.id)
+        assert "nonce" not in fetched
+        history = await bot.http.logs_from(channel.id, 10)
+        assert [m["id"] for m in history] == [str(sent.id)]
+        assert "nonce" not in history[0]
+        assert (await channel.fetch_message(sent.id)).nonce is None
+
+
+async def test_nonce_window_follows_the_emulator_clock(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """Discord de-duplicates ``enforce_nonce`` sends "within the past few minutes" (Create
+    Message, ``enforce_nonce``): measured on Discord's clock, which tests move."""
+    clock = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    emulator.clock = clock
+    emulator.nonce_window = 120.0
+    async with running_bot(emulator, make_test_bot()) as bot:
+        channel = _text_channel(bot, discord_server.general.id)
+        first = await channel.send("Reminder", nonce="reminder-1")
+        clock.advance(timedelta(seconds=119))
+        assert (await channel.send("Reminder", nonce="reminder-1")).id == first.id
+        clock.advance(timedelta(seconds=2))
+        later = await channel.send("Reminder", nonce="reminder-1")
+    assert later.id != first.id
+    assert len(emulator.messages_in(discord_server.general)) == 2
+
+
+async def test_nonce_of_a_deleted_message_is_unknown_message_per_discord_py_send_docs(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """discord.py ``Messageable.send`` raises NotFound when "you sent a message with the same
+    nonce as one that has been explicitly deleted shortly earlier"."""
+    clock = ManualClock(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    emulator.clock = clock
+    async with running_bot(emulator, make_test_bot()) as bot:
+        channel = _text_channel(bot, discord_server.general.id)
+        first = await channel.send("Oops", nonce="n-deleted")
+        await first.delete()
+        with pytest.raises(discord.NotFound) as info:
+            await channel.send("Oops again", nonce="n-deleted")
+        assert info.value.code == 10008
+        clock.advance(timedelta(seconds=emulator.nonce_window + 1))
+        again = await channel.send("After the window", nonce="n-deleted")
+    assert [m.id for m in emulator.messages_in(discord_server.general)] == [again.id]
+
+
+async def test_message_times_and_ids_follow_the_emulator_clock(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """A message's snowflake encodes its creation time (Discord "Snowflakes" reference), and
+    ``timestamp`` is when it was sent: both on Discord's clock, so history by time works with a
+    ManualClock."""
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+    emulator.clock = clock
+    member = emulator.as_user(discord_server.member)
+    morning = await member.send("morning", channel=discord_server.general)
+    clock.advance(timedelta(hours=2))
+    async with running_bot(emulator, make_test_bot()) as bot:
+        channel = _text_channel(bot, discord_server.general.id)
+        noon = await channel.send("noon")
+        assert noon.created_at == start + timedelta(hours=2)
+        recent = [m.content async for m in channel.history(after=start + timedelta(hours=1))]
+        assert recent == ["noon"]
+        older = [m.content async for m in channel.history(before=start + timedelta(hours=1))]
+        assert older == ["morning"]
+        first = await channel.fetch_message(morning.id)
+        assert first.created_at == start
+        clock.advance(timedelta(minutes=5))
+        edited = await noon.edit(content="noon (edited)")
+        assert edited.edited_at == start + timedelta(hours=2, minutes=5)
+    assert emulator.messages[morning.id].timestamp == start
