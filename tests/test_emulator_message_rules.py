@@ -113,3 +113,80 @@ async def test_message_times_and_ids_follow_the_emulator_clock(
         edited = await noon.edit(content="noon (edited)")
         assert edited.edited_at == start + timedelta(hours=2, minutes=5)
     assert emulator.messages[morning.id].timestamp == start
+
+
+def _twins() -> discord.ui.View:
+    """Two buttons sharing a custom_id (one disabled: Discord checks those too)."""
+    view = discord.ui.View()
+    view.add_item(discord.ui.Button(label="Yes", custom_id="same"))
+    view.add_item(discord.ui.Button(label="Also yes", custom_id="same", disabled=True))
+    return view
+
+
+class TwinFieldsModal(discord.ui.Modal, title="Twins"):
+    first: discord.ui.TextInput[TwinFieldsModal] = discord.ui.TextInput(
+        label="First", custom_id="field"
+    )
+    second: discord.ui.TextInput[TwinFieldsModal] = discord.ui.TextInput(
+        label="Second", custom_id="field"
+    )
+
+
+async def test_duplicate_custom_ids_are_rejected_component_custom_id_duplicated(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """Discord answers 400/50035 COMPONENT_CUSTOM_ID_DUPLICATED ("Component custom id cannot be
+    duplicated") for a message or modal whose components share a custom_id: channel messages,
+    edits, interaction responses, followups, webhook message edits and modals alike."""
+    emulator.expect_violations()
+    failures: list[tuple[str, int, str]] = []
+    bot = make_test_bot()
+
+    async def attempt(what: str, action: object) -> None:
+        try:
+            await action  # type: ignore[misc]
+        except discord.HTTPException as exc:
+            failures.append((what, exc.code, exc.text))
+
+    @bot.tree.command(name="twins")
+    async def twins(interaction: discord.Interaction) -> None:
+        """Tries duplicate custom ids everywhere."""
+        await attempt("response", interaction.response.send_message("x", view=_twins()))
+        await interaction.response.send_message("fine")
+        await attempt("original", interaction.edit_original_response(view=_twins()))
+        await attempt("followup", interaction.followup.send("x", view=_twins()))
+        extra = await interaction.followup.send("extra", wait=True)
+        await attempt("webhook edit", extra.edit(view=_twins()))
+
+    @bot.tree.command(name="twin-modal")
+    async def twin_modal(interaction: discord.Interaction) -> None:
+        """Opens a modal with two fields sharing a custom id."""
+        await attempt("modal", interaction.response.send_modal(TwinFieldsModal()))
+        await interaction.response.send_message("no modal")
+
+    async with running_bot(emulator, bot):
+        channel = _text_channel(bot, discord_server.general.id)
+        await attempt("create", channel.send("x", view=_twins()))
+        plain = await channel.send("plain")
+        await attempt("edit", plain.edit(view=_twins()))
+        await bot.tree.sync()
+        await emulator.wait_for_commands("twins", "twin-modal")
+        member = emulator.as_user(discord_server.member)
+        run = await member.run("/twins")
+        await run.wait_for_followup("extra")
+        modal = await member.run("/twin-modal")
+        await modal.wait_for_text("no modal")
+        await emulator.wait_until(lambda: len(failures) == 7, what="all seven rejections")
+    assert sorted((what, code) for what, code, _ in failures) == sorted(
+        (what, 50035)
+        for what in ("create", "edit", "response", "original", "followup", "webhook edit", "modal")
+    )
+    assert all("Component custom id cannot be duplicated" in text for _, _, text in failures)
+    assert [m.content for m in emulator.messages_in(discord_server.general)] == [
+        "plain",
+        "fine",
+        "extra",
+        "no modal",
+    ]
+    rejected = [r for r in emulator.requests if r.status == 400]
+    assert len(rejected) == 7
