@@ -190,3 +190,73 @@ async def test_duplicate_custom_ids_are_rejected_component_custom_id_duplicated(
     ]
     rejected = [r for r in emulator.requests if r.status == 400]
     assert len(rejected) == 7
+
+
+async def test_first_followup_after_a_defer_keeps_the_defers_visibility(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """Discord: the first followup after a DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE edits the
+    "thinking" message (Receiving and Responding, "Followup Messages"), whose visibility was set
+    by the defer: a public defer answered "ephemerally" is public. Later followups choose their
+    own visibility."""
+    bot = make_test_bot()
+
+    @bot.tree.command(name="public-defer")
+    async def public_defer(interaction: discord.Interaction) -> None:
+        """Public thinking, then an 'ephemeral' answer."""
+        await interaction.response.defer()
+        await interaction.followup.send("seen by everyone", ephemeral=True)
+        await interaction.followup.send("only for you", ephemeral=True)
+
+    @bot.tree.command(name="private-defer")
+    async def private_defer(interaction: discord.Interaction) -> None:
+        """Private thinking, then a 'public' answer."""
+        await interaction.response.defer(ephemeral=True)
+        await interaction.followup.send("still private")
+
+    async with running_bot(emulator, bot):
+        await bot.tree.sync()
+        await emulator.wait_for_commands("public-defer", "private-defer")
+        member = emulator.as_user(discord_server.member)
+        public = await member.run("/public-defer")
+        private_followup = await public.wait_for_followup("only for you")
+        private = await member.run("/private-defer")
+        await private.wait_for_text("still private")
+    assert public.original is not None
+    assert public.original.content == "seen by everyone"
+    assert not public.original.ephemeral
+    assert private_followup.ephemeral
+    assert private.original is not None
+    assert private.original.ephemeral
+    assert [m.content for m in emulator.messages_in(discord_server.general)] == ["seen by everyone"]
+    updates = [d["content"] for d in _dispatched(emulator, "MESSAGE_UPDATE")]
+    assert updates == ["seen by everyone"]
+
+
+async def test_channel_message_flags_limited_to_documented_ones(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """Create Message: "only SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE, and
+    IS_COMPONENTS_V2 can be set"; Edit Message: only SUPPRESS_EMBEDS and IS_COMPONENTS_V2.
+    EPHEMERAL on a channel message is a 400/50035, not a hidden message."""
+    channel_id = discord_server.general.id
+    async with running_bot(emulator, make_test_bot()) as bot:
+        create = discord.http.Route("POST", MESSAGES, channel_id=channel_id)
+        with pytest.raises(discord.HTTPException) as on_create:
+            await bot.http.request(create, json={"content": "secret", "flags": 64})
+        assert (on_create.value.status, on_create.value.code) == (400, 50035)
+        assert "flags" in on_create.value.text
+        channel = _text_channel(bot, channel_id)
+        quiet = await channel.send("quiet", silent=True)
+        assert quiet.flags.suppress_notifications
+        edit = discord.http.Route(
+            "PATCH", f"{MESSAGES}/{{message_id}}", channel_id=channel_id, message_id=quiet.id
+        )
+        with pytest.raises(discord.HTTPException) as on_edit:
+            await bot.http.request(edit, json={"flags": 64})
+        assert on_edit.value.code == 50035
+        suppressed = await quiet.edit(suppress=True)
+        assert suppressed.flags.suppress_embeds
+        assert suppressed.flags.suppress_notifications
+    stored = emulator.messages_in(discord_server.general)
+    assert [(m.content, m.ephemeral) for m in stored] == [("quiet", False)]

@@ -273,11 +273,14 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             and record.original is not None
             and record.original.flags & Message.LOADING
         ):
-            # Discord: the first followup after a deferred response edits the loading message.
+            # Discord: the first followup after a deferred response edits the loading message,
+            # so it keeps the defer's visibility: a public defer stays public even if the
+            # followup asks for EPHEMERAL (and an ephemeral one stays private).
             message = record.original
             apply_edit(emu, message, body)  # keeps the ephemeral flag, clears "loading"
             message.edited_timestamp = None
-            await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
+            if not message.ephemeral:
+                await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
             emu.notify()
             return _webhook_reply(request, message)
         message = _new_message(record, body)

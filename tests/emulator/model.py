@@ -255,8 +255,16 @@ class Message:
     deleted: bool = False
     type: int = 0
 
-    EPHEMERAL = 64
-    LOADING = 128
+    SUPPRESS_EMBEDS = 1 << 2
+    EPHEMERAL = 1 << 6
+    LOADING = 1 << 7
+    SUPPRESS_NOTIFICATIONS = 1 << 12
+    IS_VOICE_MESSAGE = 1 << 13
+    IS_COMPONENTS_V2 = 1 << 15
+    CREATE_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_VOICE_MESSAGE | IS_COMPONENTS_V2
+    """Flags a bot may set creating a channel message (Create Message, ``flags``)."""
+    EDIT_FLAGS = SUPPRESS_EMBEDS | IS_COMPONENTS_V2
+    """Flags a bot may set or unset editing one (Edit Message, ``flags``)."""
 
     @property
     def ephemeral(self) -> bool:

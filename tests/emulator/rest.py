@@ -204,6 +204,11 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         parts = ("content", "embeds", "components", "sticker_ids", "poll")
         if not files and not any(body.get(k) for k in parts):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        flags = int(body.get("flags") or 0)
+        if flags & ~Message.CREATE_FLAGS:
+            # Create Message: "only SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE,
+            # and IS_COMPONENTS_V2 can be set" (EPHEMERAL only exists for interaction replies).
+            raise invalid_flags(flags & ~Message.CREATE_FLAGS, "create")
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             existing = emu.nonce_lookup(bot.id, channel.id, str(nonce))
@@ -225,7 +230,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             content=body.get("content") or "",
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
-            flags=int(body.get("flags") or 0),
+            flags=flags,
             nonce=nonce,
             attachments=attachments,
             message_reference=body.get("message_reference"),
@@ -266,7 +271,19 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         message = _message(request, channel)
         if message.author.id != bot.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        apply_edit(emu, message, body_of(request))
+        body = body_of(request)
+        if body.get("flags") is not None:
+            # Edit Message: only SUPPRESS_EMBEDS and IS_COMPONENTS_V2 can be set or unset; the
+            # message's other flags stay as they are.
+            wanted = int(body["flags"])
+            added = wanted & ~message.flags
+            if added & ~Message.EDIT_FLAGS:
+                raise invalid_flags(added & ~Message.EDIT_FLAGS, "edit")
+            body = {
+                **body,
+                "flags": (wanted & Message.EDIT_FLAGS) | (message.flags & ~Message.EDIT_FLAGS),
+            }
+        apply_edit(emu, message, body)
         data = emu.message_json(message)
         await emu.gateway.dispatch(
             "MESSAGE_UPDATE",
@@ -546,6 +563,17 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
     add_interaction_routes(emu, app)
 
 
+def invalid_flags(bad: int, where: str) -> ApiError:
+    allowed = (
+        "SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE and IS_COMPONENTS_V2"
+        if where == "create"
+        else "SUPPRESS_EMBEDS and IS_COMPONENTS_V2"
+    )
+    return ApiError.invalid_form_body(
+        [f"body.flags: Invalid message flags {bad}: only {allowed} can be set on {where}"]
+    )
+
+
 def apply_edit(emu: Emulator, message: Message, body: JSON) -> None:
     """Apply a message edit body (content, embeds, components, flags, attachments)."""
     if "content" in body:
@@ -555,8 +583,10 @@ def apply_edit(emu: Emulator, message: Message, body: JSON) -> None:
     if "components" in body:
         message.components = body["components"] or []
     if "flags" in body and body["flags"] is not None:
-        keep = message.flags & (Message.EPHEMERAL)
-        message.flags = int(body["flags"]) | keep
+        # A message's visibility is fixed when it is created: an edit (or the followup that
+        # replaces a deferred "thinking" message) cannot make it ephemeral or public.
+        keep = message.flags & Message.EPHEMERAL
+        message.flags = (int(body["flags"]) & ~Message.EPHEMERAL) | keep
     if "attachments" in body and body["attachments"] is not None:
         keep_ids = {str(a.get("id")) for a in body["attachments"]}
         message.attachments = [a for a in message.attachments if a["id"] in keep_ids]
