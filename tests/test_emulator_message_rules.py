@@ -260,3 +260,31 @@ async def test_channel_message_flags_limited_to_documented_ones(
         assert suppressed.flags.suppress_notifications
     stored = emulator.messages_in(discord_server.general)
     assert [(m.content, m.ephemeral) for m in stored] == [("quiet", False)]
+
+
+async def test_without_message_content_intent_only_mentions_dms_and_own_messages_have_content(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """Gateway docs, "Message Content Intent": without it an app gets empty content except in
+    messages it sends, DMs with it, and messages that mention it."""
+    bot = make_test_bot()  # no message_content intent
+    seen: dict[str, str] = {}
+
+    @bot.event
+    async def on_message(message: discord.Message) -> None:
+        seen[str(message.id)] = message.content
+
+    async with running_bot(emulator, bot) as running:
+        assert not running.intents.message_content
+        member = emulator.as_user(discord_server.member)
+        plain = await member.send("just chatting", channel=discord_server.general)
+        mention = await member.send(
+            f"<@{emulator.bot_user.id}> when is the meeting?", channel=discord_server.general
+        )
+        dm = await member.send_dm("a private question")
+        own = await _text_channel(running, discord_server.general.id).send("from the bot")
+        await emulator.wait_until(lambda: len(seen) == 4, what="four on_message calls")
+    assert seen[str(plain.id)] == ""
+    assert seen[str(mention.id)] == f"<@{emulator.bot_user.id}> when is the meeting?"
+    assert seen[str(dm.id)] == "a private question"
+    assert seen[str(own.id)] == "from the bot"
