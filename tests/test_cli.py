@@ -6,13 +6,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.cli import main
+from bot.cli import build_parser, main, preview_schedule
 from bot.config import Settings
 
 TOKEN = "MTA4NjQ0NjE3NzQ1NjM4NjE2Ng.GxYzAb.abcdefghijklmnopqrstuvwxyz0123456789ABCD"
@@ -229,16 +229,17 @@ def test_preview_schedule_fortnightly_starts_on_or_after_from(
     )
 
 
-def test_preview_schedule_defaults_to_twelve_from_today(
+def test_preview_schedule_defaults_to_twelve_from_today_in_that_zone(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    today_utc = datetime.now(UTC).date()
-    assert main(["preview-schedule", "--rule", "day 1", "--time", "09:00", "--tz", "UTC"]) == 0
+    # 23:30 UTC on 24 October 2026 is already 00:30 on the 25th in London (BST).
+    args = ["preview-schedule", "--rule", "day 25", "--time", "00:15", "--tz", "Europe/London"]
+    now = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)
+    assert preview_schedule(build_parser().parse_args(args), now) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 12
-    first = date.fromisoformat(lines[0][:10])
-    assert first.day == 1
-    assert today_utc <= first <= today_utc + timedelta(days=31)
+    assert lines[0] == "2026-10-25T00:15:00+01:00  2026-10-24T23:15:00Z"
+    assert lines[-1] == "2027-09-25T00:15:00+01:00  2027-09-24T23:15:00Z"
 
 
 @pytest.mark.parametrize(
