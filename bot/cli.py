@@ -1,4 +1,4 @@
-"""`holdfast` / `python -m bot`: run, migrate, check-config, gen-key, backup.
+"""`holdfast` / `python -m bot`: run, migrate, check-config, gen-key, backup, preview-schedule.
 
 Exit codes: 0 fine, 1 something failed at run time (database, Discord), 2 the settings or the
 command line need fixing.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
+from datetime import date, datetime, time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -19,10 +21,26 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings, masked
 from bot.db import DatabaseError, acquire_process_lock, inspect_file
 from bot.logs import configure_logging
+from bot.meetings.recurrence import (
+    Lead,
+    RuleError,
+    Schedule,
+    lead_instant,
+    load_zone_or_error,
+    local_iso,
+    occurrences,
+    parse_leads,
+    parse_local_time,
+    parse_rule,
+    resolve_local,
+    utc_iso,
+)
 from bot.migrate import load_migrations, migrate
+from bot.texts import recurrence as recurrence_texts
 from bot.zones import use_bundled_tzdata
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+PREVIEW_DEFAULT_COUNT, PREVIEW_MAX_COUNT = 12, 1000
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
         "backup", help="save a consistent copy of the database, even while the bot runs"
     )
     backup.add_argument("path", type=Path, help="file (or folder) to write the copy to")
+    preview = sub.add_parser(
+        "preview-schedule",
+        help="show when a rule's next meetings (and reminders) fall; needs no settings",
+    )
+    preview.add_argument(
+        "--rule",
+        required=True,
+        help='"last thursday", "second tue", "day 15", "weekly mon", "fortnightly fri" or '
+        '"RRULE:..."',
+    )
+    preview.add_argument("--time", required=True, help="local start time: 19:30, 7:30pm or 7pm")
+    preview.add_argument("--tz", required=True, help="IANA time zone, e.g. Europe/London")
+    preview.add_argument(
+        "--from",
+        dest="from_date",
+        default=None,
+        help="first local date, YYYY-MM-DD (default: today in that zone)",
+    )
+    # Read as text so a bad value gets Holdfast's one-line explanation, not argparse's usage.
+    preview.add_argument(
+        "--count", default=str(PREVIEW_DEFAULT_COUNT), help="how many meetings (default 12)"
+    )
+    preview.add_argument("--leads", default=None, help="reminder lead times, e.g. 7d,1d,2h")
     return parser
 
 
@@ -56,6 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "gen-key":
         print(Fernet.generate_key().decode())
         return EXIT_OK
+    if command == "preview-schedule":
+        # Pure arithmetic: handled before any settings are read, so it needs no .env or token.
+        return preview_schedule(args, SystemClock().now())
     if args.env_file is not None and not args.env_file.is_file():
         print(texts.env_file_missing(args.env_file), file=sys.stderr)
         return EXIT_CONFIG
@@ -87,6 +131,58 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_OK
+
+
+def preview_schedule(args: argparse.Namespace, now: datetime) -> int:
+    option = "--rule"
+    try:
+        rule = parse_rule(args.rule)
+        option = "--time"
+        local_time = parse_local_time(args.time)
+        option = "--tz"
+        zone = load_zone_or_error(args.tz)
+        option = "--from"
+        start = _parse_from(args.from_date) if args.from_date else now.astimezone(zone).date()
+        option = "--count"
+        count = _parse_count(args.count)
+        option = "--leads"
+        leads = parse_leads(args.leads) if args.leads is not None else []
+    except RuleError as exc:
+        # One line naming the option and the value, so a typo is found at a glance.
+        print(f"{option}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    schedule = Schedule(rule=rule, local_time=local_time, zone=zone.key, anchor=start)
+    after = resolve_local(datetime.combine(start, time()), zone)
+    for line in preview_lines(schedule, occurrences(schedule, after=after, count=count), leads):
+        print(line)
+    return EXIT_OK
+
+
+def preview_lines(schedule: Schedule, starts: list[datetime], leads: list[Lead]) -> list[str]:
+    """One line per meeting (local ISO with offset, then UTC), each followed by its reminders."""
+    lines: list[str] = []
+    for start in starts:
+        lines.append(f"{local_iso(start, schedule.zone)}  {utc_iso(start)}")
+        for lead in leads:
+            due = lead_instant(start, lead, schedule.zone)
+            lines.append(f"  {lead.text}  {local_iso(due, schedule.zone)}  {utc_iso(due)}")
+    return lines
+
+
+def _parse_from(text: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()):
+        try:
+            return date.fromisoformat(text.strip())
+        except ValueError:
+            pass
+    raise RuleError(recurrence_texts.date_not_understood(text))
+
+
+def _parse_count(text: str) -> int:
+    cleaned = text.strip()
+    if cleaned.isdigit() and 1 <= int(cleaned) <= PREVIEW_MAX_COUNT:
+        return int(cleaned)
+    raise RuleError(recurrence_texts.count_out_of_range(text, PREVIEW_MAX_COUNT))
 
 
 def migrate_command(settings: Settings) -> int:

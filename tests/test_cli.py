@@ -6,11 +6,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
+from bot.cli import build_parser, main, preview_schedule
 from bot.config import Settings
 
 TOKEN = "MTA4NjQ0NjE3NzQ1NjM4NjE2Ng.GxYzAb.abcdefghijklmnopqrstuvwxyz0123456789ABCD"
@@ -170,3 +172,112 @@ def test_an_explicit_env_file_is_read(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "--env-file", str(other), "check-config")
     assert result.returncode == 2
     assert 'DEFAULT_TIMEZONE="Europe/Londn"' in result.stderr
+
+
+PREVIEW = [
+    "preview-schedule",
+    "--rule",
+    "last thursday",
+    "--time",
+    "19:30",
+    "--tz",
+    "Europe/London",
+]
+
+
+def test_preview_schedule_across_the_october_clock_change(tmp_path: Path) -> None:
+    # A broken .env and no token: the preview is arithmetic and must not read settings at all.
+    result = run_cli(
+        tmp_path,
+        *PREVIEW,
+        "--from",
+        "2026-09-01",
+        "--count",
+        "3",
+        "--leads",
+        "7d,1d,2h",
+        env_text="DEFAULT_TIMEZONE=Europe/Londn\nLOG_LEVEL=loud\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == (
+        "2026-09-24T19:30:00+01:00  2026-09-24T18:30:00Z\n"
+        "  7d  2026-09-17T19:30:00+01:00  2026-09-17T18:30:00Z\n"
+        "  1d  2026-09-23T19:30:00+01:00  2026-09-23T18:30:00Z\n"
+        "  2h  2026-09-24T17:30:00+01:00  2026-09-24T16:30:00Z\n"
+        "2026-10-29T19:30:00+00:00  2026-10-29T19:30:00Z\n"
+        "  7d  2026-10-22T19:30:00+01:00  2026-10-22T18:30:00Z\n"
+        "  1d  2026-10-28T19:30:00+00:00  2026-10-28T19:30:00Z\n"
+        "  2h  2026-10-29T17:30:00+00:00  2026-10-29T17:30:00Z\n"
+        "2026-11-26T19:30:00+00:00  2026-11-26T19:30:00Z\n"
+        "  7d  2026-11-19T19:30:00+00:00  2026-11-19T19:30:00Z\n"
+        "  1d  2026-11-25T19:30:00+00:00  2026-11-25T19:30:00Z\n"
+        "  2h  2026-11-26T17:30:00+00:00  2026-11-26T17:30:00Z\n"
+    )
+
+
+def test_preview_schedule_fortnightly_starts_on_or_after_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 3 October 2026 is a Saturday; the first Friday on or after it is the 9th.
+    args = ["preview-schedule", "--rule", "Fortnightly FRI", "--time", "7:30pm"]
+    code = main([*args, "--tz", "Asia/Kolkata", "--from", "2026-10-03", "--count", "2"])
+    assert code == 0
+    assert capsys.readouterr().out == (
+        "2026-10-09T19:30:00+05:30  2026-10-09T14:00:00Z\n"
+        "2026-10-23T19:30:00+05:30  2026-10-23T14:00:00Z\n"
+    )
+
+
+def test_preview_schedule_defaults_to_twelve_from_today_in_that_zone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 23:30 UTC on 24 October 2026 is already 00:30 on the 25th in London (BST).
+    args = ["preview-schedule", "--rule", "day 25", "--time", "00:15", "--tz", "Europe/London"]
+    now = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)
+    assert preview_schedule(build_parser().parse_args(args), now) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 12
+    assert lines[0] == "2026-10-25T00:15:00+01:00  2026-10-24T23:15:00Z"
+    assert lines[-1] == "2027-09-25T00:15:00+01:00  2027-09-24T23:15:00Z"
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--tz", "Mars/Olympus_Mons", '--tz: "Mars/Olympus_Mons" is not a time zone'),
+        ("--tz", "Europe/Londn", '--tz: "Europe/Londn" is not a time zone'),
+        ("--rule", "fifth tuesday", "--rule: Not every month has a fifth Tuesday"),
+        ("--rule", "day 32", '--rule: "32" is not a day of the month'),
+        ("--rule", "monthly", '--rule: Holdfast did not understand the rule "monthly"'),
+        ("--time", "25:00", '--time: "25:00" is not a time'),
+        ("--from", "2026-13-01", '--from: "2026-13-01" is not a date'),
+        ("--from", "next week", '--from: "next week" is not a date'),
+        ("--count", "0", '--count: "0" is not a number of meetings'),
+        ("--count", "-3", '--count: "-3" is not a number of meetings'),
+        ("--count", "lots", '--count: "lots" is not a number of meetings'),
+        ("--leads", "7x", '--leads: "7x" is not a reminder time'),
+        ("--leads", "0d", '--leads: "0d" would not be before the meeting'),
+    ],
+)
+def test_preview_schedule_bad_input_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], option: str, value: str, named: str
+) -> None:
+    values = {"--rule": "last thursday", "--time": "19:30", "--tz": "Europe/London"}
+    values[option] = value
+    argv = ["preview-schedule", *[part for pair in values.items() for part in pair]]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(named)
+
+
+def test_preview_schedule_bad_input_from_the_shell_has_no_traceback(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, *PREVIEW[:-1], "Europe/Londn", "--from", "2026-09-01")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        '--tz: "Europe/Londn" is not a time zone Holdfast knows. Did you mean "Europe/London"?\n'
+    )
+    assert result.stderr.count("\n") == 1

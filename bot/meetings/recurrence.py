@@ -147,24 +147,6 @@ class Rule:
             return candidate
         return cls(Frequency.CUSTOM, rrule=body)
 
-    def describe(self) -> str:
-        """Plain words for people, e.g. "the last Thursday of each month"."""
-        if self.frequency is Frequency.CUSTOM:
-            return f"RRULE:{self.rrule}"
-        if self.frequency is Frequency.DAY_OF_MONTH:
-            day = cast(int, self.day)
-            suffix = " (or the month's last day)" if day >= _SHORT_MONTH_SAFE_FROM else ""
-            return f"day {day} of each month{suffix}"
-        name = WEEKDAY_NAMES[cast(int, self.weekday)]
-        if self.frequency is Frequency.NTH_WEEKDAY:
-            word = ("first", "second", "third", "fourth")[cast(int, self.ordinal) - 1]
-            return f"the {word} {name} of each month"
-        if self.frequency is Frequency.LAST_WEEKDAY:
-            return f"the last {name} of each month"
-        if self.frequency is Frequency.WEEKLY:
-            return f"every {name}"
-        return f"every other {name}"
-
 
 def _check_rule_fields(rule: Rule) -> None:
     """Refuse a Rule whose fields do not fit its frequency, so a bad one cannot be stored."""
@@ -283,7 +265,7 @@ def parse_rule(text: str) -> Rule:
     """Read "last thursday", "2nd tue", "day 31", "weekly mon", "fortnightly fri" or "RRULE:...".
 
     Case-insensitive; weekdays full or three letters. A raw RRULE in one of the simple shapes
-    comes back as that simple rule (so it is stored and described the same way).
+    comes back as that simple rule, so it is stored the same way as the words.
     """
     cleaned = " ".join(text.split())
     if not cleaned:
@@ -369,6 +351,9 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.local_time.tzinfo is not None:
             raise ValueError("Schedule.local_time is a wall-clock time: give it no tzinfo")
+        if self.local_time.microsecond:
+            # dateutil drops microseconds from DTSTART; refuse rather than move the meeting.
+            raise ValueError("Schedule.local_time must be whole seconds")
         load_zone_or_error(self.zone)
 
 

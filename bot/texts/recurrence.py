@@ -80,10 +80,8 @@ def time_not_understood(text: str) -> str:
 
 
 def unknown_zone(name: str, suggestion: str | None) -> str:
-    hint = f' Did you mean "{suggestion}"?' if suggestion else ""
-    return (
-        f'"{name}" is not a time zone Holdfast knows. Use an IANA name like "Europe/London".{hint}'
-    )
+    hint = f'Did you mean "{suggestion}"?' if suggestion else 'Use a name like "Europe/London".'
+    return f'"{name}" is not a time zone Holdfast knows. {hint}'
 
 
 def leads_empty() -> str:

@@ -1,6 +1,6 @@
 """A Discord emulator for end-to-end tests of a real discord.py client (see README.md)."""
 
-from .actors import Actor, InteractionHandle, Response
+from .actors import Actor, InteractionHandle, MessageGone, Response
 from .errors import ApiError, EmulatorTimeout
 from .factories import Server, build_guild
 from .faults import Fault, FaultKind, Faults
@@ -48,6 +48,7 @@ __all__ = [
     "InteractionType",
     "Member",
     "Message",
+    "MessageGone",
     "Overwrite",
     "P",
     "RateLimits",

@@ -184,6 +184,10 @@ class InteractionHandle:
         return response.data
 
 
+class MessageGone(LookupError):
+    """A person tried to use a component on a message that no longer exists."""
+
+
 def _field_ids(components: list[JSON]) -> list[str]:
     out: list[str] = []
     for c in components:
@@ -478,8 +482,15 @@ class Actor:
         if isinstance(source, InteractionHandle):
             if source.message is None:
                 raise LookupError(f"{source.description} has no message to interact with")
-            return source.message
-        return self.emu.messages.get(source.id, source)
+            message = source.message
+        else:
+            message = self.emu.messages.get(source.id, source)
+        if message.deleted:
+            raise MessageGone(
+                f"message {message.id} was deleted: {self.user.username} cannot click or pick "
+                "anything on it any more (Discord removes it from everyone's screen)"
+            )
+        return message
 
     def _component(self, message: Message, key: str, types: tuple[int, ...]) -> JSON:
         comps = [c for c in message.component_list() if c.get("type") in types]

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 _ROUTE_PREFIX = re.compile(r"^[A-Z]+ \S+: (?P<rest>.*)$", re.DOTALL)
+_CODED = re.compile(r"^\[(?P<code>[A-Z0-9_]+)\] (?P<msg>.*)$", re.DOTALL)
 _BODY_FIELD = re.compile(r"^body(?P<path>(?:\.[A-Za-z_]\w*|\[\d+\])+): (?P<msg>.*)$", re.DOTALL)
 
 
@@ -79,7 +80,11 @@ def errors_object(problems: list[str]) -> dict[str, Any]:
             for part in re.findall(r"[A-Za-z_]\w*|\d+", field.group("path")):
                 node = node.setdefault(part, {})
             text = field.group("msg")
-        node.setdefault("_errors", []).append({"code": "SPEC_VALIDATION", "message": text})
+        code = "SPEC_VALIDATION"
+        coded = _CODED.match(text)
+        if coded:  # "[COMPONENT_CUSTOM_ID_DUPLICATED] ...": Discord's own error code
+            code, text = coded.group("code"), coded.group("msg")
+        node.setdefault("_errors", []).append({"code": code, "message": text})
     return root
 
 

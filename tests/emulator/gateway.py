@@ -304,11 +304,22 @@ class Gateway:
             if (
                 event in ("MESSAGE_CREATE", "MESSAGE_UPDATE")
                 and not session.has_intent(Intent.MESSAGE_CONTENT)
-                and "guild_id" in data
-                and data.get("author", {}).get("id") != str(self.emu.app.bot_user.id)
+                and self._content_withheld(data)
             ):
                 payload = {**data, "content": "", "embeds": [], "attachments": [], "components": []}
             await self._send_dispatch(session, event, payload)
+
+    def _content_withheld(self, message: JSON) -> bool:
+        """Gateway docs, "Message Content Intent": apps without it "will receive empty values in
+        fields that contain user-inputted content with a few exceptions: content in messages
+        that an app sends, content in DMs with the app, content in which the app is
+        mentioned" (and message context menu targets, which the emulator does not model)."""
+        bot_id = str(self.emu.app.bot_user.id)
+        if "guild_id" not in message:
+            return False  # a DM with the app
+        if message.get("author", {}).get("id") == bot_id:
+            return False
+        return not any(m.get("id") == bot_id for m in message.get("mentions") or [])
 
     # --- faults ------------------------------------------------------------------------------
     async def drop(self, code: int = 4000, *, abort: bool = False) -> int:

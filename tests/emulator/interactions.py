@@ -76,6 +76,11 @@ class Interactions:
         source_message: Message | None = None,
     ) -> InteractionRecord:
         emu = self.emu
+        if type == InteractionType.MESSAGE_COMPONENT and (
+            source_message is None or source_message.deleted
+        ):
+            # Nobody can click a component on a deleted message, so Discord never sends one.
+            raise ValueError("a component interaction needs a message that still exists")
         iid = emu.snowflake()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         guild_id = channel.guild_id
@@ -91,7 +96,7 @@ class Interactions:
             "app_permissions": str(emu.permissions_in(channel, emu.app.bot_user.id)),
             "locale": "en-US",
             "entitlements": [],
-            "attachment_size_limit": 26_214_400,
+            "attachment_size_limit": emu.attachment_size_limit,
         }
         if guild_id is not None:
             member = emu.member_of(guild_id, user.id)
@@ -171,10 +176,17 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
     api = "/api/v10"
     bot = emu.app.bot_user
 
-    def _new_message(record: InteractionRecord, body: JSON, *, loading: bool = False) -> Message:
+    def _new_message(
+        record: InteractionRecord,
+        body: JSON,
+        *,
+        loading: bool = False,
+        files: list[JSON] | None = None,
+    ) -> Message:
         flags = int(body.get("flags") or 0)
         if loading:
             flags |= Message.LOADING
+        attachments = emu.new_attachments(record.channel.id, files or [], body.get("attachments"))
         return emu.create_message(
             record.channel,
             bot,
@@ -182,6 +194,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
             flags=flags,
+            attachments=attachments,
             webhook_id=emu.app.id,
             interaction_metadata=_interaction_metadata(record),
         )
@@ -212,15 +225,16 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
         record.callback_type = cb_type
         record.callback_data = data
         message: Message | None = None
+        files = request.get(FILES_KEY) or []
         if cb_type == CallbackType.CHANNEL_MESSAGE:
-            message = record.original = _new_message(record, data)
+            message = record.original = _new_message(record, data, files=files)
             await _announce(message)
         elif cb_type == CallbackType.DEFERRED_CHANNEL_MESSAGE:
             message = record.original = _new_message(record, data, loading=True)
             await _announce(message)
         elif cb_type == CallbackType.UPDATE_MESSAGE and record.source_message is not None:
             message = record.source_message
-            apply_edit(message, data)
+            apply_edit(emu, message, data, files)
             if not message.ephemeral:
                 await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
         emu.notify()
@@ -273,14 +287,18 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             and record.original is not None
             and record.original.flags & Message.LOADING
         ):
-            # Discord: the first followup after a deferred response edits the loading message.
+            # Discord: the first followup after a deferred response edits the loading message,
+            # so it keeps the defer's visibility: a public defer stays public even if the
+            # followup asks for EPHEMERAL (and an ephemeral one stays private).
             message = record.original
-            apply_edit(message, body)  # keeps the ephemeral flag, clears "loading"
+            # keeps the ephemeral flag, clears "loading"
+            apply_edit(emu, message, body, request.get(FILES_KEY) or [])
             message.edited_timestamp = None
-            await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
+            if not message.ephemeral:
+                await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
             emu.notify()
             return _webhook_reply(request, message)
-        message = _new_message(record, body)
+        message = _new_message(record, body, files=request.get(FILES_KEY) or [])
         record.followups.append(message)
         await _announce(message)
         return _webhook_reply(request, message)
@@ -301,7 +319,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             request.match_info["application_id"], request.match_info["interaction_token"]
         )
         message = _target(record, request.match_info["message_id"])
-        apply_edit(message, body_of(request))
+        apply_edit(emu, message, body_of(request), request.get(FILES_KEY) or [])
         if not message.ephemeral:
             await emu.gateway.dispatch("MESSAGE_UPDATE", emu.message_json(message))
         emu.notify()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -16,15 +15,30 @@ JSON = dict[str, Any]
 
 
 class SnowflakeGenerator:
-    """Timestamp-based snowflakes like Discord's (ms since 2015 << 22 | worker | increment)."""
+    """Timestamp-based snowflakes like Discord's (ms since 2015 << 22 | worker | increment).
+
+    ``gen()`` stamps the host's time; ``gen.at(when)`` stamps a given instant (messages use the
+    emulator's clock, so ``Message.created_at`` and history queries by time agree with a
+    ManualClock). The increment counts per millisecond, so ids made in one millisecond (a
+    ManualClock that does not move) stay unique and in creation order."""
 
     def __init__(self, worker: int = 1) -> None:
         self._worker = worker & 0x1F
-        self._counter = itertools.count()
+        self._next_increment: dict[int, int] = {}
 
     def __call__(self) -> int:
-        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
-        return (ms << 22) | (self._worker << 17) | (next(self._counter) & 0xFFF)
+        return self._make(int(time.time() * 1000) - DISCORD_EPOCH_MS)
+
+    def at(self, when: datetime) -> int:
+        return self._make(int(when.timestamp() * 1000) - DISCORD_EPOCH_MS)
+
+    def _make(self, ms: int) -> int:
+        increment = self._next_increment.get(ms, 0)
+        while increment > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
+            ms += 1
+            increment = self._next_increment.get(ms, 0)
+        self._next_increment[ms] = increment + 1
+        return (ms << 22) | (self._worker << 17) | increment
 
 
 def snowflake_time(snowflake: int) -> datetime:
@@ -241,8 +255,16 @@ class Message:
     deleted: bool = False
     type: int = 0
 
-    EPHEMERAL = 64
-    LOADING = 128
+    SUPPRESS_EMBEDS = 1 << 2
+    EPHEMERAL = 1 << 6
+    LOADING = 1 << 7
+    SUPPRESS_NOTIFICATIONS = 1 << 12
+    IS_VOICE_MESSAGE = 1 << 13
+    IS_COMPONENTS_V2 = 1 << 15
+    CREATE_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_VOICE_MESSAGE | IS_COMPONENTS_V2
+    """Flags a bot may set creating a channel message (Create Message, ``flags``)."""
+    EDIT_FLAGS = SUPPRESS_EMBEDS | IS_COMPONENTS_V2
+    """Flags a bot may set or unset editing one (Edit Message, ``flags``)."""
 
     @property
     def ephemeral(self) -> bool:
@@ -265,7 +287,16 @@ class Message:
         walk(self.components)
         return out
 
-    def to_json(self, member: Member | None = None) -> JSON:
+    def to_json(
+        self,
+        member: Member | None = None,
+        *,
+        with_nonce: bool = False,
+        mentions: list[JSON] | None = None,
+    ) -> JSON:
+        """The message object. ``with_nonce`` only for the create response and MESSAGE_CREATE:
+        Discord does not store nonces (discord.py ``Message.nonce``: "not stored long term
+        within Discord's servers and is only used ephemerally")."""
         data: JSON = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
@@ -275,7 +306,7 @@ class Message:
             "edited_timestamp": iso(self.edited_timestamp),
             "tts": False,
             "mention_everyone": False,
-            "mentions": [],
+            "mentions": mentions or [],
             "mention_roles": [],
             "attachments": self.attachments,
             "embeds": self.embeds,
@@ -290,7 +321,7 @@ class Message:
             member_json = member.to_json()
             member_json.pop("user")
             data["member"] = member_json
-        if self.nonce is not None:
+        if with_nonce and self.nonce is not None:
             data["nonce"] = self.nonce
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)

@@ -177,6 +177,34 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             raise forbidden(50013)
         return channel
 
+    def _may_attach(channel: Channel, files: list[JSON]) -> None:
+        # Uploading files to a guild channel needs Attach Files (Permissions: ATTACH_FILES,
+        # "Allows for uploading images and files"); without it Discord answers 50013.
+        if files and not emu.permissions_in(channel, bot.id) & P.ATTACH_FILES:
+            raise forbidden(50013)
+
+    def _reply_reference(channel: Channel, ref: Any) -> JSON | None:
+        """A reply's stored ``message_reference``. Discord (Message Reference object):
+        ``fail_if_not_exists`` "whether to error if the referenced message doesn't exist
+        instead of sending as a normal (non-reply) message, default true"; the error is
+        50035 with MESSAGE_REFERENCE_UNKNOWN_MESSAGE "Unknown message"."""
+        if not isinstance(ref, dict) or ref.get("type", 0) != 0:
+            return ref if isinstance(ref, dict) else None
+        target = None
+        raw_id = str(ref.get("message_id") or "")
+        if raw_id.isdigit() and str(ref.get("channel_id") or channel.id) == str(channel.id):
+            target = emu.messages.get(int(raw_id))
+        if target is None or target.deleted or target.ephemeral or target.channel_id != channel.id:
+            if ref.get("fail_if_not_exists", True):
+                raise ApiError.invalid_form_body(
+                    ["body.message_reference: [MESSAGE_REFERENCE_UNKNOWN_MESSAGE] Unknown message"]
+                )
+            return None
+        out: JSON = {"type": 0, "message_id": str(target.id), "channel_id": str(channel.id)}
+        if channel.guild_id is not None:
+            out["guild_id"] = str(channel.guild_id)
+        return out
+
     def _message(request: web.Request, channel: Channel) -> Message:
         message = emu.messages.get(_int(request.match_info["message_id"], 10008))
         if (
@@ -204,36 +232,36 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         parts = ("content", "embeds", "components", "sticker_ids", "poll")
         if not files and not any(body.get(k) for k in parts):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        flags = int(body.get("flags") or 0)
+        if flags & ~Message.CREATE_FLAGS:
+            # Create Message: "only SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE,
+            # and IS_COMPONENTS_V2 can be set" (EPHEMERAL only exists for interaction replies).
+            raise invalid_flags(flags & ~Message.CREATE_FLAGS, "create")
         nonce = body.get("nonce")
         if nonce is not None and body.get("enforce_nonce"):
             existing = emu.nonce_lookup(bot.id, channel.id, str(nonce))
             if existing is not None:
-                return json_response(emu.message_json(existing))
-        attachments = [
-            {
-                "id": str(emu.snowflake()),
-                "filename": f.get("filename") or "file",
-                "size": f["size"],
-                "url": f"{emu.base_url}/attachments/{f.get('filename')}",
-                "proxy_url": f"{emu.base_url}/attachments/{f.get('filename')}",
-            }
-            for f in files
-        ]
+                return json_response(emu.message_json(existing, with_nonce=True))
+        _may_attach(channel, files)
+        reference = _reply_reference(channel, body.get("message_reference"))
+        attachments = emu.new_attachments(channel.id, files, body.get("attachments"))
         message = emu.create_message(
             channel,
             bot,
             content=body.get("content") or "",
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
-            flags=int(body.get("flags") or 0),
+            flags=flags,
             nonce=nonce,
             attachments=attachments,
-            message_reference=body.get("message_reference"),
+            message_reference=reference,
         )
+        if reference is not None and reference.get("type") == 0:
+            message.type = 19  # REPLY
         if nonce is not None and body.get("enforce_nonce"):
             emu.nonce_store(bot.id, channel.id, str(nonce), message)
         await emu.dispatch_message_create(message)
-        return json_response(emu.message_json(message))
+        return json_response(emu.message_json(message, with_nonce=True))
 
     async def list_messages(request: web.Request) -> web.Response:
         channel = _channel(request)
@@ -266,7 +294,21 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         message = _message(request, channel)
         if message.author.id != bot.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
-        apply_edit(message, body_of(request))
+        body = body_of(request)
+        if body.get("flags") is not None:
+            # Edit Message: only SUPPRESS_EMBEDS and IS_COMPONENTS_V2 can be set or unset; the
+            # message's other flags stay as they are.
+            wanted = int(body["flags"])
+            added = wanted & ~message.flags
+            if added & ~Message.EDIT_FLAGS:
+                raise invalid_flags(added & ~Message.EDIT_FLAGS, "edit")
+            body = {
+                **body,
+                "flags": (wanted & Message.EDIT_FLAGS) | (message.flags & ~Message.EDIT_FLAGS),
+            }
+        files = request.get(FILES_KEY) or []
+        _may_attach(channel, files)
+        apply_edit(emu, message, body, files)
         data = emu.message_json(message)
         await emu.gateway.dispatch(
             "MESSAGE_UPDATE",
@@ -546,8 +588,23 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
     add_interaction_routes(emu, app)
 
 
-def apply_edit(message: Message, body: JSON) -> None:
-    """Apply a message edit body (content, embeds, components, flags, attachments)."""
+def invalid_flags(bad: int, where: str) -> ApiError:
+    allowed = (
+        "SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, IS_VOICE_MESSAGE and IS_COMPONENTS_V2"
+        if where == "create"
+        else "SUPPRESS_EMBEDS and IS_COMPONENTS_V2"
+    )
+    return ApiError.invalid_form_body(
+        [f"body.flags: Invalid message flags {bad}: only {allowed} can be set on {where}"]
+    )
+
+
+def apply_edit(
+    emu: Emulator, message: Message, body: JSON, files: list[JSON] | None = None
+) -> None:
+    """Apply a message edit body (content, embeds, components, flags, attachments) and new
+    ``files``. Edit Message: with ``attachments`` given, existing attachments not listed are
+    removed; new files are added either way."""
     if "content" in body:
         message.content = body["content"] or ""
     if "embeds" in body:
@@ -555,13 +612,21 @@ def apply_edit(message: Message, body: JSON) -> None:
     if "components" in body:
         message.components = body["components"] or []
     if "flags" in body and body["flags"] is not None:
-        keep = message.flags & (Message.EPHEMERAL)
-        message.flags = int(body["flags"]) | keep
-    if "attachments" in body and body["attachments"] is not None:
-        keep_ids = {str(a.get("id")) for a in body["attachments"]}
+        # A message's visibility is fixed when it is created: an edit (or the followup that
+        # replaces a deferred "thinking" message) cannot make it ephemeral or public.
+        keep = message.flags & Message.EPHEMERAL
+        message.flags = (int(body["flags"]) & ~Message.EPHEMERAL) | keep
+    specs = body.get("attachments")
+    if isinstance(specs, list):
+        keep_ids = {str(a.get("id")) for a in specs if isinstance(a, dict)}
         message.attachments = [a for a in message.attachments if a["id"] in keep_ids]
+    if files:
+        new = emu.new_attachments(
+            message.channel_id, files, specs if isinstance(specs, list) else None
+        )
+        message.attachments = [*message.attachments, *new]
     message.flags &= ~Message.LOADING
-    message.edited_timestamp = utcnow()
+    message.edited_timestamp = emu.clock.now()
 
 
 __all__ = ["ChannelType", "add_routes", "apply_edit"]

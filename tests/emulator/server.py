@@ -100,6 +100,8 @@ class Emulator(World):
         """Seconds an interaction may wait for its initial response before the token dies."""
         self.interaction_token_lifetime = 900.0
         """Seconds followups and @original edits are accepted."""
+        self.attachment_size_limit = 10 * 1024 * 1024
+        """Largest file a bot may upload, in bytes (Discord's default for unboosted guilds)."""
         self.validate_requests = True
         self.control_api = False
         """Serve ``/_emulator/state`` and ``/_emulator/act`` (standalone mode)."""
@@ -115,6 +117,9 @@ class Emulator(World):
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/", self.gateway.handle)
+        app.router.add_get(
+            "/attachments/{channel_id}/{attachment_id}/{filename}", self._serve_attachment
+        )
         add_routes(self, app)
         if self.control_api:
             from .control import add_control_routes
@@ -156,6 +161,19 @@ class Emulator(World):
     def gateway_url(self) -> str:
         """Value for ``DiscordWebSocket.DEFAULT_GATEWAY`` / ``DISCORD_GATEWAY_URL``."""
         return f"ws://{self.host}:{self.port}/gateway"
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        """The CDN: an attachment's bytes at its own URL while its message exists."""
+        info = request.match_info
+        stored = self.attachment_files.get(int(info["attachment_id"]))
+        if (
+            stored is None
+            or str(stored.channel_id) != info["channel_id"]
+            or stored.filename != info["filename"]
+            or self.message_with_attachment(stored.id) is None
+        ):
+            return web.Response(status=404, text="404: Not Found")
+        return web.Response(body=stored.data, headers={"Content-Type": stored.content_type})
 
     # --- queries for tests ---------------------------------------------------------------------
     def messages_in(
@@ -321,6 +339,11 @@ class Emulator(World):
         token = request.headers.get("Authorization", "")
         if not is_webhook and route not in ("/gateway",) and token != f"Bot {self.app.token}":
             raise ApiError(401, 0, "401: Unauthorized")
+        files = request.get(FILES_KEY) or []
+        if any(f["size"] > self.attachment_size_limit for f in files):
+            # Discord: a file over the upload limit (10 MiB for a bot in an unboosted guild)
+            # is refused before anything else: 413 / 40005 "Request entity too large".
+            raise ApiError(413, 40005, "Request entity too large")
         if self.validate_requests and request.method in ("POST", "PUT", "PATCH", "DELETE", "GET"):
             full = f"{path}?{request.query_string}" if request.query_string else path
             problems = get_validator().validate(request.method, full, rec.body)
@@ -403,7 +426,13 @@ async def read_body(request: web.Request) -> Any:
                 payload = json.loads(data.decode())
             else:
                 files.append(
-                    {"name": name, "filename": getattr(part, "filename", None), "size": len(data)}
+                    {
+                        "name": name,
+                        "filename": getattr(part, "filename", None),
+                        "size": len(data),
+                        "data": bytes(data),
+                        "content_type": part.headers.get("Content-Type"),
+                    }
                 )
         request[FILES_KEY] = files
         return payload

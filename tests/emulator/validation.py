@@ -14,10 +14,12 @@ command and option names ``^[-_\p{L}\p{N}]{1,32}$`` and lowercase, descriptions 
 allows an empty command description), required options before optional ones, external scheduled
 events need ``scheduled_end_time`` and ``entity_metadata.location`` (and ``channel_id`` null),
 link buttons need ``url`` and no ``custom_id``, other buttons need ``custom_id``, a select menu
-is alone in its row. The checks also restate limits the spec already has (custom_id 100, button
-label 80, 5 per row, 25 select options, option label/value 100, modal title and text-input label
-45, embed part limits, 10 embeds, 25 fields, 25 options/choices) so they hold even where the
-spec's schema is not reached; a field the schema already flagged is never reported twice.
+is alone in its row, no two components of one message or modal share a ``custom_id``
+(COMPONENT_CUSTOM_ID_DUPLICATED). The checks also restate limits the spec already has
+(custom_id 100, button label 80, 5 per row, 25 select options, option label/value 100, modal
+title and text-input label 45, embed part limits, 10 embeds, 25 fields, 25 options/choices) so
+they hold even where the spec's schema is not reached; a field the schema already flagged is
+never reported twice.
 
 Route matching: literal path segments beat parameters; percent-encoded segments are decoded
 (discord.py sends ``%40original``); a leading ``/api/v10`` is tolerated. Path snowflake
@@ -439,6 +441,34 @@ def _check_component(out: Problems, comp: Mapping[str, Any], here: JSONPath) -> 
             _check_component(out, child, (*here, key))
 
 
+DUPLICATE_CUSTOM_ID: Final = (
+    "[COMPONENT_CUSTOM_ID_DUPLICATED] Component custom id cannot be duplicated"
+)
+
+
+def _check_unique_custom_ids(out: Problems, comps: object, at: JSONPath) -> None:
+    """Discord rejects a message or modal in which two components share a ``custom_id`` (50035
+    COMPONENT_CUSTOM_ID_DUPLICATED, disabled components included: discord-api-docs issue 3673);
+    the second occurrence is the field it names."""
+    seen: set[str] = set()
+
+    def visit(comp: Mapping[str, Any], here: JSONPath) -> None:
+        custom_id = comp.get("custom_id")
+        if isinstance(custom_id, str):
+            if custom_id in seen:
+                out.append(((*here, "custom_id"), DUPLICATE_CUSTOM_ID))
+            seen.add(custom_id)
+        for i, child in _dicts(comp.get("components")):
+            visit(child, (*here, "components", i))
+        for key in ("component", "accessory"):
+            child = comp.get(key)
+            if isinstance(child, dict):
+                visit(child, (*here, key))
+
+    for i, comp in _dicts(comps):
+        visit(comp, (*at, i))
+
+
 def _check_message(out: Problems, msg: object, at: JSONPath) -> None:
     if not isinstance(msg, dict):
         return
@@ -452,6 +482,7 @@ def _check_message(out: Problems, msg: object, at: JSONPath) -> None:
         if rows > 5:
             out.append(((*at, "components"), f"has {rows} action rows (at most 5 per message)"))
     _check_component_tree(out, comps, (*at, "components"))
+    _check_unique_custom_ids(out, comps, (*at, "components"))
 
 
 def _check_modal(out: Problems, data: object, at: JSONPath) -> None:
@@ -470,6 +501,7 @@ def _check_modal(out: Problems, data: object, at: JSONPath) -> None:
                 if child.get("type") == 4:
                     _len_range(out, child, "label", 1, 45, (*at, "components", i, "components", j))
     _check_component_tree(out, comps, (*at, "components"))
+    _check_unique_custom_ids(out, comps, (*at, "components"))
 
 
 def _valid_command_name(name: str) -> bool:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
+import mimetypes
+import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 from .errors import ApiError, EmulatorTimeout
 from .gateway import Intent
@@ -35,6 +38,31 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+
+
+@dataclass
+class StoredFile:
+    """An uploaded attachment's bytes, served at its URL (see ``World.new_attachments``)."""
+
+    id: int
+    channel_id: int
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def content_type_for(filename: str, given: str | None) -> str:
+    """Discord works the type out from the file (discord.py labels every upload
+    application/octet-stream); text types get ``; charset=utf-8`` as Discord's do."""
+    guessed = mimetypes.guess_type(filename)[0]
+    if guessed is None and given and given != "application/octet-stream":
+        guessed = given
+    ctype = guessed or "application/octet-stream"
+    if ctype.startswith("text/") and "charset" not in ctype:
+        ctype += "; charset=utf-8"
+    return ctype
+
 
 class World:
     """Discord's state as the emulator keeps it (base class of :class:`Emulator`)."""
@@ -54,10 +82,11 @@ class World:
         self.commands: dict[int, AppCommand] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.nonce_window = 300.0
-        """Seconds during which ``enforce_nonce`` de-duplicates a message."""
+        """Seconds of :attr:`clock` during which ``enforce_nonce`` de-duplicates a message."""
+        self.attachment_files: dict[int, StoredFile] = {}
         self._change = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._nonces: dict[tuple[int, int, str], tuple[float, int]] = {}
+        self._nonces: dict[tuple[int, int, str], tuple[datetime, int]] = {}
         owner = self.create_user("emulator-owner")
         bot_user = self.create_user("Holdfast Test Bot", bot=True)
         self.app = Application(
@@ -373,9 +402,38 @@ class World:
         guild = self.guilds[channel.guild_id]
         return channel_permissions(guild, self.roles, channel, user_id)
 
-    def message_json(self, message: Message) -> JSON:
+    def message_json(self, message: Message, *, with_nonce: bool = False) -> JSON:
+        """The message as Discord serialises it; ``with_nonce`` only where Discord echoes the
+        nonce (the create response and MESSAGE_CREATE)."""
         member = self.member_of(message.guild_id, message.author.id)
-        return message.to_json(member)
+        data = message.to_json(member, with_nonce=with_nonce, mentions=self.mentions_in(message))
+        if message.type == 19 and message.message_reference is not None:
+            # A reply carries the message it replies to (null once that one is deleted).
+            target = self.messages.get(int(message.message_reference["message_id"]))
+            data["referenced_message"] = (
+                None
+                if target is None or target.deleted
+                else target.to_json(
+                    self.member_of(target.guild_id, target.author.id),
+                    mentions=self.mentions_in(target),
+                )
+            )
+        return data
+
+    def mentions_in(self, message: Message) -> list[JSON]:
+        """Users mentioned in the content (``<@id>`` / ``<@!id>``), as Discord's ``mentions``."""
+        out: list[JSON] = []
+        for raw in dict.fromkeys(USER_MENTION.findall(message.content)):
+            user = self.users.get(int(raw))
+            if user is not None:
+                entry = user.to_json()
+                member = self.member_of(message.guild_id, user.id)
+                if member is not None:
+                    member_json = member.to_json()
+                    member_json.pop("user")
+                    entry["member"] = member_json
+                out.append(entry)
+        return out
 
     def get_channel(self, channel_id: int | str) -> Channel:
         channel = self.channels.get(int(channel_id))
@@ -409,8 +467,10 @@ class World:
         message_reference: JSON | None = None,
         store: bool = True,
     ) -> Message:
+        now = self.clock.now()
         message = Message(
-            id=self.snowflake(),
+            id=self.snowflake.at(now),
+            timestamp=now,
             channel_id=channel.id,
             guild_id=channel.guild_id,
             author=author,
@@ -432,19 +492,88 @@ class World:
 
     async def dispatch_message_create(self, message: Message) -> None:
         intent = Intent.DIRECT_MESSAGES if message.guild_id is None else Intent.GUILD_MESSAGES
-        await self.gateway.dispatch("MESSAGE_CREATE", self.message_json(message), intent=intent)
+        data = self.message_json(message, with_nonce=True)
+        await self.gateway.dispatch("MESSAGE_CREATE", data, intent=intent)
         self.notify()
 
+    # --- attachments ---------------------------------------------------------------------------
+    base_url: str  # set by the server
+
+    def new_attachments(
+        self, channel_id: int, files: list[JSON], specs: list[JSON] | None = None
+    ) -> list[JSON]:
+        """Attachment objects for uploaded ``files[n]`` parts. A payload ``attachments`` entry
+        whose ``id`` is ``n`` gives that file's filename and description (Uploading Files).
+        Each gets its own id and URL, like Discord's CDN
+        (``/attachments/{channel_id}/{attachment_id}/{filename}``)."""
+        by_index = {str(s.get("id")): s for s in specs or [] if isinstance(s, dict)}
+        out: list[JSON] = []
+        for position, f in enumerate(files):
+            name = str(f.get("name") or "")
+            index = name[len("files[") : -1] if name.startswith("files[") else str(position)
+            spec = by_index.get(index, {})
+            filename = str(spec.get("filename") or f.get("filename") or "file")
+            aid = self.snowflake()
+            stored = StoredFile(
+                id=aid,
+                channel_id=channel_id,
+                filename=filename,
+                content_type=content_type_for(filename, f.get("content_type")),
+                data=bytes(f.get("data") or b""),
+            )
+            self.attachment_files[aid] = stored
+            url = f"{self.base_url}/attachments/{channel_id}/{aid}/{quote(filename)}"
+            attachment: JSON = {
+                "id": str(aid),
+                "filename": filename,
+                "size": len(stored.data),
+                "url": url,
+                "proxy_url": url,
+                "content_type": stored.content_type,
+            }
+            if spec.get("description"):
+                attachment["description"] = spec["description"]
+            out.append(attachment)
+        return out
+
+    def message_with_attachment(self, attachment_id: int) -> Message | None:
+        """The live message that carries an attachment (none once deleted or edited away)."""
+        for message in self.messages.values():
+            if not message.deleted and any(
+                a.get("id") == str(attachment_id) for a in message.attachments
+            ):
+                return message
+        return None
+
+    def attachment_bytes(self, attachment: object) -> bytes:
+        """The bytes of an attachment: an attachment object (JSON), a ``discord.Attachment`` (or
+        anything with ``.id``) or its id. Tests read back what the bot uploaded with it."""
+        if isinstance(attachment, dict):
+            raw = attachment["id"]
+        elif isinstance(attachment, int | str):
+            raw = attachment
+        else:
+            raw = getattr(attachment, "id")  # noqa: B009 - any object with an id
+        return self.attachment_files[int(raw)].data
+
     # --- nonce de-duplication ------------------------------------------------------------------
+    # Discord: with ``enforce_nonce`` "if another message was created by the same author with
+    # the same nonce, that message will be returned and no new message will be created", for "a
+    # few minutes" (``nonce_window`` seconds of ``clock``, so a ManualClock moves it). A nonce
+    # whose message was deleted in the window answers 404 Unknown Message: discord.py's
+    # ``Messageable.send`` documents NotFound for "a message with the same nonce as one that has
+    # been explicitly deleted shortly earlier".
     def nonce_lookup(self, author_id: int, channel_id: int, nonce: str) -> Message | None:
         entry = self._nonces.get((author_id, channel_id, nonce))
         if entry is None:
             return None
         created, message_id = entry
-        if time.monotonic() - created > self.nonce_window:
+        if (self.clock.now() - created).total_seconds() > self.nonce_window:
             return None
         message = self.messages.get(message_id)
-        return None if message is None or message.deleted else message
+        if message is None or message.deleted:
+            raise ApiError(404, 10008, "Unknown Message")
+        return message
 
     def nonce_store(self, author_id: int, channel_id: int, nonce: str, message: Message) -> None:
-        self._nonces[(author_id, channel_id, nonce)] = (time.monotonic(), message.id)
+        self._nonces[(author_id, channel_id, nonce)] = (self.clock.now(), message.id)

@@ -1,0 +1,1 @@
+"""Meetings: recurrence rules, series and their one-off changes, RSVPs, calendars."""
