@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
-from bot.db import acquire_process_lock, open_database
+from bot.db import acquire_process_lock, open_database, transaction
 from bot.delivery.alarm import Alarm
 from bot.delivery.dispatcher import Dispatcher, Renderer
 from bot.delivery.planners import Policy
@@ -31,14 +31,24 @@ from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings import series
 from bot.meetings.announcements import refresh_announcement
+from bot.meetings.events import EventSync, sync_events
 from bot.migrate import migrate, schema_version
-from bot.state import command_set_digest, command_sync_key, read_state, write_state
+from bot.state import (
+    clear_state,
+    command_set_digest,
+    command_sync_key,
+    events_forbidden_key,
+    read_state,
+    write_state,
+)
 from bot.texts import groups as group_texts
+from bot.texts import meetings as meeting_texts
 
 log = logging.getLogger(__name__)
 
 COGS_PACKAGE = "cogs"
 HORIZON_JOB = "meetings:horizon"
+EVENTS_JOB = "meetings:events"
 # Answers arriving together update the announcement once, this long after the first.
 REFRESH_SETTLE_SECONDS = 2.0
 # How long shutdown waits for handlers that are already running (a member mid-RSVP).
@@ -137,6 +147,7 @@ class HoldfastBot(commands.Bot):
         self._alarm: Alarm | None = None
         self.port = DiscordPyPort(self)
         self._refreshing: dict[int, asyncio.Task[None]] = {}
+        self._events_lock = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -180,6 +191,15 @@ class HoldfastBot(commands.Bot):
         await self.sync_commands_if_changed()
         await self.extend_meeting_horizon()
         self.scheduler.add_job(
+            self.mirror_events,
+            "interval",
+            minutes=15,
+            id=EVENTS_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(
             self.extend_meeting_horizon,
             "interval",
             hours=6,
@@ -207,11 +227,48 @@ class HoldfastBot(commands.Bot):
         """Send what the change planned now, and make the posted announcement tell the truth."""
         self.alarm.wake()
         await refresh_announcement(self.db, self.port, meeting_id)
+        await self.mirror_events()
 
     async def after_series_changed(self, change: series.SeriesChange) -> None:
         self.alarm.wake()
         for meeting_id in [*change.retimed, *change.removed]:
             await refresh_announcement(self.db, self.port, meeting_id)
+        await self.mirror_events()
+
+    async def mirror_events(self) -> EventSync | None:
+        """Bring the servers' Events lists in line with the next meetings (one run at a time)."""
+        if self.settings.EVENTS_AHEAD == 0:
+            return None
+        async with self._events_lock:
+            result = await sync_events(
+                self.db, self.port, self.clock.now(), self.settings.EVENTS_AHEAD
+            )
+            for group_id in result.forbidden_groups:
+                await self._report_events_forbidden(group_id)
+            for group_id in result.synced_groups:
+                key = events_forbidden_key(group_id)
+                if await read_state(self.db, key) is not None:
+                    async with transaction(self.db):
+                        await clear_state(self.db, key)
+        return result
+
+    async def _report_events_forbidden(self, group_id: int) -> None:
+        """Tell the group's facilitators once; everything else carries on working."""
+        key = events_forbidden_key(group_id)
+        if await read_state(self.db, key) is not None:
+            return
+        group = await groups.get_group(self.db, group_id)
+        where = group.facilitator_channel_id or group.announce_channel_id
+        try:
+            await self.get_partial_messageable(where).send(
+                meeting_texts.events_forbidden(group.facilitator_role_id),
+                allowed_mentions=discord.AllowedMentions(roles=True),
+            )
+        except discord.HTTPException:
+            log.warning("could not tell group %s that events cannot be managed", group_id)
+            return
+        async with transaction(self.db):
+            await write_state(self.db, key, "reported", self.clock.now())
 
     def refresh_announcement_soon(self, meeting_id: int) -> None:
         """Update an announcement's counts once a burst of answers settles.

@@ -22,6 +22,12 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.up
 """
 
 
+DELETE_STATE = """
+DELETE FROM bot_state
+WHERE key = :key
+"""
+
+
 async def read_state(conn: aiosqlite.Connection, key: str) -> str | None:
     async with conn.execute(SELECT_STATE, {"key": key}) as cursor:
         row = await cursor.fetchone()
@@ -41,3 +47,11 @@ def command_set_digest(application_id: int, payload: list[dict[str, Any]]) -> st
 
 def command_sync_key(guild_id: int | None) -> str:
     return f"command_sync:{guild_id if guild_id is not None else 'global'}"
+
+
+async def clear_state(conn: aiosqlite.Connection, key: str) -> None:
+    await conn.execute(DELETE_STATE, {"key": key})
+
+
+def events_forbidden_key(group_id: int) -> str:
+    return f"events_forbidden:{group_id}"

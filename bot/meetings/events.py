@@ -55,7 +55,7 @@ def spec_for(meeting: Meeting) -> EventSpec:
         description="\n\n".join(p for p in (meeting.description, meeting.note) if p) or None,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        place=place.kind.value,  # type: ignore[arg-type]
+        place=place.kind.value,
         channel_id=place.channel_id,
         location=place.location,
     )

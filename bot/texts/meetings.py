@@ -397,3 +397,12 @@ def calendar_ready(group: str) -> str:
 def calendar_filename(group: str) -> str:
     safe = "".join(c if c.isalnum() else "-" for c in group.lower()).strip("-") or "meetings"
     return f"{safe}.ics"
+
+
+def events_forbidden(role_id: int) -> str:
+    return (
+        f"<@&{role_id}> A note from Holdfast: I can't add meetings to this server's Events "
+        "list because I don't have the Manage Events permission. Everything else (announcements, "
+        "answers, reminders) works as normal. A server admin can give my role Manage Events "
+        "and Create Events to turn the Events list on."
+    )

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 from aiohttp import ClientSession
+from dateutil.rrule import rrulestr
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import Settings
 from tests.e2e.conftest import start_holdfast
 from tests.emulator import Emulator, Server
-from tests.emulator.model import Message, message_text
+from tests.emulator.model import Message, ScheduledEvent, message_text
+from tests.emulator.permissions import P
+
+
+def events_in(emulator: Emulator, server: Server) -> list[ScheduledEvent]:
+    return [e for e in emulator.scheduled_events.values() if e.guild_id == server.guild.id]
+
 
 TIMESTAMP = re.compile(r"<t:(\d+):F>")
 
@@ -78,6 +86,14 @@ async def test_the_whole_story_group_series_announcement_answers_calendar(
         datetime(2026, 12, 31, 19, 30, tzinfo=UTC),
     ]
 
+    # The next meeting is in the server's Events list, as a one-off voice event.
+    event = await emulator.wait_until(
+        lambda: next(iter(events_in(emulator, s)), None), what="a scheduled event"
+    )
+    assert (event.entity_type, event.channel_id) == (2, s.voice.id)
+    assert event.scheduled_start_time == datetime(2026, 11, 26, 19, 30, tzinfo=UTC)
+    assert len(events_in(emulator, s)) == 1
+
     # The first meeting is inside the 14-day lead, so it is announced straight away.
     announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
     assert "Going: 0" in message_text(announcement)
@@ -113,16 +129,24 @@ async def test_the_whole_story_group_series_announcement_answers_calendar(
         calendar_reply = await member.run("/meeting calendar")
         response = await calendar_reply.wait_for_response()
         assert response.ephemeral
-        attachment = response.data["attachments"][0]
+        shown = calendar_reply.original
+        assert shown is not None
+        attachment = shown.attachments[0]
         assert attachment["filename"].endswith(".ics")
+        assert attachment["content_type"].startswith("text/calendar")
         async with ClientSession() as http, http.get(attachment["url"]) as got:
             data = await got.read()
         calendar = icalendar.Calendar.from_ical(data)
-        event = next(c for c in calendar.walk("VEVENT"))
-        assert str(event["rrule"].to_ical().decode()) == "FREQ=MONTHLY;BYDAY=-1TH"
-        first = event.decoded("dtstart")
-        assert first.astimezone(UTC) == times_in(list_text)[0]
+        vevent = next(c for c in calendar.walk("VEVENT"))
+        rule = vevent["rrule"].to_ical().decode()
+        assert rule == "FREQ=MONTHLY;BYDAY=-1TH"
+        first = vevent.decoded("dtstart")
+        assert str(first.tzinfo) == "Europe/London"
         assert any(c.name == "VTIMEZONE" for c in calendar.walk())
+        # Expanded as a calendar app would, in local time, it gives /meeting list's dates.
+        expanded = list(rrulestr(rule, dtstart=first.replace(tzinfo=None)))[:3]
+        london = ZoneInfo("Europe/London")
+        assert [d.replace(tzinfo=london).astimezone(UTC) for d in expanded] == times_in(list_text)
         await again.close()
 
 
@@ -155,6 +179,9 @@ async def test_moving_and_cancelling_tell_everyone_affected_once(
         lambda: "has moved" in message_text(emulator.messages[announcement.id]) or None,
         what="the announcement to say the meeting moved",
     )
+    # The Discord event moved with it.
+    (event,) = events_in(emulator, s)
+    assert event.scheduled_start_time == datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
     assert not [m for m in emulator.dms_to(s.members[2]) if "A change to" in message_text(m)]
 
     cancelled = await facilitator.run("/meeting cancel", meeting=first["value"])
@@ -165,6 +192,14 @@ async def test_moving_and_cancelling_tell_everyone_affected_once(
         lambda: "cancelled" in message_text(emulator.messages[announcement.id]) or None,
         what="the announcement to say the meeting is cancelled",
     )
+    # Its event is cancelled and the next meeting's event takes its place.
+    await emulator.wait_until(
+        lambda: event.status == 4 or None, what="the cancelled meeting's event cancelled"
+    )
+    upcoming = [e for e in events_in(emulator, s) if e.status == 1]
+    assert [e.scheduled_start_time for e in upcoming] == [
+        datetime(2026, 12, 31, 19, 30, tzinfo=UTC)
+    ]
     # Told once each: one move and one cancellation message, nothing doubled.
     for person in (s.members[0], s.members[1]):
         texts = [message_text(m) for m in emulator.dms_to(person)]
@@ -217,3 +252,21 @@ async def test_a_full_meeting_has_a_waitlist_and_a_freed_place_is_offered_by_dm(
     offer = await emulator.wait_for_dm(s.members[1], contains="a place came up")
     assert any("rsvp:" in str(row) for row in offer.components)
     clock.advance(timedelta(minutes=1))
+
+
+async def test_without_manage_events_facilitators_hear_once_and_the_rest_works(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    bot_member = s.guild.members[emulator.app.bot_user.id]
+    for role_id in bot_member.role_ids:
+        emulator.roles[role_id].permissions &= ~(P.MANAGE_EVENTS | P.CREATE_EVENTS)
+    await create_group(emulator, s)
+    await create_last_thursday(emulator, s, holdfast)
+    await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    await emulator.wait_for_message(s.meetings, contains="Manage Events")
+    await holdfast.mirror_events()
+    await holdfast.mirror_events()
+    notes = [m for m in emulator.messages_in(s.meetings) if "Manage Events" in message_text(m)]
+    assert len(notes) == 1
+    assert events_in(emulator, s) == []
