@@ -266,7 +266,9 @@ class ScheduledEventRules:
         self._channel_rules(guild, shape)
         self._permissions(guild, shape, user_id=user_id, creator_id=event.creator_id, create=False)
         start_changed = "scheduled_start_time" in body and start != event.scheduled_start_time
-        self._time_rules(shape, start_changed=start_changed and event.status == 1)
+        self._time_rules(
+            shape, start_changed=start_changed and event.status == EventStatus.SCHEDULED
+        )
         event.entity_type = entity_type
         event.channel_id = channel_id
         event.location = location if entity_type == EntityType.EXTERNAL else None
