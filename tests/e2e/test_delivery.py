@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.db import open_database, transaction
 from bot.delivery import outbox
 from bot.delivery.outbox import Delivery, PlannedDelivery
-from bot.delivery.port import Destination
+from bot.delivery.port import Button, DeliveryFailed, Destination, OutgoingMessage
 from bot.migrate import migrate
 from tests.e2e.conftest import BotProcess, start_holdfast
 from tests.e2e.delivery_bot import TEST_KIND, HoldfastWithTestKind
@@ -143,7 +143,7 @@ async def test_created_then_503_is_retried_into_exactly_one_message(
     await enqueue(bot.db, clock.now(), note("a", Destination(channel_id=channel.id), clock.now()))
     assert await bot.alarm.wake() == 0
     pending = await row(bot.db, "a")
-    assert (pending.state, pending.last_error) == ("pending", "Discord 503 (None)")
+    assert (pending.state, pending.last_error) == ("pending", "Discord 503")
     assert fault.hits == 1
     assert len(emulator.messages_in(channel)) == 1, "Discord made it despite the 503"
 
@@ -319,3 +319,26 @@ async def test_sigkill_mid_send_then_restart_posts_exactly_one_message_per_row(
         [message] = with_marker(messages, f"d{delivery_id}")
         assert message.id == message_id
     assert "Traceback" not in bot_process.output
+
+
+async def test_a_sent_message_can_be_edited_and_a_missing_one_fails_for_good(
+    bot: HoldfastWithTestKind, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    channel = discord_server.meetings
+    await enqueue(bot.db, clock.now(), note("a", Destination(channel_id=channel.id), clock.now()))
+    assert await bot.alarm.wake() == 1
+    sent = await outbox.sent_message(bot.db, "a")
+    assert sent is not None
+    moved = OutgoingMessage(
+        content="Moved to Thursday",
+        buttons=(Button("Going", "rsvp:1:going:d1", "success"),),
+    )
+    await bot.delivery.port.edit(sent.channel_id, sent.message_id, moved)
+    [message] = emulator.messages_in(channel)
+    assert message.content == "Moved to Thursday"
+    assert list(custom_ids(message)) == ["rsvp:1:going:d1"]
+    assert message.embeds == []
+
+    with pytest.raises(DeliveryFailed) as gone:
+        await bot.delivery.port.edit(sent.channel_id, sent.message_id + 1, moved)
+    assert (gone.value.permanent, gone.value.code) == (True, 10008)
