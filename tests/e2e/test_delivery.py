@@ -4,6 +4,7 @@ emulator, including the faults that make "exactly once" hard (5xx after the mess
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -342,3 +343,23 @@ async def test_a_sent_message_can_be_edited_and_a_missing_one_fails_for_good(
     with pytest.raises(DeliveryFailed) as gone:
         await bot.delivery.port.edit(sent.channel_id, sent.message_id + 1, moved)
     assert (gone.value.permanent, gone.value.code) == (True, 10008)
+
+
+async def test_the_alarm_fires_by_itself_and_message_text_stays_out_of_the_log(
+    bot: HoldfastWithTestKind,
+    emulator: Emulator,
+    discord_server: Server,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    channel = discord_server.meetings
+    await enqueue(bot.db, clock.now(), note("a", Destination(channel_id=channel.id), clock.now()))
+    # Only arm (as after any run): APScheduler's one-off job does the rest, no wake() here.
+    assert await bot.alarm.arm() == clock.now()
+    message = await emulator.wait_for_message(channel, contains="Test note a")
+    await poll_until(lambda: bot.alarm.armed_for is None, what="the alarm to re-arm (empty)")
+    assert (await row(bot.db, "a")).sent == await outbox.sent_message(bot.db, "a")
+    assert len(emulator.messages_in(channel)) == 1
+    assert f"sent as message {message.id}" in caplog.text
+    assert "Test note" not in caplog.text
