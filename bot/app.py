@@ -22,6 +22,9 @@ from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import acquire_process_lock, open_database
+from bot.delivery.alarm import Alarm
+from bot.delivery.dispatcher import Dispatcher, Renderer
+from bot.discord_port import DiscordPyPort
 from bot.migrate import migrate, schema_version
 from bot.state import command_set_digest, command_sync_key, read_state, write_state
 
@@ -113,6 +116,12 @@ class HoldfastBot(commands.Bot):
         self._db: aiosqlite.Connection | None = None
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.sync_outcomes: list[SyncOutcome] = []
+        # kind → renderer; cogs add theirs in their extension's setup() (before the first
+        # delivery run, which starts at the end of setup_hook).
+        self.delivery_renderers: dict[str, Renderer] = {}
+        self._delivery_db: aiosqlite.Connection | None = None
+        self._delivery: Dispatcher | None = None
+        self._alarm: Alarm | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -120,12 +129,42 @@ class HoldfastBot(commands.Bot):
             raise RuntimeError("the database is opened in setup_hook")
         return self._db
 
+    @property
+    def delivery(self) -> Dispatcher:
+        if self._delivery is None:
+            raise RuntimeError("the dispatcher is built in setup_hook")
+        return self._delivery
+
+    @property
+    def alarm(self) -> Alarm:
+        if self._alarm is None:
+            raise RuntimeError("the delivery alarm is built in setup_hook")
+        return self._alarm
+
+    def register_renderer(self, kind: str, renderer: Renderer) -> None:
+        """How a capability tells the dispatcher how to build its messages (one per kind)."""
+        if kind in self.delivery_renderers:
+            raise ValueError(f"a renderer for {kind!r} is already registered")
+        self.delivery_renderers[kind] = renderer
+
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.DATABASE_PATH)
+        # The dispatcher has its own connection: its claim and mark transactions must never
+        # interleave with a command's transaction on the shared one (SQLite allows one open
+        # transaction per connection; WAL and busy_timeout serialise the two writers).
+        self._delivery_db = await open_database(self.settings.DATABASE_PATH)
+        self._delivery = Dispatcher(
+            self._delivery_db, DiscordPyPort(self), self.clock, self.delivery_renderers
+        )
+        self._alarm = Alarm(self._delivery, self.scheduler)
         self.scheduler.start()
         for module in sorted(m.name for m in pkgutil.iter_modules(_cogs_path())):
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
         await self.sync_commands_if_changed()
+        # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
+        # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
+        # alarm) runs in the background so start-up does not wait on Discord.
+        self._alarm.start()
 
     async def sync_commands_if_changed(self) -> list[SyncOutcome]:
         """Sync slash commands only when they changed: Discord rate-limits syncs hard."""
@@ -174,10 +213,16 @@ class HoldfastBot(commands.Bot):
     async def close(self) -> None:
         """Finish what is in flight, then stop the timer, Discord and the database, in order."""
         if not self.is_closed():
+            if self._alarm is not None:
+                # A send already under way finishes and is recorded; nothing new starts.
+                await self._alarm.stop(DRAIN_SECONDS)
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             await self.drain_handlers(DRAIN_SECONDS)
         await super().close()
+        if self._delivery_db is not None:
+            await self._delivery_db.close()
+            self._delivery_db = None
         if self._db is not None:
             await self._db.close()
             self._db = None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # The runtime and the command line may touch discord.py; everything else in bot/ is domain.
-RUNTIME_MODULES = {"app.py", "cli.py", "__main__.py"}
+RUNTIME_MODULES = {"app.py", "cli.py", "__main__.py", "discord_port.py"}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.migrate import load_migrations
 from tests.e2e.conftest import BotProcess, realistic_token, start_holdfast
 from tests.emulator.factories import Server
 from tests.emulator.server import Emulator
@@ -55,7 +56,7 @@ async def test_status_is_for_admins_and_answers_privately(
     response = await reply.wait_for_response()
     assert response.ephemeral
     assert "Holdfast is running" in response.content
-    assert "database schema 1" in response.content
+    assert f"database schema {len(load_migrations())}" in response.content
     assert "Servers: 1" in response.content
     assert f"<t:{int(clock.now().timestamp())}:F>" in response.content
 

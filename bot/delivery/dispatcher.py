@@ -1,0 +1,275 @@
+"""The dispatcher: claims due outbox rows and sends them, exactly once, through the port.
+
+The order is what makes "exactly once" hold across crashes:
+
+1. claim (pending → sending, attempts + 1, nonce stored) and COMMIT, before Discord is called;
+2. render and send with the stored nonce (Discord's enforce_nonce turns a repeat into the
+   first message);
+3. record the outcome (sent with the message id, or back to pending, skipped, failed).
+
+A crash between 1 and 3 leaves the row 'sending': *in doubt*. `recover_in_doubt` then looks for
+the row's marker among the bot's recent messages at the destination; found means it was sent,
+not found means it goes back to pending and is sent again with the same nonce.
+
+Nothing here logs or stores a message's content: only ids, kinds and safe reasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.clock import Clock
+from bot.db import transaction
+from bot.delivery import outbox
+from bot.delivery.outbox import TOO_LATE, Delivery
+from bot.delivery.port import DeliveryFailed, DiscordPort, OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+# A message sent within this long after its due time is simply on time; after it, renderers are
+# told (RenderContext.late) so they can say plainly that it comes late.
+LATE_GRACE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    now: datetime
+    late: bool
+    """True when the message goes out noticeably after its due time (e.g. after downtime)."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A renderer's answer when the message should not be sent after all (e.g. the member
+    already RSVPed). `reason` is recorded; it must not contain anything private."""
+
+    reason: str
+
+
+Renderer = Callable[
+    [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip]
+]
+
+
+class MarkerMissingError(Exception):
+    """A renderer built a message without the delivery's marker in a button custom_id.
+
+    A programming error: without the marker a crash mid-send could not be recovered without
+    risking a duplicate, so such a message is never sent."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential retry delays: first, then doubling, capped; plus up to `jitter` of the delay
+    (random by default, injectable for tests) so many retries do not land at once."""
+
+    first: timedelta = timedelta(seconds=5)
+    cap: timedelta = timedelta(minutes=10)
+    jitter: float = 0.2
+
+    def delay(self, attempts: int, spread: float) -> timedelta:
+        """The wait after the `attempts`-th failed attempt; `spread` is in [0, 1)."""
+        base: timedelta = min(self.first * (2 ** max(attempts - 1, 0)), self.cap)
+        return base * (1 + self.jitter * spread)
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    found: int = 0
+    """Messages that had been sent: marked sent, not sent again."""
+    requeued: int = 0
+    """Messages that had not been sent: back to pending, same nonce."""
+    failed: int = 0
+    unresolved: int = 0
+    """Discord could not be asked (transient error): still in doubt, tried again later."""
+
+
+def require_marker(message: OutgoingMessage, delivery: Delivery) -> None:
+    if not message.carries_marker(delivery.marker):
+        raise MarkerMissingError(
+            f"the {delivery.kind!r} renderer must put {delivery.marker!r} as a ':'-separated "
+            "segment of a button custom_id"
+        )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        port: DiscordPort,
+        clock: Clock,
+        renderers: Mapping[str, Renderer],
+        *,
+        grace: timedelta = LATE_GRACE,
+        backoff: Backoff | None = None,
+        spread: Callable[[], float] = random.random,
+        new_nonce: Callable[[], str] = lambda: secrets.token_hex(12),
+    ) -> None:
+        self.conn = conn
+        self.port = port
+        self.clock = clock
+        # Read at send time, so renderers registered after construction are seen.
+        self.renderers = renderers
+        self.grace = grace
+        self.backoff = backoff or Backoff()
+        self.spread = spread
+        # Discord accepts nonces of up to 25 characters; 24 hex characters are 96 random bits.
+        self.new_nonce = new_nonce
+        # One run at a time: the alarm, the sweep and direct callers never overlap, so a row
+        # seen 'sending' while holding the lock is truly in doubt, never merely in flight.
+        self.lock = asyncio.Lock()
+
+    async def run_due(self) -> int:
+        """Send every row due now, one at a time, earliest first. Returns how many were sent."""
+        async with self.lock:
+            return await self._send_due()
+
+    async def recover_in_doubt(self) -> RecoveryResult:
+        """Settle rows left 'sending' by a process that stopped mid-send."""
+        async with self.lock:
+            return await self._recover()
+
+    async def cycle(self) -> int:
+        """Recover anything in doubt, then send what is due: the alarm's one job."""
+        async with self.lock:
+            await self._recover()
+            return await self._send_due()
+
+    async def _send_due(self) -> int:
+        sent = 0
+        while (delivery := await self._claim_next()) is not None:
+            if await self._deliver(delivery):
+                sent += 1
+        return sent
+
+    # --- claiming ----------------------------------------------------------------------------
+
+    async def _claim_next(self) -> Delivery | None:
+        """The next due row, now 'sending' (committed). Rows too late are skipped on the way."""
+        while True:
+            now = self.clock.now()
+            async with transaction(self.conn):
+                row = await outbox.first_due(self.conn, now)
+                if row is None:
+                    return None
+                if now > row.not_after:
+                    await outbox.mark_final(self.conn, row.id, "skipped", TOO_LATE, now)
+                    log.info("delivery %d (%s) skipped: too late", row.id, row.kind)
+                    continue
+                await outbox.claim(self.conn, row.id, self.new_nonce(), now)
+                claimed = await outbox.get(self.conn, row.id)
+            assert claimed is not None
+            assert claimed.state == "sending"
+            return claimed
+
+    # --- one delivery ------------------------------------------------------------------------
+
+    async def _deliver(self, delivery: Delivery) -> bool:
+        now = self.clock.now()
+        renderer = self.renderers.get(delivery.kind)
+        if renderer is None:
+            log.error("delivery %d: no renderer for kind %r", delivery.id, delivery.kind)
+            await self._final(delivery, "failed", f"no renderer for kind {delivery.kind!r}")
+            return False
+        context = RenderContext(now=now, late=now > delivery.due_at + self.grace)
+        try:
+            rendered = await renderer(self.conn, delivery, context)
+            if isinstance(rendered, OutgoingMessage):
+                require_marker(rendered, delivery)
+            elif not isinstance(rendered, Skip):
+                raise TypeError(f"a renderer returns OutgoingMessage or Skip, not {rendered!r}")
+        except Exception as exc:
+            # A bug, not Discord: record it and carry on with the other rows.
+            log.exception("delivery %d: the %r renderer failed", delivery.id, delivery.kind)
+            await self._final(delivery, "failed", f"renderer error: {type(exc).__name__}")
+            return False
+        if isinstance(rendered, Skip):
+            await self._final(delivery, "skipped", rendered.reason)
+            log.info("delivery %d (%s) skipped: %s", delivery.id, delivery.kind, rendered.reason)
+            return False
+        assert delivery.nonce is not None
+        try:
+            sent = await self.port.send(delivery.destination, rendered, nonce=delivery.nonce)
+        except DeliveryFailed as exc:
+            await self._failed_attempt(delivery, exc)
+            return False
+        except Exception as exc:
+            # Unknown whether Discord took it; retrying with the same nonce is safe.
+            log.exception("delivery %d: unexpected error while sending", delivery.id)
+            failure = DeliveryFailed(f"unexpected error: {type(exc).__name__}", permanent=False)
+            await self._failed_attempt(delivery, failure)
+            return False
+        await outbox.mark_sent(self.conn, delivery.id, sent, self.clock.now())
+        log.info(
+            "delivery %d (%s) sent as message %d (attempt %d)",
+            delivery.id,
+            delivery.kind,
+            sent.message_id,
+            delivery.attempts,
+        )
+        return True
+
+    async def _failed_attempt(self, delivery: Delivery, failure: DeliveryFailed) -> None:
+        now = self.clock.now()
+        if failure.permanent:
+            await self._final(delivery, "failed", failure.reason)
+            log.warning("delivery %d (%s) failed: %s", delivery.id, delivery.kind, failure.reason)
+            return
+        retry_at = now + self.backoff.delay(delivery.attempts, self.spread())
+        if retry_at > delivery.not_after:
+            reason = f"gave up after {delivery.attempts} attempt(s): {failure.reason}"
+            await self._final(delivery, "failed", reason)
+            log.warning("delivery %d (%s) failed: %s", delivery.id, delivery.kind, reason)
+            return
+        await outbox.requeue(self.conn, delivery.id, retry_at, failure.reason, now)
+        log.info(
+            "delivery %d (%s) will be retried at %s: %s",
+            delivery.id,
+            delivery.kind,
+            retry_at.isoformat(),
+            failure.reason,
+        )
+
+    async def _final(self, delivery: Delivery, state: outbox.State, reason: str) -> None:
+        assert state in ("skipped", "failed")
+        await outbox.mark_final(self.conn, delivery.id, state, reason, self.clock.now())
+
+    # --- recovery ----------------------------------------------------------------------------
+
+    async def _recover(self) -> RecoveryResult:
+        found = requeued = failed = unresolved = 0
+        for delivery in await outbox.in_doubt(self.conn):
+            now = self.clock.now()
+            try:
+                sent = await self.port.find_marker(delivery.destination, delivery.marker)
+            except DeliveryFailed as exc:
+                if exc.permanent:
+                    # The destination is gone or closed to us: nothing there can be seen, and
+                    # nothing more can be sent.
+                    await outbox.mark_final(self.conn, delivery.id, "failed", exc.reason, now)
+                    failed += 1
+                else:
+                    unresolved += 1
+                log.warning("delivery %d in doubt, lookup failed: %s", delivery.id, exc.reason)
+                continue
+            if sent is not None:
+                await outbox.mark_sent(self.conn, delivery.id, sent, now)
+                found += 1
+                log.info(
+                    "delivery %d was sent before the restart (message %d)",
+                    delivery.id,
+                    sent.message_id,
+                )
+            else:
+                await outbox.requeue(self.conn, delivery.id, now, "in doubt: not found", now)
+                requeued += 1
+                log.info("delivery %d was not sent before the restart; sending again", delivery.id)
+        return RecoveryResult(found, requeued, failed, unresolved)

@@ -1,0 +1,195 @@
+"""The runtime side of `bot.delivery.port.DiscordPort`, with discord.py.
+
+Buttons become a message component view, cards embeds, attachments files. Every send carries
+the delivery's nonce, for which discord.py adds `enforce_nonce` (discord/http.py,
+`handle_message_parameters`), so Discord answers a repeat within its window with the first
+message instead of posting a second. Discord errors become `DeliveryFailed` with a reason that
+names what went wrong and never what the message said.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+import discord
+
+from bot.delivery.port import (
+    CANNOT_DM,
+    MISSING_ACCESS,
+    MISSING_PERMISSIONS,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_USER,
+    Attachment,
+    Button,
+    Card,
+    DeliveryFailed,
+    Destination,
+    OutgoingMessage,
+    Sent,
+)
+
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "success": discord.ButtonStyle.success,
+    "danger": discord.ButtonStyle.danger,
+}
+
+_REASONS = {
+    CANNOT_DM: "cannot send this user a direct message (DMs closed or no shared server)",
+    UNKNOWN_CHANNEL: "the channel no longer exists",
+    UNKNOWN_MESSAGE: "the message no longer exists",
+    UNKNOWN_USER: "the user no longer exists",
+    MISSING_ACCESS: "Holdfast cannot see the channel",
+    MISSING_PERMISSIONS: "Holdfast lacks permission to post there",
+}
+
+# Scheduled messages mention people only when a renderer names them; never @everyone or roles.
+ALLOWED_MENTIONS = discord.AllowedMentions(
+    everyone=False, roles=False, users=True, replied_user=False
+)
+
+
+class _InertView(discord.ui.View):
+    """Only the components' shape. Clicks are handled by the cogs (dynamic items or
+    persistent handlers keyed on custom_id); a view stored per message by discord.py would take
+    those clicks first (ViewStore.dispatch_view looks up the message's view before persistent
+    ones) and swallow them, so this view asks not to be stored."""
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
+def failure_from(exc: BaseException) -> DeliveryFailed:
+    """Classify an error from discord.py or the network: permanent or worth retrying."""
+    if isinstance(exc, discord.HTTPException):
+        status, code = exc.status, exc.code or None
+        reason = f"Discord {status}" + (f" ({code})" if code else "")
+        if code in _REASONS:
+            reason += f": {_REASONS[code]}"
+        # 5xx: Discord's side, try again; 429 only reaches us if discord.py gave up waiting.
+        # Any other 4xx is this request being refused, and the same request will be again.
+        transient = status >= 500 or status == 429
+        return DeliveryFailed(reason, permanent=not transient, code=code, status=status)
+    if isinstance(exc, TimeoutError):
+        return DeliveryFailed("timed out talking to Discord", permanent=False)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return DeliveryFailed(f"network error: {type(exc).__name__}", permanent=False)
+    raise TypeError(f"not a delivery error: {type(exc).__name__}")
+
+
+@contextlib.contextmanager
+def _as_delivery_failure() -> Iterator[None]:
+    try:
+        yield
+    except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise failure_from(exc) from exc
+
+
+def _view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
+    if not buttons:
+        return None
+    view = _InertView(timeout=None)
+    for button in buttons:
+        view.add_item(
+            discord.ui.Button(
+                label=button.label,
+                custom_id=button.custom_id,
+                style=_STYLES[button.style],
+                emoji=button.emoji,
+                disabled=button.disabled,
+            )
+        )
+    return view
+
+
+def _embed(card: Card) -> discord.Embed:
+    embed = discord.Embed(
+        title=card.title, description=card.description or None, colour=card.colour
+    )
+    for name, value in card.fields:
+        embed.add_field(name=name, value=value, inline=False)
+    if card.footer:
+        embed.set_footer(text=card.footer)
+    return embed
+
+
+def _file(attachment: Attachment) -> discord.File:
+    # Discord sniffs the content type from the upload; discord.File has no field for it.
+    return discord.File(io.BytesIO(attachment.data), filename=attachment.filename)
+
+
+def _custom_ids(components: list[Any]) -> Iterator[str]:
+    """Every custom_id in a message's components, whatever the nesting (action rows, v2)."""
+    for component in components:
+        custom_id = getattr(component, "custom_id", None)
+        if isinstance(custom_id, str):
+            yield custom_id
+        for attribute in ("children", "components"):
+            nested = getattr(component, attribute, None)
+            if isinstance(nested, list):
+                yield from _custom_ids(nested)
+        accessory = getattr(component, "accessory", None)
+        if accessory is not None:
+            yield from _custom_ids([accessory])
+
+
+class DiscordPyPort:
+    """`DiscordPort` over a logged-in discord.py client (HTTP only; no gateway needed)."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
+        if destination.user_id is not None:
+            return await self.client.create_dm(discord.Object(id=destination.user_id))
+        assert destination.channel_id is not None
+        return self.client.get_partial_messageable(destination.channel_id)
+
+    async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
+        with _as_delivery_failure():
+            channel = await self._messageable(destination)
+            # Only what the message has: discord.py's overloads take each part or none.
+            parts: dict[str, Any] = {"nonce": nonce, "allowed_mentions": ALLOWED_MENTIONS}
+            if message.content:
+                parts["content"] = message.content
+            if message.cards:
+                parts["embeds"] = [_embed(card) for card in message.cards]
+            if message.files:
+                parts["files"] = [_file(a) for a in message.files]
+            if (view := _view(message.buttons)) is not None:
+                parts["view"] = view
+            sent = await channel.send(**parts)
+        return Sent(channel_id=sent.channel.id, message_id=sent.id)
+
+    async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
+        with _as_delivery_failure():
+            partial = self.client.get_partial_messageable(channel_id).get_partial_message(
+                message_id
+            )
+            await partial.edit(
+                content=message.content or None,
+                embeds=[_embed(card) for card in message.cards],
+                attachments=[_file(a) for a in message.files],
+                view=_view(message.buttons),
+                allowed_mentions=ALLOWED_MENTIONS,
+            )
+
+    async def find_marker(
+        self, destination: Destination, marker: str, *, limit: int = 50
+    ) -> Sent | None:
+        me = self.client.user
+        assert me is not None, "find_marker needs a logged-in client"
+        with _as_delivery_failure():
+            channel = await self._messageable(destination)
+            async for found in channel.history(limit=limit):
+                if found.author.id != me.id:
+                    continue
+                if any(marker in cid.split(":") for cid in _custom_ids(found.components)):
+                    return Sent(channel_id=found.channel.id, message_id=found.id)
+        return None

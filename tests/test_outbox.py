@@ -1,0 +1,635 @@
+"""The outbox and its dispatcher on a real SQLite file with the real migrations, a fake Discord
+port with real shapes, and a ManualClock."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import ManualClock
+from bot.db import open_database, transaction
+from bot.delivery import outbox
+from bot.delivery.alarm import ALARM_JOB, Alarm
+from bot.delivery.dispatcher import (
+    Backoff,
+    Dispatcher,
+    RecoveryResult,
+    RenderContext,
+    Renderer,
+    Skip,
+)
+from bot.delivery.outbox import Delivery, PlannedDelivery, ReplanResult
+from bot.delivery.port import (
+    CANNOT_DM,
+    Button,
+    DeliveryFailed,
+    Destination,
+    OutgoingMessage,
+    Sent,
+)
+from bot.migrate import migrate
+
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+CHANNEL = 700
+GUILD = 900
+
+
+class Crash(BaseException):
+    """The process dies mid-send (like SIGKILL): nothing after the await runs."""
+
+
+CREATE_THEN_FAIL = "create then fail"
+CREATE_THEN_CRASH = "create then crash"
+CRASH_BEFORE = "crash before"
+
+
+@dataclass
+class FakeMessage:
+    id: int
+    channel_id: int
+    message: OutgoingMessage
+    nonce: str
+
+
+@dataclass
+class FakePort:
+    """Discord as the dispatcher sees it: channels of messages, DMs, enforce_nonce dedupe."""
+
+    closed_dms: set[int] = field(default_factory=set)
+    plan: list[DeliveryFailed | str] = field(default_factory=list)
+    """What the next send calls do (consumed in order); empty: succeed."""
+    messages: list[FakeMessage] = field(default_factory=list)
+    send_calls: list[tuple[Destination, str]] = field(default_factory=list)
+    lookups: list[tuple[Destination, str]] = field(default_factory=list)
+    lookup_failure: DeliveryFailed | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(5000))
+
+    def channel_of(self, destination: Destination) -> int:
+        if destination.user_id is not None:
+            return 100_000 + destination.user_id
+        assert destination.channel_id is not None
+        return destination.channel_id
+
+    def in_channel(self, channel_id: int) -> list[FakeMessage]:
+        return [m for m in self.messages if m.channel_id == channel_id]
+
+    def _create(self, channel_id: int, message: OutgoingMessage, nonce: str) -> Sent:
+        for existing in self.in_channel(channel_id):
+            if existing.nonce == nonce:  # enforce_nonce: the first message comes back
+                return Sent(channel_id, existing.id)
+        created = FakeMessage(next(self._ids), channel_id, message, nonce)
+        self.messages.append(created)
+        return Sent(channel_id, created.id)
+
+    async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
+        self.send_calls.append((destination, nonce))
+        if destination.user_id in self.closed_dms:
+            raise DeliveryFailed("cannot DM", permanent=True, code=CANNOT_DM, status=403)
+        channel_id = self.channel_of(destination)
+        step = self.plan.pop(0) if self.plan else None
+        if isinstance(step, DeliveryFailed):
+            raise step
+        if step == CRASH_BEFORE:
+            raise Crash
+        sent = self._create(channel_id, message, nonce)
+        if step == CREATE_THEN_FAIL:
+            raise DeliveryFailed("Discord 500 (None)", permanent=False, status=500)
+        if step == CREATE_THEN_CRASH:
+            raise Crash
+        return sent
+
+    async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
+        raise NotImplementedError
+
+    async def find_marker(
+        self, destination: Destination, marker: str, *, limit: int = 50
+    ) -> Sent | None:
+        self.lookups.append((destination, marker))
+        if self.lookup_failure is not None:
+            raise self.lookup_failure
+        channel_id = self.channel_of(destination)
+        for found in reversed(self.in_channel(channel_id)[-limit:]):
+            if found.message.carries_marker(marker):
+                return Sent(channel_id, found.id)
+        return None
+
+
+def transient() -> DeliveryFailed:
+    return DeliveryFailed("Discord 503", permanent=False, status=503)
+
+
+@dataclass
+class Renderers:
+    contexts: list[tuple[int, RenderContext]] = field(default_factory=list)
+
+    async def reminder(
+        self, conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+    ) -> OutgoingMessage | Skip:
+        self.contexts.append((delivery.id, context))
+        late = " (sorry, this is late)" if context.late else ""
+        return OutgoingMessage(
+            content=f"Meeting {delivery.subject_id} soon{late}",
+            buttons=(Button("Going", f"rsvp:{delivery.subject_id}:going:{delivery.marker}"),),
+        )
+
+    async def skipper(
+        self, conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+    ) -> OutgoingMessage | Skip:
+        return Skip("member already answered")
+
+    async def unmarked(
+        self, conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+    ) -> OutgoingMessage | Skip:
+        # "d1" as a substring of "d12" must not count: the marker is a whole segment.
+        return OutgoingMessage(content="hi", buttons=(Button("Go", f"x:{delivery.marker}2"),))
+
+    async def broken(
+        self, conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+    ) -> OutgoingMessage | Skip:
+        raise KeyError("a bug")
+
+    def table(self) -> dict[str, Renderer]:
+        return {
+            "reminder": self.reminder,
+            "skipper": self.skipper,
+            "unmarked": self.unmarked,
+            "broken": self.broken,
+        }
+
+
+@pytest.fixture
+async def conn(tmp_path: Path) -> AsyncIterator[aiosqlite.Connection]:
+    path = tmp_path / "holdfast.sqlite3"
+    await migrate(path, T0)
+    connection = await open_database(path)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def port() -> FakePort:
+    return FakePort()
+
+
+@pytest.fixture
+def renderers() -> Renderers:
+    return Renderers()
+
+
+@pytest.fixture
+def dispatcher(
+    conn: aiosqlite.Connection, port: FakePort, clock: ManualClock, renderers: Renderers
+) -> Dispatcher:
+    return Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+
+
+def planned(
+    key: str,
+    *,
+    scope: str = "meeting:1",
+    kind: str = "reminder",
+    due: timedelta = timedelta(0),
+    window: timedelta = timedelta(hours=1),
+    channel: int | None = CHANNEL,
+    user: int | None = None,
+    subject: int | None = 1,
+) -> PlannedDelivery:
+    destination = Destination(user_id=user) if user is not None else Destination(channel_id=channel)
+    return PlannedDelivery(
+        key=key,
+        scope=scope,
+        kind=kind,
+        destination=destination,
+        due_at=T0 + due,
+        not_after=T0 + due + window,
+        guild_id=GUILD,
+        subject_id=subject,
+    )
+
+
+async def plan(
+    conn: aiosqlite.Connection, scope: str, desired: list[PlannedDelivery], now: datetime = T0
+) -> ReplanResult:
+    async with transaction(conn):
+        return await outbox.replan(conn, scope, desired, now)
+
+
+async def row(conn: aiosqlite.Connection, key: str) -> Delivery:
+    found = await outbox.by_key(conn, key)
+    assert found is not None, key
+    return found
+
+
+async def states(conn: aiosqlite.Connection) -> dict[str, str]:
+    async with conn.execute("SELECT idempotency_key, state FROM outbox ORDER BY id") as cursor:
+        return {str(k): str(s) for k, s in await cursor.fetchall()}
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+async def test_replan_inserts_then_is_idempotent(conn: aiosqlite.Connection) -> None:
+    desired = [planned("a"), planned("b", due=timedelta(hours=1))]
+    assert await plan(conn, "meeting:1", desired) == ReplanResult(inserted=2)
+    assert await plan(conn, "meeting:1", desired) == ReplanResult(unchanged=2)
+    assert await states(conn) == {"a": "pending", "b": "pending"}
+    assert await outbox.next_due(conn) == T0
+
+
+async def test_replan_updates_changed_pending_rows_and_cancels_dropped_ones(
+    conn: aiosqlite.Connection,
+) -> None:
+    await plan(conn, "meeting:1", [planned("a"), planned("b"), planned("c")])
+    moved = planned("a", due=timedelta(days=1))
+    elsewhere = planned("b", channel=None, user=42)
+    result = await plan(conn, "meeting:1", [moved, elsewhere, planned("c")])
+    assert result == ReplanResult(updated=2, unchanged=1)
+    a = await row(conn, "a")
+    assert (a.due_at, a.next_attempt_at, a.not_after) == (
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=1),
+        T0 + timedelta(days=1, hours=1),
+    )
+    assert (await row(conn, "b")).destination == Destination(user_id=42)
+
+    assert await plan(conn, "meeting:1", [moved]) == ReplanResult(cancelled=2, unchanged=1)
+    assert await states(conn) == {"a": "pending", "b": "cancelled", "c": "cancelled"}
+    # Wanted again (the meeting is back on): the same row returns to pending.
+    assert await plan(conn, "meeting:1", [moved, planned("c")]) == ReplanResult(
+        revived=1, unchanged=1
+    )
+    assert (await row(conn, "c")).state == "pending"
+
+
+async def test_replan_only_touches_its_own_scope(conn: aiosqlite.Connection) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    await plan(conn, "meeting:2", [planned("x", scope="meeting:2")])
+    assert await plan(conn, "meeting:1", []) == ReplanResult(cancelled=1)
+    assert await states(conn) == {"a": "cancelled", "x": "pending"}
+    with pytest.raises(ValueError, match="already in 'meeting:1'"):
+        await plan(conn, "meeting:2", [planned("a", scope="meeting:2")])
+    with pytest.raises(ValueError, match="belongs to"):
+        await plan(conn, "meeting:2", [planned("y")])
+    with pytest.raises(ValueError, match="twice"):
+        await plan(conn, "meeting:1", [planned("a"), planned("a")])
+
+
+async def test_a_sent_row_is_never_touched_or_planned_again(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort
+) -> None:
+    await plan(conn, "meeting:1", [planned("a"), planned("b", due=timedelta(hours=2))])
+    assert await dispatcher.run_due() == 1
+    sent = await row(conn, "a")
+    assert sent.state == "sent"
+
+    # Moved, then dropped, then planned again: the sent row stays exactly as it was.
+    assert await plan(conn, "meeting:1", [planned("a", due=timedelta(hours=3))]) == ReplanResult(
+        cancelled=1, kept=1
+    )
+    assert await plan(conn, "meeting:1", []) == ReplanResult()
+    assert await plan(conn, "meeting:1", [planned("a")]) == ReplanResult(kept=1)
+    assert await row(conn, "a") == sent
+    assert await dispatcher.run_due() == 0
+    assert len(port.messages) == 1
+
+
+async def test_planning_belongs_to_the_callers_transaction(conn: aiosqlite.Connection) -> None:
+    with pytest.raises(RuntimeError, match="caller's transaction"):
+        await outbox.replan(conn, "meeting:1", [planned("a")], T0)
+    with pytest.raises(RuntimeError, match="caller's transaction"):
+        await outbox.enqueue(conn, planned("a"), T0)
+
+    async def change_that_fails() -> None:
+        async with transaction(conn):
+            await outbox.replan(conn, "meeting:1", [planned("a")], T0)
+            raise LookupError("the meeting change failed")
+
+    # Rolled back with the caller's change: nothing planned.
+    with pytest.raises(LookupError):
+        await change_that_fails()
+    assert await states(conn) == {}
+
+
+async def test_enqueue_is_idempotent(conn: aiosqlite.Connection) -> None:
+    async with transaction(conn):
+        first = await outbox.enqueue(conn, planned("a"), T0)
+        again = await outbox.enqueue(conn, planned("a", due=timedelta(hours=5)), T0)
+    assert first == again
+    assert (await row(conn, "a")).due_at == T0
+    assert await outbox.counts(conn) == {
+        "pending": 1,
+        "sending": 0,
+        "sent": 0,
+        "skipped": 0,
+        "failed": 0,
+        "cancelled": 0,
+    }
+
+
+def test_planned_times_are_checked() -> None:
+    with pytest.raises(ValueError, match="not_after is before due_at"):
+        planned("a", window=-timedelta(minutes=1))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        PlannedDelivery(
+            "k", "s", "reminder", Destination(channel_id=1), T0.replace(tzinfo=None), T0
+        )
+    with pytest.raises(ValueError, match="exactly one"):
+        Destination(channel_id=1, user_id=2)
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+async def test_due_rows_are_sent_in_due_order_with_their_marker(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(
+        conn,
+        "meeting:1",
+        [
+            planned("later", due=timedelta(minutes=30)),
+            planned("dm", due=timedelta(minutes=-1), channel=None, user=42),
+            planned("now"),
+        ],
+    )
+    assert await dispatcher.run_due() == 2
+    dm, now = await row(conn, "dm"), await row(conn, "now")
+    assert [d for d, _ in port.send_calls] == [dm.destination, now.destination]
+    assert [m.message.buttons[0].custom_id for m in port.messages] == [
+        f"rsvp:1:going:{dm.marker}",
+        f"rsvp:1:going:{now.marker}",
+    ]
+    assert dm.sent == Sent(100_042, port.messages[0].id)
+    assert (dm.state, dm.attempts, now.state) == ("sent", 1, "sent")
+    assert await outbox.sent_message(conn, "now") == now.sent
+    assert await outbox.sent_message(conn, "later") is None
+    assert await outbox.next_due(conn) == T0 + timedelta(minutes=30)
+
+    clock.advance(timedelta(minutes=30))
+    assert await dispatcher.run_due() == 1
+    assert await outbox.next_due(conn) is None
+    assert await dispatcher.run_due() == 0
+    assert len(port.messages) == 3
+
+
+async def test_late_but_useful_is_sent_and_marked_late_too_late_is_skipped(
+    conn: aiosqlite.Connection,
+    dispatcher: Dispatcher,
+    port: FakePort,
+    clock: ManualClock,
+    renderers: Renderers,
+) -> None:
+    await plan(
+        conn,
+        "meeting:1",
+        [
+            planned("on-time", due=timedelta(minutes=-1)),
+            planned("late", due=timedelta(minutes=-3)),
+            # "Meeting in 1 hour", and the meeting started a minute ago: never sent.
+            planned("too-late", due=timedelta(hours=-1, minutes=-1), window=timedelta(hours=1)),
+        ],
+    )
+    assert await dispatcher.run_due() == 2
+    assert await states(conn) == {"on-time": "sent", "late": "sent", "too-late": "skipped"}
+    assert (await row(conn, "too-late")).last_error == "too late"
+    late_flags = {id_: c.late for id_, c in renderers.contexts}
+    assert late_flags == {
+        (await row(conn, "late")).id: True,
+        (await row(conn, "on-time")).id: False,
+    }
+    assert len(port.send_calls) == 2
+
+
+async def test_transient_errors_retry_with_backoff_and_the_same_nonce(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [transient(), transient(), transient()]
+    for wait in (5, 10, 20):
+        assert await dispatcher.run_due() == 0
+        pending = await row(conn, "a")
+        assert pending.state == "pending"
+        assert pending.last_error == "Discord 503"
+        assert pending.next_attempt_at == clock.now() + timedelta(seconds=wait)
+        assert await outbox.next_due(conn) == pending.next_attempt_at
+        clock.advance(timedelta(seconds=wait - 1))
+        assert await dispatcher.run_due() == 0, "not before the backoff is over"
+        clock.advance(timedelta(seconds=1))
+    assert await dispatcher.run_due() == 1
+    done = await row(conn, "a")
+    assert (done.state, done.attempts) == ("sent", 4)
+    assert {nonce for _, nonce in port.send_calls} == {done.nonce}
+    assert len(port.send_calls) == 4
+    assert len(port.messages) == 1
+
+
+async def test_processed_then_error_is_one_message_thanks_to_the_nonce(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [CREATE_THEN_FAIL]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(seconds=5))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+    assert (await row(conn, "a")).sent == Sent(CHANNEL, port.messages[0].id)
+
+
+async def test_transient_errors_until_not_after_end_in_failed(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(seconds=30))])
+    port.plan = [transient() for _ in range(10)]
+    assert await dispatcher.run_due() == 0  # retry at +5 s
+    clock.advance(timedelta(seconds=5))
+    assert await dispatcher.run_due() == 0  # retry at +15 s
+    clock.advance(timedelta(seconds=10))
+    assert await dispatcher.run_due() == 0  # +35 s would be past not_after: give up
+    failed = await row(conn, "a")
+    assert failed.state == "failed"
+    assert failed.last_error == "gave up after 3 attempt(s): Discord 503"
+    assert await outbox.next_due(conn) is None
+    clock.advance(timedelta(minutes=5))
+    assert await dispatcher.run_due() == 0
+    assert len(port.send_calls) == 3
+
+
+async def test_a_permanent_failure_is_recorded_once_and_never_retried(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    port.closed_dms = {42}
+    await plan(conn, "meeting:1", [planned("dm", channel=None, user=42)])
+    assert await dispatcher.run_due() == 0
+    failed = await row(conn, "dm")
+    assert (failed.state, failed.attempts, failed.last_error) == ("failed", 1, "cannot DM")
+    clock.advance(timedelta(minutes=10))
+    assert await dispatcher.run_due() == 0
+    assert len(port.send_calls) == 1
+
+
+async def test_a_renderer_may_skip(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", kind="skipper")])
+    assert await dispatcher.run_due() == 0
+    skipped = await row(conn, "a")
+    assert (skipped.state, skipped.last_error) == ("skipped", "member already answered")
+    assert port.send_calls == []
+
+
+async def test_one_bad_row_does_not_stop_the_others(
+    conn: aiosqlite.Connection,
+    dispatcher: Dispatcher,
+    port: FakePort,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port.closed_dms = {42}
+    await plan(
+        conn,
+        "meeting:1",
+        [
+            planned("unmarked", kind="unmarked", due=timedelta(seconds=-5)),
+            planned("broken", kind="broken", due=timedelta(seconds=-4)),
+            planned("nobody", kind="no-such-kind", due=timedelta(seconds=-3)),
+            planned("closed", channel=None, user=42, due=timedelta(seconds=-2)),
+            planned("fine"),
+        ],
+    )
+    assert await dispatcher.run_due() == 1
+    assert await states(conn) == {
+        "unmarked": "failed",
+        "broken": "failed",
+        "nobody": "failed",
+        "closed": "failed",
+        "fine": "sent",
+    }
+    assert (await row(conn, "unmarked")).last_error == "renderer error: MarkerMissingError"
+    assert (await row(conn, "broken")).last_error == "renderer error: KeyError"
+    assert (await row(conn, "nobody")).last_error == "no renderer for kind 'no-such-kind'"
+    # The unmarked message was never sent: without its marker a crash could duplicate it.
+    assert [d for d, _ in port.send_calls] == [
+        Destination(user_id=42),
+        Destination(channel_id=CHANNEL),
+    ]
+    assert "Meeting 1 soon" not in caplog.text, "message content never reaches the log"
+
+
+# --- in doubt ------------------------------------------------------------------------------------
+
+
+async def test_in_doubt_and_already_sent_is_recorded_without_a_second_send(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a"), planned("b")])
+    port.plan = [CREATE_THEN_CRASH]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    assert await states(conn) == {"a": "sending", "b": "pending"}
+
+    # A new process on the same database (same file, fresh dispatcher).
+    restarted = Dispatcher(conn, port, clock, dispatcher.renderers)
+    assert await restarted.recover_in_doubt() == RecoveryResult(found=1)
+    a = await row(conn, "a")
+    assert (a.state, a.sent) == ("sent", Sent(CHANNEL, port.messages[0].id))
+    assert port.lookups == [(a.destination, a.marker)]
+    assert await restarted.run_due() == 1
+    assert len(port.send_calls) == 2, "a once, b once"
+    assert len(port.messages) == 2
+
+
+async def test_in_doubt_and_not_sent_is_sent_again_with_the_same_nonce(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", channel=None, user=42)])
+    port.plan = [CRASH_BEFORE]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    first_nonce = port.send_calls[0][1]
+    assert (await row(conn, "a")).nonce == first_nonce
+
+    clock.advance(timedelta(minutes=1))
+    restarted = Dispatcher(conn, port, clock, dispatcher.renderers)
+    assert await restarted.cycle() == 1
+    a = await row(conn, "a")
+    assert (a.state, a.attempts) == ("sent", 2)
+    assert [nonce for _, nonce in port.send_calls] == [first_nonce, first_nonce]
+    assert len(port.messages) == 1
+
+
+async def test_in_doubt_past_not_after_and_not_sent_is_skipped(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(minutes=10))])
+    port.plan = [CRASH_BEFORE]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    clock.advance(timedelta(hours=1))
+    assert await dispatcher.cycle() == 0
+    assert await states(conn) == {"a": "skipped"}
+    assert len(port.send_calls) == 1
+
+
+async def test_in_doubt_lookup_errors(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [CRASH_BEFORE]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    # Discord is down: stays in doubt, nothing sent blind.
+    port.lookup_failure = transient()
+    assert await dispatcher.recover_in_doubt() == RecoveryResult(unresolved=1)
+    assert await dispatcher.run_due() == 0
+    assert (await row(conn, "a")).state == "sending"
+    # The channel was deleted meanwhile: nothing there to find, nothing to send to.
+    port.lookup_failure = DeliveryFailed("channel gone", permanent=True, code=10003, status=404)
+    assert await dispatcher.recover_in_doubt() == RecoveryResult(failed=1)
+    assert (await row(conn, "a")).last_error == "channel gone"
+
+
+def test_backoff_doubles_from_five_seconds_up_to_ten_minutes_with_jitter() -> None:
+    backoff = Backoff()
+    delays = [backoff.delay(n, 0.0).total_seconds() for n in range(1, 10)]
+    assert delays == [5, 10, 20, 40, 80, 160, 320, 600, 600]
+    assert backoff.delay(1, 0.5) == timedelta(seconds=5.5)
+
+
+# --- the alarm -----------------------------------------------------------------------------------
+
+
+async def test_alarm_arms_for_the_earliest_due_time_measured_on_the_bots_clock(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    real = datetime(2030, 1, 1, tzinfo=UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    alarm = Alarm(dispatcher, scheduler, real_now=lambda: real)
+    try:
+        await plan(conn, "meeting:1", [planned("a"), planned("b", due=timedelta(minutes=10))])
+        assert await alarm.start() == 1
+        assert alarm.armed_for == T0 + timedelta(minutes=10)
+        assert scheduler.get_job(ALARM_JOB).next_run_time == real + timedelta(minutes=10)
+
+        clock.advance(timedelta(minutes=10))
+        assert await alarm.wake() == 1
+        assert alarm.armed_for is None
+        assert scheduler.get_job(ALARM_JOB) is None
+        await alarm.stop()
+        assert await alarm.wake() == 0, "stopped: nothing more is sent"
+    finally:
+        scheduler.shutdown(wait=False)
+    assert len(port.messages) == 2
