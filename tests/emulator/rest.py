@@ -9,7 +9,7 @@ from aiohttp import web
 
 from .errors import BODY_KEY, FILES_KEY, ApiError, forbidden, json_response, not_found
 from .gateway import Intent
-from .model import JSON, AppCommand, Channel, ChannelType, Message, ScheduledEvent, utcnow
+from .model import JSON, AppCommand, Channel, ChannelType, Message, ScheduledEvent
 from .permissions import P
 
 if TYPE_CHECKING:
