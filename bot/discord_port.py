@@ -70,8 +70,9 @@ def failure_from(exc: BaseException) -> DeliveryFailed:
     """Classify an error from discord.py or the network: permanent or worth retrying."""
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code or None
-        known = _REASONS.get(code) if code else None
-        reason = f"Discord {status} ({code}): {known}" if known else f"Discord {status} ({code})"
+        reason = f"Discord {status}" + (f" ({code})" if code else "")
+        if code in _REASONS:
+            reason += f": {_REASONS[code]}"
         # 5xx: Discord's side, try again; 429 only reaches us if discord.py gave up waiting.
         # Any other 4xx is this request being refused, and the same request will be again.
         transient = status >= 500 or status == 429

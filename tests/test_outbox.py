@@ -122,7 +122,7 @@ class FakePort:
 
 
 def transient() -> DeliveryFailed:
-    return DeliveryFailed("Discord 503 (None)", permanent=False, status=503)
+    return DeliveryFailed("Discord 503", permanent=False, status=503)
 
 
 @dataclass
@@ -423,7 +423,7 @@ async def test_transient_errors_retry_with_backoff_and_the_same_nonce(
         assert await dispatcher.run_due() == 0
         pending = await row(conn, "a")
         assert pending.state == "pending"
-        assert pending.last_error == "Discord 503 (None)"
+        assert pending.last_error == "Discord 503"
         assert pending.next_attempt_at == clock.now() + timedelta(seconds=wait)
         assert await outbox.next_due(conn) == pending.next_attempt_at
         clock.advance(timedelta(seconds=wait - 1))
@@ -461,7 +461,7 @@ async def test_transient_errors_until_not_after_end_in_failed(
     assert await dispatcher.run_due() == 0  # +35 s would be past not_after: give up
     failed = await row(conn, "a")
     assert failed.state == "failed"
-    assert failed.last_error == "gave up after 3 attempt(s): Discord 503 (None)"
+    assert failed.last_error == "gave up after 3 attempt(s): Discord 503"
     assert await outbox.next_due(conn) is None
     clock.advance(timedelta(minutes=5))
     assert await dispatcher.run_due() == 0

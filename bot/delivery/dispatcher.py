@@ -130,11 +130,7 @@ class Dispatcher:
     async def run_due(self) -> int:
         """Send every row due now, one at a time, earliest first. Returns how many were sent."""
         async with self.lock:
-            sent = 0
-            while (delivery := await self._claim_next()) is not None:
-                if await self._deliver(delivery):
-                    sent += 1
-            return sent
+            return await self._send_due()
 
     async def recover_in_doubt(self) -> RecoveryResult:
         """Settle rows left 'sending' by a process that stopped mid-send."""
@@ -145,11 +141,14 @@ class Dispatcher:
         """Recover anything in doubt, then send what is due: the alarm's one job."""
         async with self.lock:
             await self._recover()
-            sent = 0
-            while (delivery := await self._claim_next()) is not None:
-                if await self._deliver(delivery):
-                    sent += 1
-            return sent
+            return await self._send_due()
+
+    async def _send_due(self) -> int:
+        sent = 0
+        while (delivery := await self._claim_next()) is not None:
+            if await self._deliver(delivery):
+                sent += 1
+        return sent
 
     # --- claiming ----------------------------------------------------------------------------
 

@@ -89,6 +89,8 @@ class BotProcess:
     cwd: Path
     read_env_file: bool = False
     """True: the bot reads `.env` in `cwd` itself, as it does for a person."""
+    module: str = "bot"
+    """What `python -m` runs: `bot`, or a test variant of it (e.g. `tests.e2e.delivery_bot`)."""
     process: asyncio.subprocess.Process | None = None
     lines: list[str] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
@@ -97,6 +99,9 @@ class BotProcess:
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
         env["PYTHONUNBUFFERED"] = "1"
+        if self.module != "bot":
+            # Test variants live in tests/, which is not installed; the bot runs in `cwd`.
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         if self.read_env_file:
             return env
         s = self.settings
@@ -117,7 +122,7 @@ class BotProcess:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            self.module,
             "run",
             cwd=self.cwd,
             env=self.environment(),

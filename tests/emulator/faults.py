@@ -30,6 +30,8 @@ class Fault:
     delay: float = 0.0
     retry_after: float = 0.05
     is_global: bool = False
+    shared: bool = False
+    """A 429 with ``X-RateLimit-Scope: shared`` (a per-resource limit, not the bot's fault)."""
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -62,6 +64,7 @@ class Faults:
         delay: float = 0.0,
         retry_after: float = 0.05,
         is_global: bool = False,
+        shared: bool = False,
     ) -> Fault:
         fault = Fault(
             method.upper(),
@@ -72,15 +75,24 @@ class Faults:
             delay=delay,
             retry_after=retry_after,
             is_global=is_global,
+            shared=shared,
         )
         self.active.append(fault)
         return fault
 
     def rate_limit(
-        self, method: str, path: str, *, count: int = 1, retry_after: float = 0.05
+        self,
+        method: str,
+        path: str,
+        *,
+        count: int = 1,
+        retry_after: float = 0.05,
+        shared: bool = False,
     ) -> Fault:
-        """Answer the next ``count`` matching requests with 429."""
-        return self.add(method, path, status=429, count=count, retry_after=retry_after)
+        """Answer the next ``count`` matching requests with 429 (``shared``: scope "shared")."""
+        return self.add(
+            method, path, status=429, count=count, retry_after=retry_after, shared=shared
+        )
 
     def server_error(self, method: str, path: str, *, status: int = 500, count: int = 1) -> Fault:
         return self.add(method, path, status=status, count=count)

@@ -14,7 +14,7 @@ from .server import Emulator
 
 @pytest_asyncio.fixture
 async def emulator() -> AsyncIterator[Emulator]:
-    """A running emulator on 127.0.0.1 (random port): Discord's global limit, roomy route buckets.
+    """A running emulator on 127.0.0.1 (random port) with Discord's global and per-route limits.
 
     At teardown the test fails if the bot sent anything Discord's OpenAPI spec rejects, unless
     the test called ``emulator.expect_violations()``.

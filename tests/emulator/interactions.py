@@ -35,6 +35,48 @@ class InteractionType:
     MODAL_SUBMIT = 5
 
 
+_CALLBACK_NAMES = {
+    4: "CHANNEL_MESSAGE_WITH_SOURCE",
+    5: "DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE",
+    6: "DEFERRED_UPDATE_MESSAGE",
+    7: "UPDATE_MESSAGE",
+    8: "APPLICATION_COMMAND_AUTOCOMPLETE_RESULT",
+    9: "MODAL",
+    10: "PREMIUM_REQUIRED",
+}
+
+# Which callback types Discord accepts for which interaction type ("Receiving and Responding" →
+# Interaction Callback Type: 6/7 "only valid for component-based interactions", 8 answers an
+# autocomplete interaction, 9 "not available for MODAL_SUBMIT and PING interactions", 10 "not
+# available for APPLICATION_COMMAND_AUTOCOMPLETE"). Discord answers anything else with 50035
+# "In type: Value must be one of {...}" (seen for a modal answering a modal submit,
+# Rapptz/discord.py#9187, whose list for MODAL_SUBMIT was {4, 5, 6, 7, 10}). 10 is deprecated
+# and listed in that message, but the emulator does not implement it.
+CALLBACKS_FOR: dict[int, tuple[int, ...]] = {
+    InteractionType.APPLICATION_COMMAND: (4, 5, 9, 10),
+    InteractionType.MESSAGE_COMPONENT: (4, 5, 6, 7, 9, 10),
+    InteractionType.AUTOCOMPLETE: (8,),
+    InteractionType.MODAL_SUBMIT: (4, 5, 6, 7, 10),
+}
+
+
+def callback_type_error(interaction_type: int, cb_type: int) -> ApiError:
+    allowed = CALLBACKS_FOR.get(interaction_type, ())
+    listed = ", ".join(f"<InteractionCallbackTypes.{_CALLBACK_NAMES[t]}: {t}>" for t in allowed)
+    return ApiError(
+        400,
+        50035,
+        "Invalid Form Body",
+        {
+            "type": {
+                "_errors": [
+                    {"code": "BASE_TYPE_CHOICES", "message": f"Value must be one of {{{listed}}}."}
+                ]
+            }
+        },
+    )
+
+
 @dataclass
 class InteractionRecord:
     """What the emulator knows about one interaction and the bot's answers to it."""
@@ -211,11 +253,17 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
         body = body_of(request)
         cb_type = int(body.get("type", 0))
         data = body.get("data") or {}
-        if cb_type not in (4, 5, 6, 7, 8, 9):
+        if cb_type not in CALLBACKS_FOR.get(record.type, ()):
+            raise callback_type_error(record.type, cb_type)
+        if cb_type == 10:
             raise ApiError.invalid_form_body(
-                [f"type: unsupported interaction callback type {cb_type}"]
+                ["type: PREMIUM_REQUIRED (10) is deprecated and not implemented by the emulator"]
             )
-        if cb_type in (6, 7) and record.source_message is None:
+        if cb_type == 7 and record.source_message is None:
+            # UPDATE_MESSAGE to a modal submit that came from a command: there is no message to
+            # update, Discord answers 404 Unknown Message (discord/discord-api-docs#7774).
+            raise not_found(10008)
+        if cb_type == 6 and record.source_message is None:
             raise ApiError.invalid_form_body(
                 [f"body.type: {cb_type} needs a message (only for component interactions)"]
             )

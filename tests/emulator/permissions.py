@@ -27,6 +27,8 @@ class P:
     MENTION_EVERYONE = 1 << 17
     CONNECT = 1 << 20
     SPEAK = 1 << 21
+    MUTE_MEMBERS = 1 << 22
+    MOVE_MEMBERS = 1 << 24
     MANAGE_ROLES = 1 << 28
     USE_APPLICATION_COMMANDS = 1 << 31
     MANAGE_EVENTS = 1 << 33

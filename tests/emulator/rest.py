@@ -3,14 +3,13 @@ members, roles and scheduled events. Interaction callbacks/webhooks are in ``int
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .errors import BODY_KEY, FILES_KEY, ApiError, forbidden, json_response, not_found
 from .gateway import Intent
-from .model import JSON, AppCommand, Channel, ChannelType, Message, ScheduledEvent, utcnow
+from .model import JSON, AppCommand, Channel, ChannelType, Message, ScheduledEvent
 from .permissions import P
 
 if TYPE_CHECKING:
@@ -461,59 +460,17 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             raise not_found(10070)
         return event
 
-    def _event_perms(guild: Any, channel_id: int | None, need: int) -> None:
-        if channel_id is not None:
-            channel = emu.channels.get(channel_id)
-            if channel is None or channel.deleted or channel.guild_id != guild.id:
-                raise ApiError.invalid_form_body([f"channel_id: unknown channel {channel_id}"])
-            perms = emu.permissions_in(channel, bot.id)
-            if not perms & P.VIEW_CHANNEL:
-                raise forbidden(50001)
-        else:
-            perms = _guild_perms(guild)
-        if not perms & need:
-            raise forbidden(50013)
-
-    def _apply_event(event: ScheduledEvent, body: JSON) -> None:
-        if "name" in body:
-            event.name = body["name"]
-        if "description" in body:
-            event.description = body["description"]
-        if "scheduled_start_time" in body:
-            event.scheduled_start_time = datetime.fromisoformat(body["scheduled_start_time"])
-        if "scheduled_end_time" in body:
-            end = body["scheduled_end_time"]
-            event.scheduled_end_time = datetime.fromisoformat(end) if end else None
-        if "entity_type" in body:
-            event.entity_type = int(body["entity_type"])
-        if "channel_id" in body:
-            event.channel_id = int(body["channel_id"]) if body["channel_id"] else None
-        if "status" in body:
-            event.status = int(body["status"])
-        if "entity_metadata" in body:
-            event.location = (body["entity_metadata"] or {}).get("location")
-        if "privacy_level" in body:
-            event.privacy_level = int(body["privacy_level"])
-
     async def list_events(request: web.Request) -> web.Response:
         guild = _guild(request)
+        await emu.advance_scheduled_events()
         counts = request.query.get("with_user_count") in ("true", "1", "True")
         events = [emu.scheduled_events[e] for e in guild.scheduled_event_ids]
         return json_response([e.to_json(counts) for e in events if not e.deleted])
 
     async def create_event(request: web.Request) -> web.Response:
         guild = _guild(request)
-        body = body_of(request)
-        channel_id = int(body["channel_id"]) if body.get("channel_id") else None
-        _event_perms(guild, channel_id, P.MANAGE_EVENTS | P.CREATE_EVENTS)
-        event = ScheduledEvent(
-            id=emu.snowflake(),
-            guild_id=guild.id,
-            name=body.get("name", ""),
-            scheduled_start_time=utcnow(),
-            creator_id=bot.id,
-        )
-        _apply_event(event, body)
+        await emu.advance_scheduled_events()
+        event = emu.event_rules.create(guild, body_of(request), user_id=bot.id)
         emu.scheduled_events[event.id] = event
         guild.scheduled_event_ids.append(event.id)
         data = {**event.to_json(), "creator": bot.to_json()}
@@ -525,18 +482,15 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
 
     async def get_event(request: web.Request) -> web.Response:
         guild = _guild(request)
+        await emu.advance_scheduled_events()
         counts = request.query.get("with_user_count") in ("true", "1", "True")
         return json_response(_event(request, guild).to_json(counts))
 
     async def edit_event(request: web.Request) -> web.Response:
         guild = _guild(request)
+        await emu.advance_scheduled_events()
         event = _event(request, guild)
-        body = body_of(request)
-        need = P.MANAGE_EVENTS
-        if event.creator_id == bot.id:
-            need |= P.CREATE_EVENTS
-        _event_perms(guild, event.channel_id if "channel_id" not in body else None, need)
-        _apply_event(event, body)
+        emu.event_rules.modify(guild, event, body_of(request), user_id=bot.id)
         data = event.to_json()
         await emu.gateway.dispatch(
             "GUILD_SCHEDULED_EVENT_UPDATE", data, intent=Intent.GUILD_SCHEDULED_EVENTS
@@ -546,9 +500,9 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
 
     async def delete_event(request: web.Request) -> web.Response:
         guild = _guild(request)
+        await emu.advance_scheduled_events()
         event = _event(request, guild)
-        need = P.MANAGE_EVENTS | (P.CREATE_EVENTS if event.creator_id == bot.id else 0)
-        _event_perms(guild, event.channel_id, need)
+        emu.event_rules.check_delete(guild, event, user_id=bot.id)
         event.deleted = True
         await emu.gateway.dispatch(
             "GUILD_SCHEDULED_EVENT_DELETE", event.to_json(), intent=Intent.GUILD_SCHEDULED_EVENTS

@@ -27,7 +27,7 @@ from .model import (
     User,
     message_text,
 )
-from .ratelimit import RateLimits
+from .ratelimit import InvalidRequests, RateLimits
 from .validation import get_validator
 from .world import World
 
@@ -95,6 +95,9 @@ class Emulator(World):
         """Requests to routes the emulator does not implement (the fixture fails on them)."""
         self.faults = Faults()
         self.rate_limits = RateLimits()
+        self.invalid_requests = InvalidRequests(now=lambda: self.clock.now())
+        """401/403/429 answers over Discord's sliding 10 minutes; past ``.limit`` (10,000) the
+        emulator answers like a Cloudflare ban until ``.ban_duration`` has passed."""
         self.gateway = Gateway(self)
         self.interaction_ack_window = 3.0
         """Seconds an interaction may wait for its initial response before the token dies."""
@@ -293,6 +296,11 @@ class Emulator(World):
 
         await self.wait_until(connected, what="a bot to connect to the gateway", timeout=timeout)
 
+    def invalid_request_count(self) -> int:
+        """401, 403 and 429 answers (not shared-scope 429s) in the last 10 minutes of
+        ``emu.clock`` ("Invalid Request Limit aka Cloudflare bans")."""
+        return self.invalid_requests.count()
+
     def expect_violations(self) -> None:
         """Opt this test in to spec violations (it is testing that bad requests are rejected)."""
         self.violations_expected = True
@@ -315,10 +323,17 @@ class Emulator(World):
         request[BODY_KEY] = body
         rec = RecordedRequest(request.method, route, path, dict(request.query), body)
         self.requests.append(rec)
-        try:
-            response = await self._process(request, rec, path, route)
-        except ApiError as err:
-            response = err.response()
+        if self.invalid_requests.banned():
+            rec.fault = "cloudflare_ban"
+            response: web.StreamResponse = cloudflare_ban_response(
+                self.invalid_requests.retry_after()
+            )
+        else:
+            try:
+                response = await self._process(request, rec, path, route)
+            except ApiError as err:
+                response = err.response()
+            self.invalid_requests.record(response.status, response.headers.get("X-RateLimit-Scope"))
         rec.status = response.status
         log.info(
             "%s %s -> %s%s",
@@ -333,17 +348,38 @@ class Emulator(World):
     async def _process(
         self, request: web.Request, rec: RecordedRequest, path: str, route: str
     ) -> web.StreamResponse:
-        if BODY_ERROR_KEY in request:
-            raise ApiError(400, 50109, "The request body contains invalid JSON.")
         is_webhook = route.startswith(("/interactions/", "/webhooks/"))
         token = request.headers.get("Authorization", "")
         if not is_webhook and route not in ("/gateway",) and token != f"Bot {self.app.token}":
             raise ApiError(401, 0, "401: Unauthorized")
+        # Buckets and the global limit count every authorised request, also the ones then
+        # rejected as malformed (400): Discord limits before it looks at the body.
+        decision = self.rate_limits.check(
+            request.method, route, path, _major(request), token, is_webhook=is_webhook
+        )
+        if not decision.allowed:
+            rec.fault = "rate_limited"
+            return rate_limited_response(
+                decision.retry_after, decision.headers, is_global=decision.is_global
+            )
+        try:
+            response = await self._checked(request, rec, path)
+        except ApiError as err:
+            response = err.response()
+        for key, value in decision.headers.items():
+            response.headers.setdefault(key, value)
+        return response
+
+    async def _checked(
+        self, request: web.Request, rec: RecordedRequest, path: str
+    ) -> web.StreamResponse:
         files = request.get(FILES_KEY) or []
         if any(f["size"] > self.attachment_size_limit for f in files):
             # Discord: a file over the upload limit (10 MiB for a bot in an unboosted guild)
             # is refused before anything else: 413 / 40005 "Request entity too large".
             raise ApiError(413, 40005, "Request entity too large")
+        if BODY_ERROR_KEY in request:
+            raise ApiError(400, 50109, "The request body contains invalid JSON.")
         if self.validate_requests and request.method in ("POST", "PUT", "PATCH", "DELETE", "GET"):
             full = f"{path}?{request.query_string}" if request.query_string else path
             problems = get_validator().validate(request.method, full, rec.body)
@@ -354,14 +390,6 @@ class Emulator(World):
                 if all("Discord has no such route" in p for p in problems):
                     raise ApiError(404, 0, "404: Not Found")
                 raise ApiError.invalid_form_body(problems)
-        decision = self.rate_limits.check(
-            request.method, route, path, _major(request), token, is_webhook=is_webhook
-        )
-        if not decision.allowed:
-            rec.fault = "rate_limited"
-            return rate_limited_response(
-                decision.retry_after, decision.headers, is_global=decision.is_global
-            )
         fault = self.faults.take(request.method, path)
         if fault is not None:
             rec.fault = fault.kind.value
@@ -373,11 +401,11 @@ class Emulator(World):
                 return web.Response(status=599)  # never delivered; recorded as status 599
             elif fault.kind is FaultKind.STATUS:
                 if fault.status == 429:
-                    return rate_limited_response(fault.retry_after, {}, is_global=fault.is_global)
+                    return rate_limited_response(
+                        fault.retry_after, {}, is_global=fault.is_global, shared=fault.shared
+                    )
                 return error_response(fault.status)
         response = await self._call(request)
-        for key, value in decision.headers.items():
-            response.headers[key] = value
         if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_STATUS:
             rec.response = getattr(response, "text", None)
             return error_response(fault.status)
@@ -402,6 +430,8 @@ def _major(request: web.Request) -> str:
     for key in ("channel_id", "guild_id"):
         if key in info:
             return info[key]
+    if "application_id" in info and "interaction_token" in info:
+        return f"{info['application_id']}+{info['interaction_token']}"  # webhook_id + token
     if "interaction_token" in info:
         return info["interaction_token"]
     return ""
@@ -446,22 +476,38 @@ async def read_body(request: web.Request) -> Any:
 
 
 def rate_limited_response(
-    retry_after: float, headers: dict[str, str], *, is_global: bool
+    retry_after: float, headers: dict[str, str], *, is_global: bool, shared: bool = False
 ) -> web.Response:
     body = {
-        "message": "You are being rate limited.",
+        # "Example Exceeded Resource Rate Limit Response" has its own message.
+        "message": "The resource is being rate limited."
+        if shared
+        else "You are being rate limited.",
         "retry_after": round(retry_after, 3),
         "global": is_global,
     }
     out = {
         "Via": "1.1 google",
         "Retry-After": str(max(1, round(retry_after))),
-        "X-RateLimit-Scope": "global" if is_global else "user",
+        "X-RateLimit-Scope": "global" if is_global else "shared" if shared else "user",
         **headers,
     }
     if is_global:
         out["X-RateLimit-Global"] = "true"
     return json_response(body, status=429, headers=out)
+
+
+def cloudflare_ban_response(retry_after: float) -> web.Response:
+    """What a Cloudflare-banned IP gets: a 429 HTML page (error 1015) without Discord's JSON,
+    ``Via`` or rate-limit headers; discord.py raises instead of retrying ("Banned by Cloudflare
+    more than likely", discord/http.py)."""
+    return web.Response(
+        status=429,
+        text="<!DOCTYPE html><title>Access denied</title><h1>Error 1015</h1>"
+        "<p>You are being rate limited.</p><p>error code: 1015</p>",
+        content_type="text/html",
+        headers={"Retry-After": str(max(1, round(retry_after)))},
+    )
 
 
 def error_response(status: int) -> web.Response:

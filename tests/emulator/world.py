@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from .errors import ApiError, EmulatorTimeout
+from .events import ScheduledEventRules
 from .gateway import Intent
 from .model import (
     JSON,
@@ -79,6 +80,8 @@ class World:
         self.roles: dict[int, Role] = {}
         self.messages: dict[int, Message] = {}
         self.scheduled_events: dict[int, ScheduledEvent] = {}
+        self.event_rules = ScheduledEventRules(self)
+        """Discord's scheduled-event rules; ``event_rules.auto_cancel_after`` is adjustable."""
         self.commands: dict[int, AppCommand] = {}
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.nonce_window = 300.0
@@ -279,6 +282,14 @@ class World:
         )
         self.notify()
         return event
+
+    async def advance_scheduled_events(self) -> list[ScheduledEvent]:
+        """Apply the status changes Discord makes on its own at ``clock.now()`` (external events
+        start at their start time and complete at their end; events never started are canceled
+        ``event_rules.auto_cancel_after`` past their start), dispatching
+        GUILD_SCHEDULED_EVENT_UPDATE for each. Scheduled-event routes call this first, so the
+        bot always sees what Discord would show; tests call it after moving the clock."""
+        return await self.event_rules.advance()
 
     async def set_event_interest(self, event: ScheduledEvent, user: User, interested: bool) -> None:
         """A member marks (or unmarks) "Interested" on an event (GUILD_SCHEDULED_EVENT_USER_*)."""
