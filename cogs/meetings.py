@@ -12,13 +12,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HoldfastBot
-from bot.delivery.outbox import sent_message
-from bot.delivery.planners import announcement_key
 from bot.discord_port import to_embed, to_view
 from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
 from bot.meetings import cards, changes, queries, rsvp
+from bot.meetings.announcements import is_announcement
 from bot.meetings.calendar import calendar_for_group
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, RsvpCounts
 from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
@@ -72,14 +71,21 @@ def counts_text(meeting: Meeting, counts: RsvpCounts) -> str:
 
 class RsvpButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"rsvp:(?P<meeting>\d+):(?P<answer>going|maybe|no)(?::d\d+)?",
+    template=r"rsvp:(?P<meeting>\d+):(?P<answer>going|maybe|no)(?::(?P<marker>d\d+))?",
 ):
     """Going / Maybe / Can't make it, on announcements and on messages about a meeting."""
 
-    def __init__(self, item: discord.ui.Button[discord.ui.View], meeting_id: int, answer: Answer):
+    def __init__(
+        self,
+        item: discord.ui.Button[discord.ui.View],
+        meeting_id: int,
+        answer: Answer,
+        marker: str | None,
+    ) -> None:
         super().__init__(item)
         self.meeting_id = meeting_id
         self.answer = answer
+        self.marker = marker
 
     @classmethod
     async def from_custom_id(
@@ -89,7 +95,7 @@ class RsvpButton(
         match: re.Match[str],
     ) -> RsvpButton:
         assert isinstance(item, discord.ui.Button)
-        return cls(item, int(match["meeting"]), Answer(match["answer"]))
+        return cls(item, int(match["meeting"]), Answer(match["answer"]), match["marker"])
 
     async def callback(self, interaction: AnyInteraction) -> None:
         await guarded(interaction, lambda: self.answer_clicked(interaction))
@@ -107,11 +113,10 @@ class RsvpButton(
             reply = texts.answer_recorded(
                 result.answer.value, result.meeting.title, result.meeting.starts_at
             )
-        announced = await sent_message(bot.db, announcement_key(self.meeting_id))
-        message = interaction.message
-        if announced is not None and message is not None and message.id == announced.message_id:
-            # The click came from the announcement: update its counts in the same response.
-            card = cards.announcement(result.meeting, result.counts)
+        if await is_announcement(bot.db, self.meeting_id, self.marker):
+            # The click came from the announcement: update its counts in the same response
+            # (keeping its marker, so the next click is recognised the same way).
+            card = cards.announcement(result.meeting, result.counts, self.marker)
             await interaction.response.edit_message(
                 embed=to_embed(card.cards[0]), view=to_view(card.buttons)
             )

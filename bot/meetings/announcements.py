@@ -36,3 +36,15 @@ async def refresh_announcement(
         log.warning("could not update the announcement of meeting %s: %s", meeting_id, failure)
         return False
     return True
+
+
+async def is_announcement(conn: aiosqlite.Connection, meeting_id: int, marker: str | None) -> bool:
+    """True if a button's marker is that of this meeting's announcement.
+
+    Known from the marker alone, so it holds even in the moment between Discord creating the
+    message and the outbox recording it as sent.
+    """
+    if marker is None or not marker.startswith("d") or not marker[1:].isdigit():
+        return False
+    delivery = await outbox.get(conn, int(marker[1:]))
+    return delivery is not None and delivery.key == announcement_key(meeting_id)

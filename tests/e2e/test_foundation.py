@@ -35,7 +35,7 @@ async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
     holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
 ) -> None:
     commands = await emulator.wait_for_commands("about", "status", guild=discord_server.guild)
-    assert {c.name for c in commands} == {"about", "status"}
+    assert {c.name for c in commands} == {"about", "status", "help", "group", "meeting", "series"}
     assert emulator.commands_for(None) == [], "with GUILD_IDS set nothing is synced globally"
 
     reply = await emulator.as_user(discord_server.member).run("/about")
