@@ -21,6 +21,7 @@ from bot.meetings.queries import get_meeting, users_with_answers
 
 ANNOUNCEMENT = "announcement"
 MEETING_CHANGED = "meeting_changed"
+MEETING_NOTICE = "meeting_notice"
 WAITLIST_PROMOTED = "waitlist_promoted"
 
 # A cancellation is the one thing still worth sending after a meeting's start time: someone
@@ -77,6 +78,42 @@ async def was_announced(conn: aiosqlite.Connection, meeting_id: int) -> bool:
     return await sent_message(conn, announcement_key(meeting_id)) is not None
 
 
+async def announce_change(
+    conn: aiosqlite.Connection, meeting_id: int, what: Notice, now: datetime
+) -> list[int]:
+    """Tell people about a change once: a notice in the group's channel (when the meeting was
+    already announced there) and a DM to each person who said they might come."""
+    if await was_announced(conn, meeting_id):
+        meeting = await get_meeting(conn, meeting_id)
+        group = await groups.get_group(conn, meeting.group_id)
+        stamp = int(now.timestamp() * 1000)
+        key = f"notice:{what}:{meeting_id}:{stamp}"
+        await replan(
+            conn,
+            key,
+            [
+                PlannedDelivery(
+                    key=key,
+                    scope=key,
+                    kind=MEETING_NOTICE,
+                    destination=Destination(channel_id=group.announce_channel_id),
+                    due_at=now,
+                    not_after=_still_useful(meeting, what),
+                    guild_id=meeting.guild_id,
+                    subject_id=meeting_id,
+                )
+            ],
+            now,
+        )
+    return await tell_answered(conn, meeting_id, what, now)
+
+
+def _still_useful(meeting: Meeting, what: Notice) -> datetime:
+    if what == "cancelled":
+        return meeting.starts_at + CANCELLATION_STAYS_USEFUL
+    return meeting.starts_at
+
+
 async def tell_answered(
     conn: aiosqlite.Connection, meeting_id: int, what: Notice, now: datetime
 ) -> list[int]:
@@ -90,9 +127,7 @@ async def tell_answered(
         conn, meeting_id, (Answer.GOING, Answer.MAYBE, Answer.WAITLIST)
     )
     stamp = int(now.timestamp() * 1000)
-    not_after = (
-        meeting.starts_at + CANCELLATION_STAYS_USEFUL if what == "cancelled" else meeting.starts_at
-    )
+    not_after = _still_useful(meeting, what)
     for user_id in users:
         await replan(
             conn,

@@ -112,6 +112,30 @@ async def render_meeting_changed(
     )
 
 
+async def render_meeting_notice(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip:
+    """The group channel's short notice of a move or cancellation."""
+    assert delivery.subject_id is not None
+    meeting = await get_meeting(conn, delivery.subject_id)
+    if meeting.cancelled:
+        return OutgoingMessage(
+            content=texts.cancelled_notice(meeting.title, meeting.starts_at),
+            buttons=(
+                Button(
+                    label=texts.next_meeting_button(),
+                    custom_id=next_custom_id(meeting.group_id, delivery.marker),
+                ),
+            ),
+        )
+    if delivery.key.startswith("notice:cancelled:"):
+        return Skip("the meeting is no longer cancelled")
+    return OutgoingMessage(
+        content=texts.moved_notice(meeting.title, meeting.starts_at, where(meeting)),
+        buttons=rsvp_buttons(meeting, delivery.marker),
+    )
+
+
 async def render_promoted(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
@@ -130,4 +154,5 @@ RENDERERS = {
     "announcement": render_announcement,
     "meeting_changed": render_meeting_changed,
     "waitlist_promoted": render_promoted,
+    "meeting_notice": render_meeting_notice,
 }

@@ -75,7 +75,7 @@ async def cancel_meeting(
         if cursor.rowcount == 0:
             raise Conflict(texts.already_cancelled())
         await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.tell_answered(conn, meeting.id, "cancelled", now)
+        await planners.announce_change(conn, meeting.id, "cancelled", now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)
 
@@ -121,7 +121,7 @@ async def move_meeting(
             },
         )
         await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.tell_answered(conn, meeting.id, "moved", now)
+        await planners.announce_change(conn, meeting.id, "moved", now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)
 

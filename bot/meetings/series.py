@@ -432,7 +432,7 @@ async def edit_series(
         for meeting_id in [*retimed, *added]:
             await planners.replan_meeting(conn, meeting_id, now, policy)
         for meeting_id in retimed:
-            await planners.tell_answered(conn, meeting_id, "moved", now)
+            await planners.announce_change(conn, meeting_id, "moved", now)
     return SeriesChange(updated, added=added, retimed=retimed, removed=removed)
 
 
@@ -443,7 +443,7 @@ async def _drop_meeting(
     if meeting.event_id is not None or await planners.was_announced(conn, meeting.id):
         await conn.execute(CANCEL_MEETING_QUIETLY, {"id": meeting.id, "now": now.isoformat()})
         await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.tell_answered(conn, meeting.id, "cancelled", now)
+        await planners.announce_change(conn, meeting.id, "cancelled", now)
     else:
         await planners.forget_meeting(conn, meeting.id, now)
         await conn.execute(DELETE_MEETING, {"id": meeting.id})

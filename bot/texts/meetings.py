@@ -406,3 +406,17 @@ def events_forbidden(role_id: int) -> str:
         "answers, reminders) works as normal. A server admin can give my role Manage Events "
         "and Create Events to turn the Events list on."
     )
+
+
+def moved_notice(title: str, starts: datetime, where: str) -> str:
+    return (
+        f"📅 **{title}** has moved: it's now {when(starts)}, {where}. "
+        "If you'd said you were coming, your answer still stands."
+    )
+
+
+def cancelled_notice(title: str, starts: datetime) -> str:
+    return (
+        f"📅 **{title}** on {when_short(starts)} is cancelled. Sorry for the change; "
+        "the button below shows the next meeting."
+    )

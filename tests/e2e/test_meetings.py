@@ -200,6 +200,11 @@ async def test_moving_and_cancelling_tell_everyone_affected_once(
     assert [e.scheduled_start_time for e in upcoming] == [
         datetime(2026, 12, 31, 19, 30, tzinfo=UTC)
     ]
+    # The group's channel heard once about each change.
+    await emulator.wait_for_message(s.meetings, contains="is cancelled. Sorry")
+    notices = [message_text(m) for m in emulator.messages_in(s.meetings)]
+    assert sum("has moved: it's now" in t for t in notices) == 1
+    assert sum("is cancelled. Sorry" in t for t in notices) == 1
     # Told once each: one move and one cancellation message, nothing doubled.
     for person in (s.members[0], s.members[1]):
         texts = [message_text(m) for m in emulator.dms_to(person)]
