@@ -32,7 +32,9 @@ from bot.groups.model import Group
 from bot.meetings import series
 from bot.meetings.announcements import refresh_announcement
 from bot.meetings.events import EventSync, sync_events
+from bot.meetings.recurrence import Lead
 from bot.migrate import migrate, schema_version
+from bot.reminders.model import ReminderPolicy
 from bot.state import (
     clear_state,
     command_set_digest,
@@ -215,7 +217,20 @@ class HoldfastBot(commands.Bot):
 
     @property
     def policy(self) -> Policy:
-        return Policy(announce_lead=timedelta(days=self.settings.ANNOUNCE_DAYS_BEFORE))
+        s = self.settings
+        return Policy(
+            announce_lead=timedelta(days=s.ANNOUNCE_DAYS_BEFORE),
+            reminders=ReminderPolicy(
+                leads=tuple(s.reminder_leads),
+                nudge=Lead(s.NUDGE_DAYS_BEFORE, "d", f"{s.NUDGE_DAYS_BEFORE}d")
+                if s.NUDGE_DAYS_BEFORE
+                else None,
+                rota_ask=Lead(s.ROTA_ASK_DAYS_BEFORE, "d", f"{s.ROTA_ASK_DAYS_BEFORE}d"),
+                rota_escalate=Lead(
+                    s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
+                ),
+            ),
+        )
 
     async def extend_meeting_horizon(self) -> None:
         """Keep each series' meetings stored a few months ahead (and their announcements)."""

@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 
 from bot import __version__, texts
 from bot.backup import BackupError, backup_database
-from bot.clock import SystemClock
+from bot.clock import Clock, RunningClock, SystemClock
 from bot.config import ConfigError, Settings, load_settings, masked
 from bot.db import DatabaseError, acquire_process_lock, inspect_file
 from bot.logs import configure_logging
@@ -25,7 +25,6 @@ from bot.meetings.recurrence import (
     Lead,
     RuleError,
     Schedule,
-    lead_instant,
     load_zone_or_error,
     local_iso,
     occurrences,
@@ -36,6 +35,7 @@ from bot.meetings.recurrence import (
     utc_iso,
 )
 from bot.migrate import load_migrations, migrate
+from bot.reminders.plan import reminder_times
 from bot.texts import recurrence as recurrence_texts
 from bot.zones import use_bundled_tzdata
 
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_CONFIG
         from bot.app import run_bot
 
-        return asyncio.run(run_bot(settings, SystemClock()))
+        return asyncio.run(run_bot(settings, clock_for(settings)))
     except (DatabaseError, BackupError) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED
@@ -163,8 +163,8 @@ def preview_lines(schedule: Schedule, starts: list[datetime], leads: list[Lead])
     lines: list[str] = []
     for start in starts:
         lines.append(f"{local_iso(start, schedule.zone)}  {utc_iso(start)}")
-        for lead in leads:
-            due = lead_instant(start, lead, schedule.zone)
+        # The very function the bot plans reminders with (before a member's quiet hours).
+        for lead, due in zip(leads, reminder_times(start, leads, schedule.zone), strict=True):
             lines.append(f"  {lead.text}  {local_iso(due, schedule.zone)}  {utc_iso(due)}")
     return lines
 
@@ -183,6 +183,14 @@ def _parse_count(text: str) -> int:
     if cleaned.isdigit() and 1 <= int(cleaned) <= PREVIEW_MAX_COUNT:
         return int(cleaned)
     raise RuleError(recurrence_texts.count_out_of_range(text, PREVIEW_MAX_COUNT))
+
+
+def clock_for(settings: Settings) -> Clock:
+    """The real clock, or (emulator only; the settings refuse it otherwise) one that starts at
+    CLOCK_START and runs CLOCK_SPEED times real speed."""
+    if settings.CLOCK_START is None:
+        return SystemClock()
+    return RunningClock(settings.CLOCK_START, settings.CLOCK_SPEED)
 
 
 def migrate_command(settings: Settings) -> int:

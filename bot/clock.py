@@ -6,6 +6,7 @@ Production uses SystemClock; tests use ManualClock and move time explicitly, so 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -20,6 +21,22 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+class RunningClock:
+    """Starts at a chosen instant and runs at real speed (or `speed` times faster).
+
+    For the emulator and the demo only (`CLOCK_START`): a process can live through a
+    reminder's due time, a restart or a clock change without waiting for the calendar.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        self.start = _require_aware(start)
+        self.speed = speed
+        self._t0 = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
 
 
 @dataclass

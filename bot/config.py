@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.meetings.recurrence import Lead, RuleError, parse_leads
 from bot.zones import UnknownTimeZoneError, load_zone
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
@@ -50,6 +52,21 @@ class Settings(BaseSettings):
     ANNOUNCE_DAYS_BEFORE: int = Field(default=14, ge=1, le=60)
     # How many of each series' next meetings are listed in the server's Events.
     EVENTS_AHEAD: int = Field(default=1, ge=0, le=5)
+    # Reminders: members' default lead times (each member may choose their own).
+    REMINDER_LEADS: str = "7d,1d,2h"
+    # One gentle nudge to members who have not answered, this many days before (0: none).
+    NUDGE_DAYS_BEFORE: int = Field(default=3, ge=0, le=30)
+    # The rota: ask the assigned facilitator to confirm this many days before the meeting...
+    ROTA_ASK_DAYS_BEFORE: int = Field(default=3, ge=1, le=30)
+    # ...and escalate when nobody has confirmed this many hours before it.
+    ROTA_ESCALATE_HOURS_BEFORE: int = Field(default=24, ge=1, le=336)
+    # Holdfast's own pace towards Discord (Discord's global limit is 50 requests a second).
+    SEND_RATE_PER_SECOND: float = Field(default=50.0, gt=0, le=50)
+    # For the emulator and the demo only: the clock starts at this instant (ISO 8601 with an
+    # offset) and runs CLOCK_SPEED times real speed. Refused unless DISCORD_API_BASE_URL points
+    # at a local emulator, so it can never run against real Discord.
+    CLOCK_START: datetime | None = None
+    CLOCK_SPEED: float = Field(default=1.0, ge=1, le=10000)
 
     @field_validator("DISCORD_TOKEN", mode="before")
     @classmethod
@@ -131,9 +148,54 @@ class Settings(BaseSettings):
             raise ValueError("url:" + "/".join(schemes))
         return text
 
+    @field_validator("REMINDER_LEADS")
+    @classmethod
+    def _leads(cls, value: str) -> str:
+        try:
+            parse_leads(value)
+        except RuleError as error:
+            raise ValueError(f"leads:{error}") from None
+        return value.strip()
+
+    @field_validator("CLOCK_START", mode="before")
+    @classmethod
+    def _clock_start(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError("clock_start") from None
+        if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            raise ValueError("clock_start")
+        return value
+
+    @model_validator(mode="after")
+    def _clock_only_on_an_emulator(self) -> Settings:
+        # A made-up clock against real Discord would send real reminders at the wrong times.
+        if self.CLOCK_START is not None and not is_emulator_url(self.DISCORD_API_BASE_URL):
+            raise ValueError("clock_needs_emulator")
+        return self
+
+    @property
+    def reminder_leads(self) -> list[Lead]:
+        return parse_leads(self.REMINDER_LEADS)
+
     @property
     def token(self) -> str | None:
         return self.DISCORD_TOKEN.get_secret_value() if self.DISCORD_TOKEN else None
+
+
+_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_emulator_url(url: str | None) -> bool:
+    """True for an API address on this machine (the emulator), never for Discord's."""
+    if not url:
+        return False
+    host = (urlsplit(url).hostname or "").lower()
+    return host in _LOCAL_HOSTS and "discord" not in host
 
 
 @dataclass(frozen=True)
@@ -166,6 +228,9 @@ def _describe(err: Any) -> ConfigProblem:
     shown = "(hidden)" if key in SECRET_KEYS else f'"{raw}"'
     ctx_error = err.get("ctx", {}).get("error")
     code = str(ctx_error) if ctx_error is not None else err.get("type", "")
+    if code == "clock_needs_emulator":
+        # A whole-settings rule: name the key the admin has to change.
+        key, shown = "CLOCK_START", "(set)"
     return ConfigProblem(key, texts.config_problem(key, shown, code, err.get("msg", "")))
 
 

@@ -92,7 +92,9 @@ async def join(interaction: Interaction, group: Group) -> None:
     """Join, then a warm welcome: by DM where possible, otherwise only to them here."""
     bot = holdfast(interaction)
     now = bot.clock.now()
-    membership = await groups.join_group(bot.db, group, interaction.user.id, now)
+    membership = await groups.join_group(
+        bot.db, group, interaction.user.id, now, bot.policy.reminders
+    )
     if not membership.changed:
         await interaction.response.send_message(texts.already_joined(group.name), ephemeral=True)
         return
@@ -258,7 +260,9 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         assert interaction.guild_id is not None
         bot = self.bot
         found = await groups.resolve_group(bot.db, interaction.guild_id, group)
-        result = await rsvp.leave_group(bot.db, found, interaction.user.id, bot.clock.now())
+        result = await rsvp.leave_group(
+            bot.db, found, interaction.user.id, bot.clock.now(), bot.policy
+        )
         message = texts.left(found.name) if result.changed else texts.not_in_group(found.name)
         await interaction.response.send_message(message, ephemeral=True)
 

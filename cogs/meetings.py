@@ -103,7 +103,7 @@ class RsvpButton(
     async def answer_clicked(self, interaction: Interaction) -> None:
         bot = holdfast(interaction)
         result = await rsvp.answer_meeting(
-            bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now()
+            bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now(), bot.policy
         )
         if not result.changed:
             reply = texts.answer_unchanged(result.answer.value)
@@ -124,8 +124,8 @@ class RsvpButton(
         else:
             await interaction.response.send_message(reply, ephemeral=True)
             bot.refresh_announcement_soon(self.meeting_id)
-        if result.promoted:
-            bot.alarm.wake()
+        # The answer re-planned this member's reminders (and anyone promoted was told).
+        bot.alarm.wake()
 
 
 class NextMeetingButton(

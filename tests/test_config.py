@@ -72,6 +72,17 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         ("DISCORD_GATEWAY_URL=http://x", "DISCORD_GATEWAY_URL", "not a ws:// or wss://"),
         ("GUILD_READY_TIMEOUT=-1", "GUILD_READY_TIMEOUT", "number of seconds"),
         ("DATABASE_PATH=", "DATABASE_PATH", "is empty"),
+        ("REMINDER_LEADS=7d,soon", "REMINDER_LEADS", '"soon" is not a reminder time'),
+        ("NUDGE_DAYS_BEFORE=31", "NUDGE_DAYS_BEFORE", "from 0 (none) to 30"),
+        ("SEND_RATE_PER_SECOND=80", "SEND_RATE_PER_SECOND", "at most 50"),
+        ("CLOCK_START=tomorrow", "CLOCK_START", "ISO 8601 instant with an offset"),
+        # The made-up clock is never allowed near real Discord.
+        ("CLOCK_START=2026-10-28T19:00:00Z", "CLOCK_START", "only for the test emulator"),
+        (
+            "CLOCK_START=2026-10-28T19:00:00Z\nDISCORD_API_BASE_URL=https://discord.com/api/v10",
+            "CLOCK_START",
+            "only for the test emulator",
+        ),
     ],
 )
 def test_each_kind_of_bad_value_names_its_key(
@@ -147,3 +158,17 @@ def test_database_path_under_a_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(write_env(tmp_path, f"DATABASE_PATH={blocker}/db.sqlite3\n"))
     assert "cannot be created" in caught.value.problems[0].message
+
+
+def test_a_clock_start_is_accepted_only_with_a_local_emulator(tmp_path: Path) -> None:
+    settings = load_settings(
+        write_env(
+            tmp_path,
+            "CLOCK_START=2026-10-28T19:00:00Z\nCLOCK_SPEED=60\n"
+            "DISCORD_API_BASE_URL=http://127.0.0.1:8080/api/v10\n",
+        )
+    )
+    assert settings.CLOCK_START is not None
+    assert settings.CLOCK_START.isoformat() == "2026-10-28T19:00:00+00:00"
+    assert settings.CLOCK_SPEED == 60
+    assert [lead.text for lead in settings.reminder_leads] == ["7d", "1d", "2h"]

@@ -6,7 +6,7 @@ re-plan commit together, pending rows are replaced and sent rows are never touch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -18,6 +18,8 @@ from bot.errors import NotFound
 from bot.groups import service as groups
 from bot.meetings.model import Answer, Meeting
 from bot.meetings.queries import get_meeting, users_with_answers
+from bot.reminders.model import ReminderPolicy
+from bot.reminders.plan import forget_reminders, replan_reminders
 
 ANNOUNCEMENT = "announcement"
 MEETING_CHANGED = "meeting_changed"
@@ -36,6 +38,7 @@ class Policy:
     """Admin-configured planning choices (from `.env`)."""
 
     announce_lead: timedelta = timedelta(days=14)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
 
 
 def announcement_key(meeting_id: int) -> str:
@@ -63,11 +66,14 @@ async def replan_meeting(
             )
         )
     await replan(conn, _announce_scope(meeting.id), desired, now)
+    # Members' reminders and nudges, and the rota's asks and escalation, move with it.
+    await replan_reminders(conn, meeting.id, now, policy.reminders)
 
 
 async def forget_meeting(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
     """A meeting that is about to be deleted: nothing pending about it may go out."""
     await replan(conn, _announce_scope(meeting_id), [], now)
+    await forget_reminders(conn, meeting_id, now)
 
 
 def _announce_scope(meeting_id: int) -> str:

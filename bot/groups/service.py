@@ -11,6 +11,7 @@ import aiosqlite
 from bot.db import transaction
 from bot.errors import Conflict, HoldfastError, NotFound
 from bot.groups.model import Group, GroupChange, GroupSettings
+from bot.reminders.model import ReminderPolicy
 from bot.texts import groups as texts
 from bot.zones import UnknownTimeZoneError, load_zone
 
@@ -296,26 +297,40 @@ class Membership:
 
 
 async def join_group(
-    conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
+    conn: aiosqlite.Connection,
+    group: Group,
+    user_id: int,
+    now: datetime,
+    reminders: ReminderPolicy | None = None,
 ) -> Membership:
+    # Imported here: reminder planning reads groups, so this module cannot import it first.
+    from bot.reminders.plan import replan_for_group
+
     if group.archived:
         raise Conflict(texts.group_archived(group.name))
     async with transaction(conn):
         cursor = await conn.execute(
             INSERT_MEMBER, {"group_id": group.id, "user_id": user_id, "now": now.isoformat()}
         )
+        if cursor.rowcount == 1:
+            # A newcomer gets the gentle nudge for meetings they have not answered.
+            await replan_for_group(conn, group.id, [user_id], now, reminders or ReminderPolicy())
     return Membership(group, changed=cursor.rowcount == 1)
 
 
 async def leave_group(
     conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
 ) -> Membership:
+    from bot.reminders.plan import replan_for_group
+
     async with transaction(conn):
         cursor = await conn.execute(DELETE_MEMBER, {"group_id": group.id, "user_id": user_id})
         await conn.execute(
             DELETE_FUTURE_RSVPS,
             {"group_id": group.id, "user_id": user_id, "now": now.isoformat()},
         )
+        # Nothing more from this group reaches them.
+        await replan_for_group(conn, group.id, [user_id], now, ReminderPolicy())
     return Membership(group, changed=cursor.rowcount == 1)
 
 

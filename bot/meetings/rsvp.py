@@ -19,6 +19,7 @@ from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting, RsvpCounts
 from bot.meetings.queries import get_meeting
+from bot.reminders.plan import replan_for_group, replan_reminders
 from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
 
@@ -119,7 +120,10 @@ async def answer_meeting(
     user_id: int,
     wanted: Answer,
     now: datetime,
+    policy: planners.Policy | None = None,
 ) -> RsvpResult:
+    """Record an answer; the member's reminders for this meeting are re-planned with it
+    (`policy`: the admin's defaults; None means the built-in ones)."""
     if wanted is Answer.WAITLIST:
         raise ValueError("the waitlist is where Going lands when a meeting is full")
     async with transaction(conn):
@@ -156,6 +160,9 @@ async def answer_meeting(
         promoted: list[int] = []
         if current is Answer.GOING and answer is not Answer.GOING:
             promoted = await fill_free_places(conn, meeting, now)
+        if changed or promoted:
+            reminders = (policy or planners.Policy()).reminders
+            await replan_reminders(conn, meeting_id, now, reminders, [user_id, *promoted])
         position = (
             await _waitlist_position(conn, meeting_id, user_id)
             if answer is Answer.WAITLIST
@@ -226,7 +233,11 @@ async def attendees(conn: aiosqlite.Connection, meeting_id: int) -> dict[Answer,
 
 
 async def leave_group(
-    conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
+    conn: aiosqlite.Connection,
+    group: Group,
+    user_id: int,
+    now: datetime,
+    policy: planners.Policy | None = None,
 ) -> groups.Membership:
     """Leave a group: membership and answers to meetings still to come go, and any place the
     person held goes to the next on the waitlist, all at once."""
@@ -237,6 +248,10 @@ async def leave_group(
         async with conn.execute(SELECT_FUTURE_ANSWERED, params) as found:
             meeting_ids = [int(row[0]) for row in await found.fetchall()]
         await conn.execute(DELETE_FUTURE_ANSWERS, params)
+        promoted: list[int] = []
         for meeting_id in meeting_ids:
-            await fill_free_places(conn, await get_meeting(conn, meeting_id), now)
+            promoted += await fill_free_places(conn, await get_meeting(conn, meeting_id), now)
+        # Their reminders go (and anyone promoted gets theirs).
+        reminders = (policy or planners.Policy()).reminders
+        await replan_for_group(conn, group.id, [user_id, *set(promoted)], now, reminders)
     return groups.Membership(group, changed=changed)

@@ -161,6 +161,31 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
         return f"ANNOUNCE_DAYS_BEFORE={shown} should be a whole number of days from 1 to 60."
     if key == "EVENTS_AHEAD":
         return f"EVENTS_AHEAD={shown} should be a whole number from 0 (none) to 5."
+    if code.startswith("leads:"):
+        return f"REMINDER_LEADS={shown}: {code.removeprefix('leads:')}"
+    if key == "NUDGE_DAYS_BEFORE":
+        return f"NUDGE_DAYS_BEFORE={shown} should be a whole number of days from 0 (none) to 30."
+    if key == "ROTA_ASK_DAYS_BEFORE":
+        return f"ROTA_ASK_DAYS_BEFORE={shown} should be a whole number of days from 1 to 30."
+    if key == "ROTA_ESCALATE_HOURS_BEFORE":
+        return f"ROTA_ESCALATE_HOURS_BEFORE={shown} should be a whole number of hours, 1 to 336."
+    if key == "SEND_RATE_PER_SECOND":
+        return (
+            f"SEND_RATE_PER_SECOND={shown} should be a number above 0 and at most 50 "
+            "(Discord's own limit)."
+        )
+    if code == "clock_needs_emulator":
+        return (
+            "CLOCK_START is only for the test emulator and the demo: it is refused unless "
+            "DISCORD_API_BASE_URL points at an emulator on this machine. Remove CLOCK_START."
+        )
+    if key == "CLOCK_START":
+        return (
+            f"CLOCK_START={shown} should be an ISO 8601 instant with an offset, "
+            "e.g. 2026-03-01T09:00:00Z."
+        )
+    if key == "CLOCK_SPEED":
+        return f"CLOCK_SPEED={shown} should be a number from 1 (real speed) to 10000."
     if key == "GUILD_READY_TIMEOUT":
         return f"GUILD_READY_TIMEOUT={shown} should be a number of seconds between 0 and 60."
     return f"{key}={shown}: {fallback}."

@@ -1,0 +1,1 @@
+"""Reminders: members' preferences, planning reminders and nudges, the facilitator rota."""

@@ -1,0 +1,175 @@
+"""Renderers for reminders, nudges and the rota: what each delivery says when it goes out.
+
+A renderer runs at send time, so it checks the world as it is then (meeting cancelled, the
+member said Can't make it, paused, a later reminder for the same meeting also due after
+downtime) and answers Skip with a reason that holds nothing private.
+"""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from bot.delivery.dispatcher import RenderContext, Skip
+from bot.delivery.outbox import Delivery, iso
+from bot.delivery.port import Button, OutgoingMessage
+from bot.groups import service as groups
+from bot.meetings.cards import rsvp_buttons, where
+from bot.meetings.model import Answer
+from bot.meetings.queries import get_meeting
+from bot.reminders import prefs as prefs_store
+from bot.reminders.model import NUDGE, REMINDER, ROTA_ASK, ROTA_ESCALATION
+from bot.reminders.plan import reminder_key_prefix, rota_facts
+from bot.texts import reminders as texts
+
+COLLAPSED = "collapsed into a later reminder for the same meeting"
+
+# Another reminder for the same member and meeting that is also due now and comes later in
+# the plan: after downtime only the last one goes (saying it is late).
+SELECT_LATER_DUE = """
+SELECT 1
+FROM outbox
+WHERE scope = :scope AND state = 'pending' AND kind = :kind
+  AND idempotency_key >= :low AND idempotency_key < :high
+  AND next_attempt_at <= :now
+  AND (due_at > :due_at OR (due_at = :due_at AND id > :id))
+LIMIT 1
+"""
+
+SELECT_ANSWER = """
+SELECT answer
+FROM rsvps
+WHERE meeting_id = :meeting_id AND user_id = :user_id
+"""
+
+
+def rota_custom_id(action: str, meeting_id: int, marker: str | None = None) -> str:
+    base = f"rota:{action}:{meeting_id}"
+    return f"{base}:{marker}" if marker else base
+
+
+def recipient_of(delivery: Delivery) -> int:
+    """The member a reminder or nudge is for (a channel mention has no user_id on the row)."""
+    return int(delivery.key.split(":")[2])
+
+
+async def _answer(conn: aiosqlite.Connection, meeting_id: int, user_id: int) -> Answer | None:
+    async with conn.execute(
+        SELECT_ANSWER, {"meeting_id": meeting_id, "user_id": user_id}
+    ) as cursor:
+        row = await cursor.fetchone()
+    return Answer(row[0]) if row is not None else None
+
+
+async def _later_one_due(
+    conn: aiosqlite.Connection, delivery: Delivery, user_id: int, context: RenderContext
+) -> bool:
+    assert delivery.subject_id is not None
+    prefix = reminder_key_prefix(delivery.subject_id, user_id)
+    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    async with conn.execute(
+        SELECT_LATER_DUE,
+        {
+            "scope": delivery.scope,
+            "kind": delivery.kind,
+            "low": prefix,
+            "high": high,
+            "now": iso(context.now),
+            "due_at": iso(delivery.due_at),
+            "id": delivery.id,
+        },
+    ) as cursor:
+        return await cursor.fetchone() is not None
+
+
+async def render_reminder(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip:
+    assert delivery.subject_id is not None
+    meeting = await get_meeting(conn, delivery.subject_id)
+    user_id = recipient_of(delivery)
+    if meeting.cancelled:
+        return Skip("the meeting was cancelled")
+    if meeting.starts_at <= context.now:
+        return Skip("the meeting has started")
+    group = await groups.get_group(conn, meeting.group_id)
+    if not await groups.is_member(conn, group, user_id):
+        return Skip("no longer in the group")
+    if (await prefs_store.get_prefs(conn, user_id)).paused:
+        return Skip("reminders paused")
+    answer = await _answer(conn, meeting.id, user_id)
+    if delivery.kind == REMINDER and answer in (Answer.NO, Answer.WAITLIST):
+        return Skip("not coming")
+    if delivery.kind == NUDGE and answer is not None:
+        return Skip("already answered")
+    if await _later_one_due(conn, delivery, user_id, context):
+        return Skip(COLLAPSED)
+    if delivery.kind == NUDGE:
+        content = texts.nudge(
+            meeting.title, group.name, meeting.starts_at, where(meeting), context.late
+        )
+    else:
+        content = texts.reminder(
+            meeting.title,
+            group.name,
+            meeting.starts_at,
+            where(meeting),
+            context.late,
+            None if delivery.destination.is_dm else user_id,
+        )
+    return OutgoingMessage(content=content, buttons=rsvp_buttons(meeting, delivery.marker))
+
+
+async def render_rota_ask(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip:
+    assert delivery.subject_id is not None
+    meeting = await get_meeting(conn, delivery.subject_id)
+    if meeting.cancelled:
+        return Skip("the meeting was cancelled")
+    rota = await rota_facts(conn, meeting.id)
+    if rota.confirmed or rota.facilitator_id != delivery.destination.user_id:
+        return Skip("the rota changed")
+    group = await groups.get_group(conn, meeting.group_id)
+    return OutgoingMessage(
+        content=texts.rota_ask(meeting.title, group.name, meeting.starts_at, context.late),
+        buttons=(
+            Button(
+                texts.rota_confirm_button(),
+                rota_custom_id("confirm", meeting.id, delivery.marker),
+                "success",
+            ),
+        ),
+    )
+
+
+async def render_rota_escalation(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip:
+    assert delivery.subject_id is not None
+    meeting = await get_meeting(conn, delivery.subject_id)
+    if meeting.cancelled:
+        return Skip("the meeting was cancelled")
+    rota = await rota_facts(conn, meeting.id)
+    if rota.confirmed:
+        return Skip("a facilitator confirmed")
+    group = await groups.get_group(conn, meeting.group_id)
+    return OutgoingMessage(
+        content=texts.rota_escalation(
+            meeting.title, meeting.starts_at, rota.facilitator_id, group.facilitator_role_id
+        ),
+        buttons=(
+            Button(
+                texts.rota_step_in_button(),
+                rota_custom_id("step", meeting.id, delivery.marker),
+                "primary",
+            ),
+        ),
+    )
+
+
+RENDERERS = {
+    REMINDER: render_reminder,
+    NUDGE: render_reminder,
+    ROTA_ASK: render_rota_ask,
+    ROTA_ESCALATION: render_rota_escalation,
+}

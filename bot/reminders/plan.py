@@ -1,0 +1,356 @@
+"""Planning reminders, nudges and the rota: meeting + answers + preferences → deliveries.
+
+`plan_member_deliveries` and `plan_rota_deliveries` are pure (no database, no clock): the same
+facts always give the same plan, which is what makes re-planning after any change safe.
+`replan_reminders` reads the facts and hands the plan to the outbox inside the caller's
+transaction (pending rows replaced, sent rows never touched). `reminder_times` is the one place
+a lead becomes an instant; `python -m bot preview-schedule --leads` prints what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.delivery.outbox import PlannedDelivery, replan
+from bot.delivery.port import Destination
+from bot.groups import service as groups
+from bot.groups.model import Group
+from bot.meetings.model import Answer, Meeting
+from bot.meetings.queries import get_meeting
+from bot.meetings.recurrence import Lead, lead_instant, resolve_local
+from bot.reminders import prefs as prefs_store
+from bot.reminders.model import (
+    NUDGE,
+    REMINDER,
+    ROTA_ASK,
+    ROTA_ESCALATION,
+    Prefs,
+    QuietHours,
+    ReminderPolicy,
+)
+from bot.zones import load_zone
+
+# A reminder moved out of quiet hours goes this long before they begin, so a little dispatch
+# delay never carries it into them.
+QUIET_MARGIN = timedelta(minutes=5)
+
+SELECT_ANSWERS = """
+SELECT user_id, answer
+FROM rsvps
+WHERE meeting_id = :meeting_id
+"""
+
+SELECT_ROTA = """
+SELECT facilitator_id, confirmed_at
+FROM rota
+WHERE meeting_id = :meeting_id
+"""
+
+SELECT_UPCOMING_FOR_MEMBER = """
+SELECT m.id
+FROM meetings AS m
+JOIN series AS s ON s.id = m.series_id
+JOIN group_members AS gm ON gm.group_id = s.group_id
+WHERE gm.user_id = :user_id AND m.starts_at > :now AND m.cancelled_at IS NULL
+ORDER BY m.starts_at, m.id
+"""
+
+SELECT_UPCOMING_FOR_GROUP = """
+SELECT m.id
+FROM meetings AS m
+JOIN series AS s ON s.id = m.series_id
+WHERE s.group_id = :group_id AND m.starts_at > :now AND m.cancelled_at IS NULL
+ORDER BY m.starts_at, m.id
+"""
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A member of the meeting's group and what they told us."""
+
+    prefs: Prefs
+    answer: Answer | None
+    opted_in: bool
+
+
+@dataclass(frozen=True)
+class RotaFacts:
+    facilitator_id: int | None
+    confirmed: bool
+
+
+def reminder_times(start_utc: datetime, leads: Sequence[Lead], zone: str) -> list[datetime]:
+    """When each lead's reminder is due, in the order given (before quiet hours)."""
+    return [lead_instant(start_utc, lead, zone) for lead in leads]
+
+
+def lead_code(lead: Lead) -> str:
+    """A lead's stable name in keys ("60m" and "1h" are one lead)."""
+    minutes = {"d": 1440, "h": 60, "m": 1}[lead.unit] * lead.amount
+    return f"{lead.amount}d" if lead.unit == "d" else f"{minutes}m"
+
+
+def quiet_window(instant: datetime, quiet: QuietHours, zone: str) -> tuple[datetime, datetime]:
+    """The quiet period (UTC start, end) that contains `instant`, if any; else the empty
+    window (instant, instant)."""
+    tz = load_zone(zone)
+    local_day = instant.astimezone(tz).date()
+    for offset in (-1, 0):
+        day = local_day + timedelta(days=offset)
+        start = resolve_local(datetime.combine(day, quiet.start), tz)
+        end_day = day if quiet.end > quiet.start else day + timedelta(days=1)
+        end = resolve_local(datetime.combine(end_day, quiet.end), tz)
+        if start <= instant < end:
+            return start, end
+    return instant, instant
+
+
+def outside_quiet_hours(
+    due: datetime, prefs: Prefs, zone: str, now: datetime, latest: datetime
+) -> datetime:
+    """Move a due time out of the member's quiet hours: to just before they begin; if that
+    has passed already, to when they end (if still before `latest`); never dropped."""
+    if prefs.quiet is None:
+        return due
+    start, end = quiet_window(due, prefs.quiet, prefs.timezone or zone)
+    if start == end:
+        return due
+    if start - QUIET_MARGIN >= now:
+        return start - QUIET_MARGIN
+    if end < latest:
+        return max(end, now)
+    return max(due, now)
+
+
+def reminders_scope(meeting_id: int, user_id: int) -> str:
+    """One scope per member per meeting, so one member's change re-plans only their rows."""
+    return f"meeting:{meeting_id}:reminders:{user_id}"
+
+
+SELECT_PENDING_SCOPES = """
+SELECT DISTINCT scope
+FROM outbox
+WHERE scope >= :low AND scope < :high AND state = 'pending'
+"""
+
+
+def rota_scope(meeting_id: int) -> str:
+    return f"meeting:{meeting_id}:rota"
+
+
+def reminder_key_prefix(meeting_id: int, user_id: int) -> str:
+    return f"remind:{meeting_id}:{user_id}:"
+
+
+def plan_member_deliveries(
+    meeting: Meeting,
+    group: Group,
+    recipients: Sequence[Recipient],
+    policy: ReminderPolicy,
+    now: datetime,
+) -> list[PlannedDelivery]:
+    """Reminders for those who said Going or Maybe (or opted in to every meeting), and one
+    nudge for those who have not answered. Can't make it, the waitlist and a pause stop
+    them; nothing is planned for a time already past or after the meeting starts."""
+    if meeting.cancelled or group.archived or meeting.starts_at <= now:
+        return []
+    start = meeting.starts_at
+    stamp = int(start.timestamp())
+    planned: list[PlannedDelivery] = []
+
+    def add(key: str, kind: str, prefs: Prefs, due: datetime) -> None:
+        destination = (
+            Destination(channel_id=group.announce_channel_id)
+            if prefs.via == "channel"
+            else Destination(user_id=prefs.user_id)
+        )
+        planned.append(
+            PlannedDelivery(
+                key=key,
+                scope=reminders_scope(meeting.id, prefs.user_id),
+                kind=kind,
+                destination=destination,
+                due_at=due,
+                not_after=start,
+                guild_id=group.guild_id,
+                subject_id=meeting.id,
+            )
+        )
+
+    for recipient in sorted(recipients, key=lambda r: r.prefs.user_id):
+        prefs = recipient.prefs
+        if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
+            continue
+        if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
+            leads = prefs.leads_or(policy)
+            seen: set[datetime] = set()
+            # Closest lead first: if quiet hours push two onto one instant, the nearer stays.
+            timed = sorted(
+                zip(leads, reminder_times(start, leads, meeting.zone), strict=True),
+                key=lambda pair: pair[1],
+                reverse=True,
+            )
+            for lead, base in timed:
+                if base < now:
+                    continue
+                due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
+                if due in seen or due >= start:
+                    continue
+                seen.add(due)
+                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{lead_code(lead)}:{stamp}"
+                add(key, REMINDER, prefs, due)
+        elif recipient.answer is None and prefs.nudge and policy.nudge is not None:
+            base = lead_instant(start, policy.nudge, meeting.zone)
+            if base >= now:
+                due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
+                add(f"nudge:{meeting.id}:{prefs.user_id}:{stamp}", NUDGE, prefs, due)
+    return planned
+
+
+def plan_rota_deliveries(
+    meeting: Meeting, group: Group, rota: RotaFacts, policy: ReminderPolicy, now: datetime
+) -> list[PlannedDelivery]:
+    """Ask the assigned facilitator to confirm; escalate (once) when nobody has confirmed by
+    the second deadline, or nobody is assigned."""
+    if meeting.cancelled or group.archived or meeting.starts_at <= now or rota.confirmed:
+        return []
+    start = meeting.starts_at
+    stamp = int(start.timestamp())
+    scope = rota_scope(meeting.id)
+    escalate_at = lead_instant(start, policy.rota_escalate, meeting.zone)
+    planned: list[PlannedDelivery] = []
+    if rota.facilitator_id is not None:
+        ask_at = lead_instant(start, policy.rota_ask, meeting.zone)
+        if ask_at < escalate_at and escalate_at > now:
+            planned.append(
+                PlannedDelivery(
+                    key=f"rota-ask:{meeting.id}:{rota.facilitator_id}:{stamp}",
+                    scope=scope,
+                    kind=ROTA_ASK,
+                    destination=Destination(user_id=rota.facilitator_id),
+                    due_at=max(ask_at, now),
+                    not_after=escalate_at,
+                    guild_id=group.guild_id,
+                    subject_id=meeting.id,
+                )
+            )
+    planned.append(
+        PlannedDelivery(
+            key=f"rota-escalate:{meeting.id}:{stamp}",
+            scope=scope,
+            kind=ROTA_ESCALATION,
+            destination=Destination(
+                channel_id=group.facilitator_channel_id or group.announce_channel_id
+            ),
+            due_at=max(escalate_at, now),
+            not_after=start,
+            guild_id=group.guild_id,
+            subject_id=meeting.id,
+        )
+    )
+    return planned
+
+
+async def recipients_for(
+    conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
+) -> list[Recipient]:
+    members = [m for m in await groups.member_ids(conn, group) if only is None or m in only]
+    async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
+        answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
+    opted = await prefs_store.opted_in(conn, group.id)
+    found = await prefs_store.prefs_for(conn, members)
+    return [
+        Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
+    ]
+
+
+async def rota_facts(conn: aiosqlite.Connection, meeting_id: int) -> RotaFacts:
+    async with conn.execute(SELECT_ROTA, {"meeting_id": meeting_id}) as cursor:
+        row = await cursor.fetchone()
+    if row is None:
+        return RotaFacts(None, confirmed=False)
+    return RotaFacts(int(row[0]), confirmed=row[1] is not None)
+
+
+async def replan_reminders(
+    conn: aiosqlite.Connection,
+    meeting_id: int,
+    now: datetime,
+    policy: ReminderPolicy,
+    user_ids: Sequence[int] | None = None,
+) -> None:
+    """Bring a meeting's reminders, nudges and rota messages in line with how things are
+    now; `user_ids` limits the members' part to those people (an answer, a preference).
+    Runs inside the caller's transaction."""
+    meeting = await get_meeting(conn, meeting_id)
+    group = await groups.get_group(conn, meeting.group_id)
+    only = set(user_ids) if user_ids is not None else None
+    recipients = await recipients_for(conn, meeting, group, only)
+    by_scope: dict[str, list[PlannedDelivery]] = {
+        reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
+    }
+    # Whoever has rows pending but is no longer a member (or was named) is planned empty.
+    if only is None:
+        prefix = reminders_scope(meeting_id, 0)[:-1]
+        low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        async with conn.execute(SELECT_PENDING_SCOPES, {"low": low, "high": high}) as cursor:
+            for row in await cursor.fetchall():
+                by_scope.setdefault(str(row[0]), [])
+    else:
+        for user_id in only:
+            by_scope.setdefault(reminders_scope(meeting_id, user_id), [])
+    for planned in plan_member_deliveries(meeting, group, recipients, policy, now):
+        by_scope[planned.scope].append(planned)
+    for scope, desired in by_scope.items():
+        await replan(conn, scope, desired, now)
+    if only is not None:
+        return
+    rota = await rota_facts(conn, meeting_id)
+    await replan(
+        conn, rota_scope(meeting_id), plan_rota_deliveries(meeting, group, rota, policy, now), now
+    )
+
+
+async def forget_reminders(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
+    """A meeting about to be deleted: nothing pending about it may go out."""
+    prefix = reminders_scope(meeting_id, 0)[:-1]
+    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    async with conn.execute(SELECT_PENDING_SCOPES, {"low": prefix, "high": high}) as cursor:
+        scopes = [str(row[0]) for row in await cursor.fetchall()]
+    for scope in scopes:
+        await replan(conn, scope, [], now)
+    await replan(conn, rota_scope(meeting_id), [], now)
+
+
+async def replan_for_member(
+    conn: aiosqlite.Connection, user_id: int, now: datetime, policy: ReminderPolicy
+) -> int:
+    """After a member's preferences changed: every upcoming meeting of their groups."""
+    async with conn.execute(
+        SELECT_UPCOMING_FOR_MEMBER, {"user_id": user_id, "now": now.isoformat()}
+    ) as cursor:
+        meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
+    for meeting_id in meeting_ids:
+        await replan_reminders(conn, meeting_id, now, policy, [user_id])
+    return len(meeting_ids)
+
+
+async def replan_for_group(
+    conn: aiosqlite.Connection,
+    group_id: int,
+    user_ids: Sequence[int],
+    now: datetime,
+    policy: ReminderPolicy,
+) -> int:
+    """After people joined or left a group: their part of every upcoming meeting of it."""
+    async with conn.execute(
+        SELECT_UPCOMING_FOR_GROUP, {"group_id": group_id, "now": now.isoformat()}
+    ) as cursor:
+        meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
+    for meeting_id in meeting_ids:
+        await replan_reminders(conn, meeting_id, now, policy, user_ids)
+    return len(meeting_ids)

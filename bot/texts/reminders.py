@@ -1,0 +1,166 @@
+"""Words about reminders, nudges, preferences and the rota. Times are Discord timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.texts.meetings import when
+
+
+def reminder(
+    title: str, group: str, starts_at: datetime, place: str, late: bool, mention: int | None
+) -> str:
+    lines = []
+    if mention is not None:
+        lines.append(f"<@{mention}>")
+    if late:
+        lines.append("Sorry, this reminder comes late: Holdfast was offline for a while.")
+    lines.append(f"A reminder: **{title}** ({group}) is {when(starts_at)}.")
+    lines.append(f"Where: {place}")
+    lines.append("Plans changed? Let the group know below.")
+    return "\n".join(lines)
+
+
+def nudge(title: str, group: str, starts_at: datetime, place: str, late: bool) -> str:
+    sorry = "Sorry this comes late. " if late else ""
+    return (
+        f"{sorry}Hello! **{title}** ({group}) is {when(starts_at)}, {place}. "
+        "Will you come? No pressure: a tap below lets the facilitators know. "
+        "(`/reminders` turns these nudges off.)"
+    )
+
+
+def prefs_summary(
+    leads: Sequence[str],
+    default_leads: bool,
+    via: str,
+    paused: bool,
+    quiet: tuple[str, str] | None,
+    zone: str,
+    nudge: bool,
+    every_meeting: Sequence[str],
+) -> str:
+    if paused:
+        head = "**Your reminders are paused.** `/reminders resume` turns them back on."
+    else:
+        how = "by direct message" if via == "dm" else "as a mention in the group's channel"
+        chosen = " (the server's default)" if default_leads else ""
+        head = f"You get reminders **{', '.join(leads)}** before each meeting{chosen}, {how}."
+    quiet_line = (
+        f"Quiet hours: {quiet[0]}–{quiet[1]} ({zone}); reminders that would land then come "
+        "just before they begin."
+        if quiet
+        else "Quiet hours: none."
+    )
+    nudge_line = "A gentle nudge if you haven't answered: on." if nudge else "Nudges: off."
+    every = (
+        "Reminded of every meeting of: " + ", ".join(every_meeting)
+        if every_meeting
+        else "Reminders come for meetings you've said Going or Maybe to."
+    )
+    return "\n".join([head, quiet_line, nudge_line, every])
+
+
+def prefs_saved() -> str:
+    return "Saved. Reminders already planned have been updated."
+
+
+def leads_problem(problem: str) -> str:
+    return f"{problem} For example: 1d,2h."
+
+
+def quiet_problem() -> str:
+    return "Please give quiet hours as two different times, like 22:00 and 07:00."
+
+
+def unreachable_notice() -> str:
+    return (
+        "Just so you know: I couldn't send you a reminder by direct message (your DMs seem to "
+        "be closed to this server). You can allow DMs in the server's privacy settings, or use "
+        "`/reminders how:channel` to be mentioned in the group's channel instead."
+    )
+
+
+def unreachable_count(count: int) -> str:
+    if count == 0:
+        return "Every member could be reached."
+    noun = "member" if count == 1 else "members"
+    return f"{count} {noun} could not be reached by direct message."
+
+
+# --- rota -------------------------------------------------------------------------------------
+
+
+def rota_ask(title: str, group: str, starts_at: datetime, late: bool) -> str:
+    sorry = "Sorry this comes late. " if late else ""
+    return (
+        f"{sorry}You're down to hold **{title}** ({group}), {when(starts_at)}. "
+        "Can you confirm you'll be there?"
+    )
+
+
+def rota_confirm_button() -> str:
+    return "I'll be there"
+
+
+def rota_step_in_button() -> str:
+    return "I'll step in"
+
+
+def rota_escalation(title: str, starts_at: datetime, assigned: int | None, role_id: int) -> str:
+    who = (
+        f"<@{assigned}> was down to hold it but hasn't confirmed."
+        if assigned is not None
+        else "Nobody is down to hold it yet."
+    )
+    return (
+        f"<@&{role_id}> **{title}**, {when(starts_at)}, has no confirmed facilitator. {who} "
+        "Could someone step in?"
+    )
+
+
+def rota_confirmed(title: str, starts_at: datetime) -> str:
+    return f"Thank you: you're confirmed for **{title}**, {when(starts_at)}."
+
+
+def rota_stepped_in(user_id: int, title: str) -> str:
+    return f"<@{user_id}> is holding **{title}**. Thank you!"
+
+
+def rota_assigned(user_id: int, title: str, starts_at: datetime) -> str:
+    return (
+        f"<@{user_id}> is down to hold **{title}**, {when(starts_at)}. "
+        "They'll be asked to confirm nearer the time."
+    )
+
+
+def rota_not_yours() -> str:
+    return "This meeting is down for another facilitator. `/rota assign` can change that."
+
+
+def rota_line(title: str, starts_at: datetime, user_id: int | None, confirmed: bool) -> str:
+    if user_id is None:
+        return f"• {title}, {when(starts_at)}: nobody yet"
+    state = "confirmed" if confirmed else "not confirmed yet"
+    return f"• {title}, {when(starts_at)}: <@{user_id}> ({state})"
+
+
+def rota_list(group: str, lines: Sequence[str], unreachable: str) -> str:
+    body = "\n".join(lines) if lines else "No meetings coming up."
+    return f"**Rota for {group}**\n{body}\n{unreachable}"
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+def delivery_status(
+    counts: dict[str, int], next_due: datetime | None, errors: Sequence[tuple[str, str]]
+) -> str:
+    line = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("pending", "sent", "skipped", "failed"))
+    due = f"<t:{int(next_due.timestamp())}:F>" if next_due else "nothing waiting"
+    parts = [f"Deliveries: {line}.", f"Next due: {due}."]
+    if errors:
+        parts.append("Last problems:")
+        parts.extend(f"• {kind}: {reason}" for kind, reason in errors)
+    return "\n".join(parts)
