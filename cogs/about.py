@@ -10,6 +10,8 @@ from discord.ext import commands
 
 from bot import __version__, texts
 from bot.app import HoldfastBot
+from bot.reminders.status import delivery_status
+from bot.texts import reminders as reminder_texts
 
 
 class About(commands.Cog):
@@ -35,6 +37,11 @@ class About(commands.Cog):
             if math.isinf(latency) or math.isnan(latency)
             else round(latency * 1000),
             up_since=int(self.bot.started_at.timestamp()),
+        )
+        # Deliveries: counts, next due time and recent failure reasons; never who or what.
+        found = await delivery_status(self.bot.db)
+        message += "\n" + reminder_texts.delivery_status(
+            found.counts, found.next_due, found.last_errors
         )
         await interaction.response.send_message(message, ephemeral=True)
 

@@ -315,6 +315,18 @@ async def replan_reminders(
     )
 
 
+async def replan_rota(
+    conn: aiosqlite.Connection, meeting_id: int, now: datetime, policy: ReminderPolicy
+) -> None:
+    """Only the rota's part (an assignment, a confirmation). Inside the caller's transaction."""
+    meeting = await get_meeting(conn, meeting_id)
+    group = await groups.get_group(conn, meeting.group_id)
+    rota = await rota_facts(conn, meeting_id)
+    await replan(
+        conn, rota_scope(meeting_id), plan_rota_deliveries(meeting, group, rota, policy, now), now
+    )
+
+
 async def forget_reminders(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
     """A meeting about to be deleted: nothing pending about it may go out."""
     prefix = reminders_scope(meeting_id, 0)[:-1]

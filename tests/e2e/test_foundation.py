@@ -35,7 +35,16 @@ async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
     holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
 ) -> None:
     commands = await emulator.wait_for_commands("about", "status", guild=discord_server.guild)
-    assert {c.name for c in commands} == {"about", "status", "help", "group", "meeting", "series"}
+    assert {c.name for c in commands} == {
+        "about",
+        "status",
+        "help",
+        "group",
+        "meeting",
+        "series",
+        "reminders",
+        "rota",
+    }
     assert emulator.commands_for(None) == [], "with GUILD_IDS set nothing is synced globally"
 
     reply = await emulator.as_user(discord_server.member).run("/about")
@@ -59,6 +68,8 @@ async def test_status_is_for_admins_and_answers_privately(
     assert f"database schema {len(load_migrations())}" in response.content
     assert "Servers: 1" in response.content
     assert f"<t:{int(clock.now().timestamp())}:F>" in response.content
+    assert "Deliveries: 0 pending, 0 sent, 0 skipped, 0 failed." in response.content
+    assert "Next due: nothing waiting." in response.content
 
 
 async def test_identify_uses_minimal_intents(holdfast: HoldfastBot, emulator: Emulator) -> None:

@@ -1,0 +1,179 @@
+"""Reminders, /reminders and the rota through the real discord.py client and the emulator, as
+members and facilitators would use them (in-process, with the shared ManualClock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.app import HoldfastBot
+from bot.clock import ManualClock
+from bot.meetings import queries
+from tests.e2e.test_meetings import create_group, create_last_thursday
+from tests.emulator import Emulator, Server
+from tests.emulator.model import Message, message_text
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def labels(message: Message) -> list[str]:
+    return [
+        button["label"]
+        for row in message.components
+        for button in row.get("components", [])
+        if "label" in button
+    ]
+
+
+async def group_with_series(
+    holdfast: HoldfastBot, emulator: Emulator, s: Server, joiners: int
+) -> Message:
+    welcome = await create_group(emulator, s)
+    for person in s.members[:joiners]:
+        joined = await emulator.as_user(person).click(welcome, "Join this group")
+        await joined.wait_for_text("You're in North adopters")
+    await create_last_thursday(emulator, s, holdfast)
+    # 26 Nov 19:30 GMT is inside the 14-day lead: announced at once.
+    return await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+
+
+async def test_reminder_dm_offers_the_answers_and_cant_make_it_stops_the_rest(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    going = await emulator.as_user(s.member).click(announcement, "Going")
+    await going.wait_for_text("going")
+
+    # 1d before: 25 Nov 19:30 GMT. The DM says what, when (Discord timestamps) and where.
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    dm = await emulator.wait_for_dm(s.member, contains="A reminder")
+    text = message_text(dm)
+    unix = int(utc(2026, 11, 26, 19, 30).timestamp())
+    assert f"<t:{unix}:F>" in text
+    assert f"<#{s.voice.id}>" in text
+    assert "late" not in text
+    assert labels(dm) == ["Going", "Maybe", "Can't make it"]
+
+    # Can't make it, straight from the reminder: the 2h reminder is cancelled.
+    no = await emulator.as_user(s.member).click(dm, "Can't make it")
+    await no.wait_for_text("can't make Monthly meet-up")
+    clock.set(utc(2026, 11, 26, 17, 30))
+    await holdfast.alarm.wake()
+    reminders = [m for m in emulator.dms_to(s.member) if "A reminder" in message_text(m)]
+    assert reminders == [dm]
+
+
+async def test_reminders_command_shows_and_changes_settings(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Going")).wait_for_text("going")
+    member = emulator.as_user(s.member, channel=s.general)
+    shown = await member.run("/reminders show")
+    text = await shown.wait_for_text("You get reminders")
+    assert "7d, 1d, 2h" in text
+    assert "default" in text
+    changed = await member.run("/reminders times", times="3h")
+    await changed.wait_for_text("Saved")
+    quiet = await member.run("/reminders quiet", start="22:00", end="07:00")
+    text = await quiet.wait_for_text("Saved")
+    assert "**3h**" in text
+    assert "22:00–07:00 (Europe/London)" in text
+    bad = await member.run("/reminders times", times="soon")
+    assert "not a reminder time" in await bad.wait_for_text("For example: 1d,2h")
+
+    # The 3h reminder (16:30 GMT on the day) is the only one left, and it comes on time.
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    assert [m for m in emulator.dms_to(s.member) if "A reminder" in message_text(m)] == []
+    clock.set(utc(2026, 11, 26, 16, 30))
+    await holdfast.alarm.wake()
+    await emulator.wait_for_dm(s.member, contains="A reminder")
+
+
+async def test_closed_dms_are_recorded_told_privately_once_and_counted_for_facilitators(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    closed = s.members[1]
+    announcement = await group_with_series(holdfast, emulator, s, joiners=2)
+    closed.dms_closed = True
+    await (await emulator.as_user(closed).click(announcement, "Going")).wait_for_text("going")
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    assert not any("A reminder" in message_text(m) for m in emulator.dms_to(closed))
+
+    # Facilitators see a count, never who.
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    rota_view = await facilitator.run("/rota show")
+    text = await rota_view.wait_for_text("Rota for North adopters")
+    assert "1 member could not be reached" in text
+    assert str(closed.id) not in text
+    assert closed.username not in text
+
+    # The member hears it privately the next time they use the bot, and only once.
+    member = emulator.as_user(closed, channel=s.general)
+    first = await member.run("/reminders show")
+    told = await first.wait_for_followup("couldn't send you a reminder")
+    assert told.ephemeral
+    second = await member.run("/reminders show")
+    await second.wait_for_text("You get reminders")
+    assert second.followups == []
+
+    # The 2h reminder is tried again at its time (a new reminder, not a retry wall).
+    clock.set(utc(2026, 11, 26, 17, 30))
+    await holdfast.alarm.wake()
+    status = await emulator.as_user(s.admin, channel=s.general).run("/status")
+    status_text = await status.wait_for_text("Deliveries")
+    assert "failed" in status_text
+    assert "50007" in status_text
+    assert str(closed.id) not in status_text
+
+
+async def test_rota_confirm_escalate_once_and_step_in(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await group_with_series(holdfast, emulator, s, joiners=0)
+    group_meetings = await queries.upcoming_meetings(holdfast.db, 1, clock.now(), limit=3)
+    november, december = group_meetings[0], group_meetings[1]
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+
+    # Assigned inside the 3-day window: asked at once by DM, with a button.
+    assigned = await facilitator.run("/rota assign", meeting=november.id)
+    await assigned.wait_for_text("is down to hold")
+    await holdfast.alarm.wake()
+    ask = await emulator.wait_for_dm(s.facilitator, contains="Can you confirm")
+    confirmed = await facilitator.click(ask, "I'll be there")
+    await confirmed.wait_for_text("you're confirmed")
+
+    # Confirmed: no escalation 24 h before.
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    assert [m for m in emulator.messages_in(s.meetings) if "no confirmed" in message_text(m)] == []
+
+    # December: nobody assigned, so 24 h before it the facilitators are asked, once.
+    clock.set(december.starts_at - timedelta(hours=24))
+    await holdfast.alarm.wake()
+    escalation = await emulator.wait_for_message(s.meetings, contains="no confirmed facilitator")
+    assert "Nobody is down to hold it yet" in message_text(escalation)
+    clock.advance(timedelta(hours=1))
+    await holdfast.alarm.wake()
+    escalations = [m for m in emulator.messages_in(s.meetings) if "no confirmed" in message_text(m)]
+    assert escalations == [escalation]
+
+    # A member cannot step in; a facilitator can, and the message says so.
+    refused = await emulator.as_user(s.member).click(escalation, "I'll step in")
+    await refused.wait_for_text("facilitators")
+    stepped = await facilitator.click(escalation, "I'll step in")
+    await stepped.wait_for_response()
+    await emulator.wait_until(
+        lambda: "is holding" in message_text(emulator.messages[escalation.id]) or None,
+        what="the escalation to say who holds the meeting",
+    )
+    shown = await facilitator.run("/rota show")
+    assert "(confirmed)" in await shown.wait_for_text("Rota for")
