@@ -24,6 +24,8 @@ from bot.config import Settings
 from bot.db import acquire_process_lock, open_database, transaction
 from bot.delivery.alarm import Alarm
 from bot.delivery.dispatcher import Dispatcher, Renderer
+from bot.delivery.dm_channels import DmChannels
+from bot.delivery.pacer import Pacer
 from bot.delivery.planners import Policy
 from bot.discord_port import DiscordPyPort
 from bot.errors import HoldfastError
@@ -147,7 +149,8 @@ class HoldfastBot(commands.Bot):
         self._delivery_db: aiosqlite.Connection | None = None
         self._delivery: Dispatcher | None = None
         self._alarm: Alarm | None = None
-        self.port = DiscordPyPort(self)
+        # Scheduled traffic keeps to Holdfast's own pace (DM channels are added in setup_hook).
+        self.port = DiscordPyPort(self, pacer=Pacer(settings.SEND_RATE_PER_SECOND))
         self._refreshing: dict[int, asyncio.Task[None]] = {}
         self._events_lock = asyncio.Lock()
 
@@ -181,6 +184,7 @@ class HoldfastBot(commands.Bot):
         # interleave with a command's transaction on the shared one (SQLite allows one open
         # transaction per connection; WAL and busy_timeout serialise the two writers).
         self._delivery_db = await open_database(self.settings.DATABASE_PATH)
+        self.port.dm_channels = DmChannels(self._delivery_db, self.clock.now)
         self._delivery = Dispatcher(
             self._delivery_db, self.port, self.clock, self.delivery_renderers
         )

@@ -95,8 +95,19 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     return conn
 
 
+# Files this process has already checked and opened. Checking again would open and close the
+# file outside SQLite, and closing *any* descriptor of a file drops every POSIX (fcntl) lock the
+# process holds on it, SQLite's included (fcntl(2)). A connection already open here would lose
+# its shared lock, and another process closing its own connection (a backup, a reader) could
+# then take the file as unused, checkpoint and delete the WAL under us: committed writes lost.
+_INSPECTED: set[Path] = set()
+
+
 def _prepare_location(path: Path) -> None:
-    inspect_file(path)
+    resolved = path.resolve()
+    if resolved not in _INSPECTED:
+        inspect_file(path)
+        _INSPECTED.add(resolved)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

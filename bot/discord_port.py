@@ -17,6 +17,8 @@ from typing import Any
 import aiohttp
 import discord
 
+from bot.delivery.dm_channels import DmChannels
+from bot.delivery.pacer import Pacer
 from bot.delivery.port import (
     CANNOT_DM,
     MISSING_ACCESS,
@@ -141,20 +143,62 @@ def _custom_ids(components: list[Any]) -> Iterator[str]:
 
 
 class DiscordPyPort:
-    """`DiscordPort` over a logged-in discord.py client (HTTP only; no gateway needed)."""
+    """`DiscordPort` over a logged-in discord.py client (HTTP only; no gateway needed).
 
-    def __init__(self, client: discord.Client) -> None:
+    Every request takes a turn from the global `pacer` first (when given), and DM channels come
+    from `dm_channels` (when given) so only a member's first DM opens the channel.
+    """
+
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        pacer: Pacer | None = None,
+        dm_channels: DmChannels | None = None,
+    ) -> None:
         self.client = client
+        self.pacer = pacer
+        self.dm_channels = dm_channels
+
+    async def _turn(self) -> None:
+        if self.pacer is not None:
+            await self.pacer.turn()
 
     async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
         if destination.user_id is not None:
-            return await self.client.create_dm(discord.Object(id=destination.user_id))
+            user_id = destination.user_id
+            if self.dm_channels is not None:
+                stored = await self.dm_channels.get(user_id)
+                if stored is not None:
+                    return self.client.get_partial_messageable(
+                        stored, type=discord.ChannelType.private
+                    )
+            await self._turn()
+            dm = await self.client.create_dm(discord.Object(id=user_id))
+            if self.dm_channels is not None:
+                await self.dm_channels.put(user_id, dm.id)
+            return dm
         assert destination.channel_id is not None
         return self.client.get_partial_messageable(destination.channel_id)
 
     async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
+        try:
+            return await self._send(destination, message, nonce=nonce)
+        except DeliveryFailed as failure:
+            # A stored DM channel Discord no longer knows: open the DM again, once.
+            if failure.code != UNKNOWN_CHANNEL or destination.user_id is None:
+                raise
+            if self.dm_channels is None or await self.dm_channels.get(destination.user_id) is None:
+                raise
+            await self.dm_channels.forget(destination.user_id)
+            return await self._send(destination, message, nonce=nonce)
+
+    async def _send(
+        self, destination: Destination, message: OutgoingMessage, *, nonce: str
+    ) -> Sent:
         with _as_delivery_failure():
             channel = await self._messageable(destination)
+            await self._turn()
             # Only what the message has: discord.py's overloads take each part or none.
             parts: dict[str, Any] = {"nonce": nonce, "allowed_mentions": ALLOWED_MENTIONS}
             if message.content:
@@ -170,6 +214,7 @@ class DiscordPyPort:
 
     async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
         with _as_delivery_failure():
+            await self._turn()
             partial = self.client.get_partial_messageable(channel_id).get_partial_message(
                 message_id
             )
@@ -188,6 +233,7 @@ class DiscordPyPort:
         assert me is not None, "find_marker needs a logged-in client"
         with _as_delivery_failure():
             channel = await self._messageable(destination)
+            await self._turn()
             async for found in channel.history(limit=limit):
                 if found.author.id != me.id:
                     continue

@@ -91,6 +91,8 @@ class BotProcess:
     """True: the bot reads `.env` in `cwd` itself, as it does for a person."""
     module: str = "bot"
     """What `python -m` runs: `bot`, or a test variant of it (e.g. `tests.e2e.delivery_bot`)."""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More settings for this process (e.g. CLOCK_START), on top of `settings`."""
     process: asyncio.subprocess.Process | None = None
     lines: list[str] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
@@ -115,6 +117,7 @@ class BotProcess:
             LOG_LEVEL=s.LOG_LEVEL,
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.extra_env)
         return env
 
     async def start(self, *, wait_ready: bool = True) -> BotProcess:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
+from bot.config import Settings
 from bot.meetings import queries
+from tests.e2e.conftest import start_holdfast
 from tests.e2e.test_meetings import create_group, create_last_thursday
 from tests.emulator import Emulator, Server
 from tests.emulator.model import Message, message_text
@@ -177,3 +179,30 @@ async def test_rota_confirm_escalate_once_and_step_in(
     )
     shown = await facilitator.run("/rota show")
     assert "(confirmed)" in await shown.wait_for_text("Rota for")
+
+
+async def test_a_members_second_reminder_costs_one_request_even_after_a_restart(
+    holdfast: HoldfastBot,
+    emulator: Emulator,
+    discord_server: Server,
+    clock: ManualClock,
+    holdfast_settings: Settings,
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Going")).wait_for_text("going")
+    opened_before = len(emulator.requests_to("POST", "/users/@me/channels"))
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    await emulator.wait_for_dm(s.member, contains="A reminder")
+    opened = len(emulator.requests_to("POST", "/users/@me/channels"))
+    await holdfast.close()
+
+    # A new process knows nothing in memory; the stored DM channel is used.
+    clock.set(utc(2026, 11, 26, 17, 30))
+    async with start_holdfast(emulator, holdfast_settings, clock) as again:
+        assert again.alarm.startup is not None
+        await again.alarm.startup
+        await emulator.wait_for_dm(s.member, contains="A reminder", count=2)
+    assert len(emulator.requests_to("POST", "/users/@me/channels")) == opened
+    assert opened <= opened_before + 1

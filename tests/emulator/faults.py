@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,10 @@ class FaultKind(StrEnum):
     """Delay the request by ``delay`` seconds, then process it normally."""
     RESET = "reset"
     """Close the TCP connection without answering."""
+    PROCESSED_THEN_HOLD = "processed_then_hold"
+    """Process the request (e.g. create the message), then hold the answer until the test
+    calls ``release()``: Discord has done it, the client does not know yet (the in-doubt
+    moment a crash can fall into)."""
 
 
 @dataclass
@@ -33,6 +38,20 @@ class Fault:
     shared: bool = False
     """A 429 with ``X-RateLimit-Scope: shared`` (a per-resource limit, not the bot's fault)."""
     hits: int = 0
+    held: int = 0
+    """Requests processed and now waiting for ``release()`` (PROCESSED_THEN_HOLD)."""
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        """Let held answers go (to whoever is still listening)."""
+        self._released.set()
+
+    async def hold(self) -> None:
+        self.held += 1
+        try:
+            await self._released.wait()
+        finally:
+            self.held -= 1
 
     def matches(self, method: str, path: str) -> bool:
         if self.method not in ("*", method):
@@ -108,6 +127,10 @@ class Faults:
     def latency(self, method: str, path: str, delay: float, *, count: int | None = 1) -> Fault:
         return self.add(method, path, kind=FaultKind.LATENCY, delay=delay, count=count)
 
+    def processed_then_hold(self, method: str, path: str, *, count: int = 1) -> Fault:
+        """Do the work, then keep the client waiting until ``fault.release()``."""
+        return self.add(method, path, kind=FaultKind.PROCESSED_THEN_HOLD, count=count)
+
     def connection_reset(self, method: str, path: str, *, count: int = 1) -> Fault:
         return self.add(method, path, kind=FaultKind.RESET, count=count)
 
@@ -120,4 +143,6 @@ class Faults:
         return None
 
     def clear(self) -> None:
+        for fault in self.active:
+            fault.release()  # nothing stays held once the faults are gone
         self.active.clear()

@@ -138,6 +138,7 @@ class Emulator(World):
         return self
 
     async def stop(self) -> None:
+        self.faults.clear()  # releases answers still held, so nothing waits forever
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.gateway.close_all()
@@ -406,6 +407,8 @@ class Emulator(World):
                     )
                 return error_response(fault.status)
         response = await self._call(request)
+        if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_HOLD:
+            await fault.hold()
         if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_STATUS:
             rec.response = getattr(response, "text", None)
             return error_response(fault.status)
