@@ -115,6 +115,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(foundation(Path(tmp)))
         asyncio.run(against_the_emulator(Path(tmp)))
+        from bench.reminders import run as reminders
+
+        # Last: its final line holds every reminder figure as key=value.
+        print(asyncio.run(reminders(Path(tmp))))
 
 
 if __name__ == "__main__":

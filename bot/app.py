@@ -7,6 +7,7 @@ import importlib
 import logging
 import pkgutil
 import signal
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -139,6 +140,8 @@ class HoldfastBot(commands.Bot):
         )
         self.settings = settings
         self.clock = clock
+        # When start-up began (run_bot sets it before migrating), for the start-up figure.
+        self.boot_started = time.perf_counter()
         self.started_at: datetime = clock.now()
         self._db: aiosqlite.Connection | None = None
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -217,7 +220,18 @@ class HoldfastBot(commands.Bot):
         # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
         # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
         # alarm) runs in the background so start-up does not wait on Discord.
-        self._alarm.start()
+        self._alarm.start().add_done_callback(self._deliveries_ready)
+
+    def _deliveries_ready(self, task: asyncio.Task[int]) -> None:
+        """Log when start-up's delivery work is done (recovered, overdue sent, alarm armed)."""
+        if task.cancelled() or task.exception() is not None:
+            return
+        log.info(
+            "deliveries ready %.3f s after start: %d sent at start-up, next due %s",
+            time.perf_counter() - self.boot_started,
+            task.result(),
+            self._alarm.armed_for.isoformat() if self._alarm and self._alarm.armed_for else "none",
+        )
 
     @property
     def policy(self) -> Policy:
@@ -417,12 +431,14 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
     token = settings.token
     assert token is not None
     point_discord_at(settings.DISCORD_API_BASE_URL, settings.DISCORD_GATEWAY_URL)
+    boot_started = time.perf_counter()
     lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
         result = await migrate(settings.DATABASE_PATH, clock.now())
         for line in texts.migrated(result.applied, result.backup).splitlines():
             log.info("%s", line)
         bot = HoldfastBot(settings, clock)
+        bot.boot_started = boot_started
         loop = asyncio.get_running_loop()
         stopping: list[asyncio.Task[None]] = []
         for sig in (signal.SIGINT, signal.SIGTERM):
