@@ -143,12 +143,12 @@ class ReminderCommands(app_commands.Group, name="reminders", description="Your m
     @app_commands.command(name="every-meeting")
     @app_commands.describe(group="Which group", on="Reminders for every meeting, answered or not")
     @app_commands.autocomplete(group=group_autocomplete)
-    @app_commands.guild_only()
     async def every_meeting(
         self, interaction: Interaction, on: bool, group: str | None = None
     ) -> None:
         """Be reminded of every meeting of a group, even ones you haven't answered."""
-        assert interaction.guild_id is not None
+        if interaction.guild_id is None:
+            raise HoldfastError(texts.every_meeting_in_a_server())
         bot = self.bot
         found = await groups.resolve_group(bot.db, interaction.guild_id, group)
         await service.set_every_meeting(

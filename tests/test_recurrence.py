@@ -211,7 +211,9 @@ def test_occurrences_match_the_calendar_oracle(
     zone = load_zone(zone_name)
     schedule = Schedule(rule=rule, local_time=at, zone=zone_name, anchor=anchor)
     after = datetime.combine(anchor, time(), tzinfo=UTC) + timedelta(minutes=after_minutes)
-    through = after.date() + timedelta(days=32 * count + 3)
+    # Consecutive "nth weekday" dates can be 35 days apart, and `after` is a UTC instant whose
+    # local date can be a day later (e.g. Sydney): the oracle must look far enough for `count`.
+    through = after.date() + timedelta(days=36 * count + 2)
     dates = oracle_dates(kind, params, anchor, through)
     expected = [
         instant

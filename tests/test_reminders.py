@@ -309,7 +309,7 @@ async def test_after_downtime_overdue_reminders_collapse_into_one_late_one_and_s
     # Down from before the 7d reminder until after the 1d one: one message, saying it is late.
     clock.set(utc(2026, 10, 28, 22, 0))
     assert await dispatcher.run_due() == 1
-    [late] = port.messages
+    [late] = port.messages  # the two overdue ones collapse into one
     assert "late" in late.message.content
     states = [
         (r["key"].split(":")[3], r["state"], r["last_error"])
@@ -435,3 +435,27 @@ async def test_quiet_hours_in_the_members_own_zone_across_the_clock_change(
     )
     await service.update_prefs(db, 1, prefs, clock.now(), POLICY.reminders)
     assert await pending_dues(db, meeting.id, 1) == [utc(2026, 10, 29, 1, 55)]
+
+
+async def test_a_change_while_a_reminder_is_overdue_keeps_it_unless_it_is_no_longer_wanted(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Due and not yet sent (a long fan-out under way, or the bot was down): a member's change
+    # must not drop it, nor turn it into a fresh on-time one; Can't make it still stops it.
+    group, meeting = await october_meeting(db, clock)
+    await join_and_answer(db, group, meeting, clock, u1=Answer.GOING, u2=Answer.GOING)
+    clock.set(utc(2026, 10, 28, 19, 45))  # the 7d and 1d reminders never went: overdue
+    await rsvp.answer_meeting(db, meeting.id, 1, Answer.MAYBE, clock.now(), POLICY)
+    await service.update_prefs(db, 1, PrefsChange(nudge=False), clock.now(), POLICY.reminders)
+    await rsvp.answer_meeting(db, meeting.id, 2, Answer.NO, clock.now(), POLICY)
+    await changes.set_note(db, meeting, "Bring a friend", clock.now(), POLICY)
+    assert await pending_dues(db, meeting.id, 1) == [
+        utc(2026, 10, 22, 18, 30),
+        utc(2026, 10, 28, 19, 30),
+        utc(2026, 10, 29, 17, 30),
+    ]
+    assert await pending_dues(db, meeting.id, 2) == []
+    port = FakePort()
+    assert await Dispatcher(db, port, clock, MEMBER_RENDERERS).run_due() == 1
+    [late] = port.messages  # the two overdue ones collapse into one
+    assert "late" in late.message.content

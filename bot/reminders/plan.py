@@ -9,13 +9,13 @@ a lead becomes an instant; `python -m bot preview-schedule --leads` prints what 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.delivery.outbox import PlannedDelivery, replan
+from bot.delivery.outbox import PlannedDelivery, iso, parse, replan
 from bot.delivery.port import Destination
 from bot.groups import service as groups
 from bot.groups.model import Group
@@ -131,6 +131,13 @@ def reminders_scope(meeting_id: int, user_id: int) -> str:
     return f"meeting:{meeting_id}:reminders:{user_id}"
 
 
+# Reminders already due and not yet sent (the dispatcher is on its way, or the bot was down).
+SELECT_OVERDUE = """
+SELECT idempotency_key, due_at
+FROM outbox
+WHERE scope >= :low AND scope < :high AND state = 'pending' AND due_at <= :now
+"""
+
 SELECT_PENDING_SCOPES = """
 SELECT DISTINCT scope
 FROM outbox
@@ -152,10 +159,16 @@ def plan_member_deliveries(
     recipients: Sequence[Recipient],
     policy: ReminderPolicy,
     now: datetime,
+    overdue: Mapping[str, datetime] | None = None,
 ) -> list[PlannedDelivery]:
     """Reminders for those who said Going or Maybe (or opted in to every meeting), and one
     nudge for those who have not answered. Can't make it, the waitlist and a pause stop
-    them; nothing is planned for a time already past or after the meeting starts."""
+    them; nothing new is planned for a time already past or after the meeting starts.
+
+    `overdue` (key → due time) are reminders already due and not yet sent: they stay as they
+    are while the member still wants them, so a change made while a fan-out is under way (or
+    before the late ones go out after downtime) never drops them."""
+    overdue = overdue or {}
     if meeting.cancelled or group.archived or meeting.starts_at <= now:
         return []
     start = meeting.starts_at
@@ -195,19 +208,24 @@ def plan_member_deliveries(
                 reverse=True,
             )
             for lead, base in timed:
-                if base < now:
+                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{lead_code(lead)}:{stamp}"
+                if key in overdue:
+                    due = overdue[key]
+                elif base < now:
                     continue
-                due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
+                else:
+                    due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
                 if due in seen or due >= start:
                     continue
                 seen.add(due)
-                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{lead_code(lead)}:{stamp}"
                 add(key, REMINDER, prefs, due)
         elif recipient.answer is None and prefs.nudge and policy.nudge is not None:
+            key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
             base = lead_instant(start, policy.nudge, meeting.zone)
-            if base >= now:
-                due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
-                add(f"nudge:{meeting.id}:{prefs.user_id}:{stamp}", NUDGE, prefs, due)
+            if key in overdue:
+                add(key, NUDGE, prefs, overdue[key])
+            elif base >= now:
+                add(key, NUDGE, prefs, outside_quiet_hours(base, prefs, meeting.zone, now, start))
     return planned
 
 
@@ -290,20 +308,22 @@ async def replan_reminders(
     group = await groups.get_group(conn, meeting.group_id)
     only = set(user_ids) if user_ids is not None else None
     recipients = await recipients_for(conn, meeting, group, only)
+    prefix = reminders_scope(meeting_id, 0)[:-1]
+    low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    async with conn.execute(SELECT_OVERDUE, {"low": low, "high": high, "now": iso(now)}) as cursor:
+        overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
     by_scope: dict[str, list[PlannedDelivery]] = {
         reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
     }
     # Whoever has rows pending but is no longer a member (or was named) is planned empty.
     if only is None:
-        prefix = reminders_scope(meeting_id, 0)[:-1]
-        low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
         async with conn.execute(SELECT_PENDING_SCOPES, {"low": low, "high": high}) as cursor:
             for row in await cursor.fetchall():
                 by_scope.setdefault(str(row[0]), [])
     else:
         for user_id in only:
             by_scope.setdefault(reminders_scope(meeting_id, user_id), [])
-    for planned in plan_member_deliveries(meeting, group, recipients, policy, now):
+    for planned in plan_member_deliveries(meeting, group, recipients, policy, now, overdue):
         by_scope[planned.scope].append(planned)
     for scope, desired in by_scope.items():
         await replan(conn, scope, desired, now)

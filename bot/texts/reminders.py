@@ -62,6 +62,10 @@ def prefs_summary(
     return "\n".join([head, quiet_line, nudge_line, every])
 
 
+def every_meeting_in_a_server() -> str:
+    return "Please use this in the server where the group meets, so I know which group you mean."
+
+
 def prefs_saved() -> str:
     return "Saved. Reminders already planned have been updated."
 
