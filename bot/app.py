@@ -247,6 +247,7 @@ class HoldfastBot(commands.Bot):
                 rota_escalate=Lead(
                     s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
                 ),
+                admins=s.ADMIN_USER_IDS,
             ),
         )
 

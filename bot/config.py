@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     DISCORD_TOKEN: SecretStr | None = None
     DATABASE_PATH: Path = Path("data/holdfast.sqlite3")
     GUILD_IDS: Annotated[tuple[int, ...], NoDecode] = ()
+    # Discord user ids of admins who are also told (by DM) when a meeting has no facilitator.
+    ADMIN_USER_IDS: Annotated[tuple[int, ...], NoDecode] = ()
     DEFAULT_TIMEZONE: str = "Europe/London"
     LOG_LEVEL: LogLevel = "INFO"
     NOTE_ENCRYPTION_KEYS: Annotated[tuple[SecretStr, ...], NoDecode] = ()
@@ -99,14 +101,15 @@ class Settings(BaseSettings):
             raise ValueError(f"database_unwritable:{existing}")
         return value
 
-    @field_validator("GUILD_IDS", mode="before")
+    @field_validator("GUILD_IDS", "ADMIN_USER_IDS", mode="before")
     @classmethod
-    def _guild_ids(cls, value: Any) -> Any:
+    def _guild_ids(cls, value: Any, info: Any) -> Any:
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
             bad = [p for p in parts if not p.isdigit() or not 15 <= len(p) <= 21]
             if bad:
-                raise ValueError("guild_ids:" + ", ".join(bad))
+                prefix = "guild_ids:" if info.field_name == "GUILD_IDS" else "user_ids:"
+                raise ValueError(prefix + ", ".join(bad))
             return tuple(int(p) for p in parts)
         return value
 

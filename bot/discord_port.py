@@ -94,6 +94,17 @@ def _as_delivery_failure() -> Iterator[None]:
         raise failure_from(exc) from exc
 
 
+def _mentions(message: OutgoingMessage) -> discord.AllowedMentions:
+    if not message.ping_role_ids:
+        return ALLOWED_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False,
+        roles=[discord.Object(id=role_id) for role_id in message.ping_role_ids],
+        users=True,
+        replied_user=False,
+    )
+
+
 def to_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
     if not buttons:
         return None
@@ -200,7 +211,7 @@ class DiscordPyPort:
             channel = await self._messageable(destination)
             await self._turn()
             # Only what the message has: discord.py's overloads take each part or none.
-            parts: dict[str, Any] = {"nonce": nonce, "allowed_mentions": ALLOWED_MENTIONS}
+            parts: dict[str, Any] = {"nonce": nonce, "allowed_mentions": _mentions(message)}
             if message.content:
                 parts["content"] = message.content
             if message.cards:

@@ -4,6 +4,7 @@ but silent, or nobody assigned), stepping in; with the dispatcher and the fake p
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -128,3 +129,21 @@ async def test_a_cancelled_meeting_needs_no_facilitator(
     await rota.assign(db, meeting.id, FACILITATOR, OTHER, clock.now(), POLICY.reminders)
     await changes.cancel_meeting(db, meeting, clock.now(), POLICY)
     assert {r["state"] for r in await rota_rows(db, meeting.id)} == {"cancelled"}
+
+
+async def test_admins_listed_are_told_by_dm_once_too(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    policy = replace(POLICY.reminders, admins=(901, 902))
+    _group, meeting = await october_meeting(db, clock)
+    await rota.assign(db, meeting.id, FACILITATOR, OTHER, clock.now(), policy)
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, ROTA_RENDERERS)
+    clock.set(utc(2026, 10, 28, 19, 30))
+    await dispatcher.run_due()
+    to_admins = [m for m in port.messages if m.channel_id in (100_901, 100_902)]
+    assert len(to_admins) == 2
+    assert all("For admins" in m.message.content for m in to_admins)
+    assert all(m.message.buttons[0].custom_id.startswith("next:") for m in to_admins)
+    clock.advance(timedelta(hours=1))
+    assert await dispatcher.run_due() == 0

@@ -58,6 +58,8 @@ class OutgoingMessage:
     cards: tuple[Card, ...] = ()
     buttons: tuple[Button, ...] = ()
     files: tuple[Attachment, ...] = ()
+    ping_role_ids: tuple[int, ...] = ()
+    """Roles this message may notify (e.g. the facilitators for an escalation); none otherwise."""
 
     def carries_marker(self, marker: str) -> bool:
         """True if some button's custom_id has `marker` as a whole ':'-separated segment."""

@@ -13,12 +13,13 @@ from bot.delivery.dispatcher import RenderContext, Skip
 from bot.delivery.outbox import Delivery, iso
 from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
-from bot.meetings.cards import rsvp_buttons, where
+from bot.meetings.cards import next_custom_id, rsvp_buttons, where
 from bot.meetings.model import Answer
 from bot.meetings.queries import get_meeting
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import NUDGE, REMINDER, ROTA_ASK, ROTA_ESCALATION
 from bot.reminders.plan import reminder_key_prefix, rota_facts
+from bot.texts import meetings as meeting_texts
 from bot.texts import reminders as texts
 
 COLLAPSED = "collapsed into a later reminder for the same meeting"
@@ -153,10 +154,25 @@ async def render_rota_escalation(
     if rota.confirmed:
         return Skip("a facilitator confirmed")
     group = await groups.get_group(conn, meeting.group_id)
+    if delivery.destination.is_dm:
+        # An admin's copy: no role to mention; stepping in happens in the server, so the
+        # button shows the meeting instead.
+        return OutgoingMessage(
+            content=texts.rota_escalation_to_admin(
+                meeting.title, group.name, meeting.starts_at, rota.facilitator_id
+            ),
+            buttons=(
+                Button(
+                    meeting_texts.next_meeting_button(),
+                    next_custom_id(group.id, delivery.marker),
+                ),
+            ),
+        )
     return OutgoingMessage(
         content=texts.rota_escalation(
             meeting.title, meeting.starts_at, rota.facilitator_id, group.facilitator_role_id
         ),
+        ping_role_ids=(group.facilitator_role_id,),
         buttons=(
             Button(
                 texts.rota_step_in_button(),

@@ -33,6 +33,8 @@ class ReminderPolicy:
     """One nudge this long before, to members who have not answered (None: no nudges)."""
     rota_ask: Lead = THREE_DAYS
     rota_escalate: Lead = A_DAY_IN_HOURS
+    admins: tuple[int, ...] = ()
+    """Users who also get an escalation by DM (ADMIN_USER_IDS)."""
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,19 @@ def plan_rota_deliveries(
                     subject_id=meeting.id,
                 )
             )
+    for admin_id in policy.admins:
+        planned.append(
+            PlannedDelivery(
+                key=f"rota-escalate:{meeting.id}:{stamp}:admin:{admin_id}",
+                scope=scope,
+                kind=ROTA_ESCALATION,
+                destination=Destination(user_id=admin_id),
+                due_at=max(escalate_at, now),
+                not_after=start,
+                guild_id=group.guild_id,
+                subject_id=meeting.id,
+            )
+        )
     planned.append(
         PlannedDelivery(
             key=f"rota-escalate:{meeting.id}:{stamp}",

@@ -161,6 +161,12 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
         return f"ANNOUNCE_DAYS_BEFORE={shown} should be a whole number of days from 1 to 60."
     if key == "EVENTS_AHEAD":
         return f"EVENTS_AHEAD={shown} should be a whole number from 0 (none) to 5."
+    if code.startswith("user_ids:"):
+        bad = code.removeprefix("user_ids:")
+        return (
+            f"ADMIN_USER_IDS has something that is not a user id: {bad}. Use the admins' user "
+            "ids (right-click a name → Copy User ID, with Developer Mode on), separated by commas."
+        )
     if code.startswith("leads:"):
         return f"REMINDER_LEADS={shown}: {code.removeprefix('leads:')}"
     if key == "NUDGE_DAYS_BEFORE":

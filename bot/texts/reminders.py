@@ -124,6 +124,20 @@ def rota_escalation(title: str, starts_at: datetime, assigned: int | None, role_
     )
 
 
+def rota_escalation_to_admin(
+    title: str, group: str, starts_at: datetime, assigned: int | None
+) -> str:
+    who = (
+        f"<@{assigned}> was down to hold it but hasn't confirmed."
+        if assigned is not None
+        else "Nobody is down to hold it yet."
+    )
+    return (
+        f"For admins: **{title}** ({group}), {when(starts_at)}, has no confirmed facilitator. "
+        f"{who} The facilitators have been asked too."
+    )
+
+
 def rota_confirmed(title: str, starts_at: datetime) -> str:
     return f"Thank you: you're confirmed for **{title}**, {when(starts_at)}."
 

@@ -163,6 +163,14 @@ async def test_rota_confirm_escalate_once_and_step_in(
     await holdfast.alarm.wake()
     escalation = await emulator.wait_for_message(s.meetings, contains="no confirmed facilitator")
     assert "Nobody is down to hold it yet" in message_text(escalation)
+    # The facilitator role is mentioned and may be notified; nobody else.
+    [post] = [
+        r
+        for r in emulator.requests_to("POST", "/channels/{channel_id}/messages")
+        if "no confirmed facilitator" in r.body_text()
+    ]
+    assert [int(r) for r in post.body["allowed_mentions"]["roles"]] == [s.facilitator_role.id]
+    assert post.body["allowed_mentions"]["parse"] == ["users"]
     clock.advance(timedelta(hours=1))
     await holdfast.alarm.wake()
     escalations = [m for m in emulator.messages_in(s.meetings) if "no confirmed" in message_text(m)]
