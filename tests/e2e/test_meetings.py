@@ -4,7 +4,9 @@ Discord emulator, as a facilitator, an admin and members would use them."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -14,8 +16,9 @@ from dateutil.rrule import rrulestr
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import Settings
-from tests.e2e.conftest import start_holdfast
+from tests.e2e.conftest import BotProcess, start_holdfast
 from tests.emulator import Emulator, Server
+from tests.emulator.harness import poll_until
 from tests.emulator.model import Message, ScheduledEvent, message_text
 from tests.emulator.permissions import P
 
@@ -24,6 +27,7 @@ def events_in(emulator: Emulator, server: Server) -> list[ScheduledEvent]:
     return [e for e in emulator.scheduled_events.values() if e.guild_id == server.guild.id]
 
 
+MESSAGES = "/channels/{channel_id}/messages"
 TIMESTAMP = re.compile(r"<t:(\d+):F>")
 
 
@@ -275,3 +279,57 @@ async def test_without_manage_events_facilitators_hear_once_and_the_rest_works(
     notes = [m for m in emulator.messages_in(s.meetings) if "Manage Events" in message_text(m)]
     assert len(notes) == 1
     assert events_in(emulator, s) == []
+
+
+def announcement_states(path: Path) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        return [
+            row[0] for row in db.execute("SELECT state FROM outbox WHERE kind = 'announcement'")
+        ]
+    finally:
+        db.close()
+
+
+async def test_an_announcement_killed_mid_post_exists_exactly_once_after_restart(
+    bot_process: BotProcess, emulator: Emulator, discord_server: Server
+) -> None:
+    s = discord_server
+    settings = bot_process.settings
+    await bot_process.start()
+    await create_group(emulator, s)
+    # The process runs on the real clock: a weekly meeting tomorrow is announced at once.
+    tomorrow = datetime.now(ZoneInfo("Europe/London")) + timedelta(days=1)
+    held = emulator.faults.latency("POST", f"/channels/{s.meetings.id}/messages", delay=1.0)
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    preview = await facilitator.run(
+        "/series create",
+        title="Weekly drop-in",
+        when=f"weekly {tomorrow:%A}",
+        time="19:30",
+        room=s.voice,
+    )
+    await preview.wait_for_text("next dates")
+    await (await facilitator.click(preview, "Save")).wait_for_text("is saved")
+    await poll_until(lambda: held.hits >= 1, what="the announcement to reach Discord", timeout=10)
+    assert announcement_states(settings.DATABASE_PATH)[0] == "sending"
+    await bot_process.kill()
+
+    await bot_process.start()
+    # Tomorrow's and next week's meetings are inside the 14-day lead; later ones wait.
+    await poll_until(
+        lambda: announcement_states(settings.DATABASE_PATH)[:2] == ["sent", "sent"],
+        what="the two due announcements to be recorded as sent",
+        timeout=10,
+    )
+    assert set(announcement_states(settings.DATABASE_PATH)[2:]) == {"pending"}
+    await emulator.wait_until(
+        lambda: all(r.status is not None for r in emulator.requests_to("POST", MESSAGES)),
+        what="the held request to finish",
+    )
+    posted = [m for m in emulator.messages_in(s.meetings) if "Weekly drop-in" in message_text(m)]
+    assert len(posted) == 2
+    starts = [times_in(message_text(m))[0] for m in posted]
+    assert len(set(starts)) == 2
+    assert await bot_process.stop() == 0
+    assert "Traceback" not in bot_process.output
