@@ -333,3 +333,143 @@ async def test_an_announcement_killed_mid_post_exists_exactly_once_after_restart
     assert len(set(starts)) == 2
     assert await bot_process.stop() == 0
     assert "Traceback" not in bot_process.output
+
+
+async def test_when_a_meeting_is_over_the_next_one_takes_its_place_in_events(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    await create_last_thursday(emulator, s, holdfast)
+    await emulator.wait_until(lambda: events_in(emulator, s) or None, what="the first event")
+    # After the 26 November meeting (and Discord's own bookkeeping of it), the next sync
+    # mirrors the 31 December meeting.
+    clock.set(datetime(2026, 11, 27, 9, 0, tzinfo=UTC))
+    await emulator.advance_scheduled_events()
+    await holdfast.mirror_events()
+    upcoming = [e for e in events_in(emulator, s) if e.status == 1]
+    assert [e.scheduled_start_time for e in upcoming] == [
+        datetime(2026, 12, 31, 19, 30, tzinfo=UTC)
+    ]
+
+
+async def test_a_deleted_channel_or_role_is_reported_to_admins_not_a_crash(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    await emulator.delete_channel(s.meetings)
+    admin = emulator.as_user(s.admin, channel=s.general)
+    await poll_until(
+        lambda: holdfast.get_channel(s.meetings.id) is None, what="the bot to see the deletion"
+    )
+    listed = await admin.run("/group list")
+    text = await listed.wait_for_text("can't be reached")
+    assert "/group edit" in text
+    await emulator.delete_role(s.facilitator_role)
+    moved = await admin.run("/group edit", group="North adopters", announcements=s.general)
+    await moved.wait_for_text("is updated")
+    await poll_until(
+        lambda: holdfast.guilds[0].get_role(s.facilitator_role.id) is None,
+        what="the bot to see the role deletion",
+    )
+    listed = await admin.run("/group list")
+    await listed.wait_for_text("facilitator role")
+
+
+async def test_joining_with_closed_dms_still_gets_the_welcome_privately(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    closed = s.members[-1]
+    closed.dms_closed = True
+    joined = await emulator.as_user(closed).click(welcome, "Join this group")
+    text = await joined.wait_for_text("What I keep about you")
+    assert joined.ephemeral
+    assert "Welcome to North adopters" in text
+    assert emulator.dms_to(closed) == []
+
+
+async def test_help_shows_what_each_person_can_do(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    member_help = await (
+        await emulator.as_user(s.member, channel=s.general).run("/help")
+    ).wait_for_text("What you can do")
+    assert "For facilitators" not in member_help
+    assert "For admins" not in member_help
+    facilitator_help = await (
+        await emulator.as_user(s.facilitator, channel=s.general).run("/help")
+    ).wait_for_text("What you can do")
+    assert "For facilitators" in facilitator_help
+    assert "For admins" not in facilitator_help
+    admin_help = await (
+        await emulator.as_user(s.admin, channel=s.general).run("/help")
+    ).wait_for_text("What you can do")
+    assert "For admins" in admin_help
+
+
+async def test_bad_rules_and_times_get_a_kind_explanation(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    fifth = await facilitator.run(
+        "/series create", title="T", when="fifth Tuesday", time="19:30", room=s.voice
+    )
+    text = await fifth.wait_for_text("fifth")
+    assert fifth.ephemeral
+    assert "Traceback" not in text
+    late = await facilitator.run(
+        "/series create", title="T", when="last Tuesday", time="25:00", room=s.voice
+    )
+    await late.wait_for_text("25:00")
+    nowhere = await facilitator.run("/series create", title="T", when="day 3", time="19:30")
+    await nowhere.wait_for_text("Where will you meet?")
+    completions = await facilitator.autocomplete('/series create "when:last th"', focused="when")
+    names = [c["name"] for c in (await completions.wait_for_response()).data["choices"]]
+    assert names == ["last Thursday"]
+
+
+async def test_an_admin_can_hold_a_group_whose_facilitator_role_has_nobody(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    admin = emulator.as_user(s.admin, channel=s.general)
+    preview = await admin.run(
+        "/series create", title="Monthly meet-up", when="day 3", time="10:00", place="Library"
+    )
+    await preview.wait_for_text("next dates")
+    await (await admin.click(preview, "Save")).wait_for_text("is saved")
+    await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+
+
+async def test_two_facilitators_saving_at_once_both_land_and_nothing_is_doubled(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    second = emulator.create_user("facilitator2")
+    emulator.add_member(s.guild, second, roles=[s.facilitator_role], dispatch=False)
+    await create_group(emulator, s)
+    previews = []
+    for person, title in ((s.facilitator, "Evening group"), (second, "Morning group")):
+        actor = emulator.as_user(person, channel=s.general)
+        preview = await actor.run(
+            "/series create", title=title, when="last Thursday", time="19:30", room=s.voice
+        )
+        await preview.wait_for_text("next dates")
+        previews.append((actor, preview))
+    clicks = [await actor.click(preview, "Save") for actor, preview in previews]
+    again = await previews[0][0].click(previews[0][1], "Save")
+    for click in clicks:
+        await click.wait_for_text("is saved")
+    await again.wait_for_response()
+    listed = await emulator.as_user(s.facilitator, channel=s.general).run("/series list")
+    text = await listed.wait_for_text("Regular meetings")
+    assert text.count("Evening group") == 1
+    assert text.count("Morning group") == 1
