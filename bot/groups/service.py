@@ -94,18 +94,6 @@ DELETE FROM group_members
 WHERE group_id = :group_id AND user_id = :user_id
 """
 
-# Leaving stops everything from that group: answers for meetings still to come go too.
-DELETE_FUTURE_RSVPS = """
-DELETE FROM rsvps
-WHERE user_id = :user_id
-  AND meeting_id IN (
-      SELECT m.id
-      FROM meetings AS m
-      JOIN series AS s ON s.id = m.series_id
-      WHERE s.group_id = :group_id AND m.starts_at > :now
-  )
-"""
-
 SELECT_IS_MEMBER = """
 SELECT 1
 FROM group_members
@@ -303,18 +291,6 @@ async def join_group(
     async with transaction(conn):
         cursor = await conn.execute(
             INSERT_MEMBER, {"group_id": group.id, "user_id": user_id, "now": now.isoformat()}
-        )
-    return Membership(group, changed=cursor.rowcount == 1)
-
-
-async def leave_group(
-    conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
-) -> Membership:
-    async with transaction(conn):
-        cursor = await conn.execute(DELETE_MEMBER, {"group_id": group.id, "user_id": user_id})
-        await conn.execute(
-            DELETE_FUTURE_RSVPS,
-            {"group_id": group.id, "user_id": user_id, "now": now.isoformat()},
         )
     return Membership(group, changed=cursor.rowcount == 1)
 
