@@ -193,8 +193,10 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         access.require_admin(actor_of(interaction))
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
-        updated = await groups.edit_group(
-            self.bot.db,
+        bot = self.bot
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        updated = await series.change_group(
+            bot.db,
             found,
             GroupChange(
                 name=name,
@@ -203,9 +205,12 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                 facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
                 timezone=timezone,
             ),
-            self.bot.clock.now(),
+            bot.clock.now(),
+            bot.policy,
         )
-        await interaction.response.send_message(texts.group_edited(updated.name), ephemeral=True)
+        for change in updated.series_changes:
+            await bot.after_series_changed(change)
+        await interaction.followup.send(texts.group_edited(updated.group.name), ephemeral=True)
 
     @app_commands.command(name="list")
     async def list_(self, interaction: Interaction) -> None:
@@ -213,6 +218,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         assert interaction.guild_id is not None
         bot = self.bot
         lines = []
+        admin = actor_of(interaction).is_admin
         for group in await groups.live_groups(bot.db, interaction.guild_id):
             problem = await bot.check_group_health(group)
             count = len(await groups.member_ids(bot.db, group))
@@ -223,7 +229,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                     group.facilitator_role_id,
                     group.timezone,
                     count,
-                    problem,
+                    problem if admin else None,
                 )
             )
         await interaction.response.send_message(texts.group_list(lines), ephemeral=True)
