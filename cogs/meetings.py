@@ -284,18 +284,19 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         )
 
     @app_commands.command(name="note")
-    @app_commands.describe(meeting="Which meeting", text="The note (empty to remove it)")
+    @app_commands.describe(meeting="Which meeting", words="The note (leave empty to remove it)")
+    @app_commands.rename(words="note")
     @app_commands.autocomplete(meeting=meeting_autocomplete)
     async def note(
         self,
         interaction: Interaction,
         meeting: int,
-        text: app_commands.Range[str, 0, 500] | None = None,
+        words: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """For facilitators: add a short note to one meeting, e.g. a theme or a guest."""
         found = await facilitated_meeting(interaction, meeting)
         bot = self.bot
-        change = await changes.set_note(bot.db, found, text, bot.clock.now(), bot.policy)
+        change = await changes.set_note(bot.db, found, words, bot.clock.now(), bot.policy)
         await interaction.response.send_message(texts.note_done(found.title), ephemeral=True)
         await bot.after_meeting_changed(change.after.id)
 

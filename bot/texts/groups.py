@@ -11,7 +11,7 @@ def admins_only() -> str:
 
 def facilitators_only(group: str) -> str:
     return (
-        f"Only {group}'s facilitators can do that. If you think you should be one, "
+        f"Only the facilitators of {group} can do that. If you think you should be one, "
         "a server admin can give you the group's facilitator role."
     )
 

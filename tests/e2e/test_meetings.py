@@ -473,3 +473,77 @@ async def test_two_facilitators_saving_at_once_both_land_and_nothing_is_doubled(
     text = await listed.wait_for_text("Regular meetings")
     assert text.count("Evening group") == 1
     assert text.count("Morning group") == 1
+
+
+async def first_meeting_choice(emulator: Emulator, actor_user: object, command: str) -> int:
+    actor = emulator.as_user(actor_user)  # type: ignore[arg-type]
+    choices = await actor.autocomplete(f"/meeting {command} meeting:", focused="meeting")
+    return int((await choices.wait_for_response()).data["choices"][0]["value"])
+
+
+async def test_every_other_command_and_button_works_end_to_end(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    member = emulator.as_user(s.member, channel=s.general)
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    admin = emulator.as_user(s.admin, channel=s.general)
+
+    await (await member.run("/group join")).wait_for_text("You're in North adopters")
+    await (await member.run("/group join")).wait_for_text("already in")
+
+    # A preview can be thrown away; nothing is saved.
+    preview = await facilitator.run(
+        "/series create", title="Coffee", when="second Tuesday", time="10:00", place="Café"
+    )
+    await preview.wait_for_text("next dates")
+    await (await facilitator.click(preview, "Don't save")).wait_for_text("Nothing was saved")
+    await create_last_thursday(emulator, s, holdfast)
+    listed = await facilitator.run("/series list")
+    text = await listed.wait_for_text("Regular meetings")
+    assert "the last Thursday of every month" in text
+    assert "Coffee" not in text
+
+    meeting = await first_meeting_choice(emulator, s.facilitator, "note")
+    noted = await facilitator.run(
+        "/meeting note", meeting=meeting, note="Guest: a post-adoption worker"
+    )
+    await noted.wait_for_text("is updated")
+    announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    await emulator.wait_until(
+        lambda: "post-adoption worker" in message_text(emulator.messages[announcement.id]) or None,
+        what="the note on the announcement",
+    )
+    info = await member.run("/meeting info", meeting=meeting)
+    info_text = await info.wait_for_text("post-adoption worker")
+    assert "<t:" in info_text
+
+    await (await emulator.as_user(s.member).click(announcement, "Going")).wait_for_response()
+    who = await facilitator.run("/meeting attendees", meeting=meeting)
+    who_text = await who.wait_for_text("Answers for")
+    assert f"<@{s.member.id}>" in who_text
+    assert who.ephemeral
+    refused = await member.run("/meeting attendees", meeting=meeting)
+    await refused.wait_for_text("Only the facilitators of North adopters")
+
+    # A series edit moves the meetings that nobody changed by hand, and tells who answered.
+    series_choices = await facilitator.autocomplete("/series edit series:", focused="series")
+    series_id = (await series_choices.wait_for_response()).data["choices"][0]["value"]
+    edit = await facilitator.run("/series edit", series=series_id, time="18:00")
+    await edit.wait_for_text("next dates")
+    await (await facilitator.click(edit, "Save")).wait_for_text("is updated")
+    dm = await emulator.wait_for_dm(s.member, contains="A change to")
+    assert times_in(message_text(dm)) == [datetime(2026, 11, 26, 18, 0, tzinfo=UTC)]
+
+    ended = await facilitator.run("/series end", series=series_id)
+    await ended.wait_for_text("has ended")
+    cancelled_dm = await emulator.wait_for_dm(s.member, contains="is cancelled")
+    shown = await emulator.as_user(s.member).click(cancelled_dm, "Show the next meeting")
+    await shown.wait_for_text("no meeting planned")
+
+    await (await member.run("/group leave")).wait_for_text("You've left North adopters")
+    await (await member.run("/group leave")).wait_for_text("weren't in")
+    closed = await admin.run("/group archive", group="North adopters")
+    await closed.wait_for_text("is closed")
+    await (await member.run("/group list")).wait_for_text("no groups here yet")
