@@ -547,3 +547,35 @@ async def test_every_other_command_and_button_works_end_to_end(
     closed = await admin.run("/group archive", group="North adopters")
     await closed.wait_for_text("is closed")
     await (await member.run("/group list")).wait_for_text("no groups here yet")
+
+
+async def test_the_preview_shows_the_october_clock_change_as_people_expect(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    clock.set(datetime(2026, 9, 20, 12, 0, tzinfo=UTC))
+    await create_group(emulator, s)
+    preview_text = await create_last_thursday(emulator, s, holdfast)
+    # 19:30 in London both sides of 25 October: 18:30 UTC in September, 19:30 UTC after.
+    assert times_in(preview_text)[:3] == [
+        datetime(2026, 9, 24, 18, 30, tzinfo=UTC),
+        datetime(2026, 10, 29, 19, 30, tzinfo=UTC),
+        datetime(2026, 11, 26, 19, 30, tzinfo=UTC),
+    ]
+    # Only September's meeting is inside the 14-day lead; October's waits for 15 October.
+    await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    clock.set(datetime(2026, 10, 15, 19, 31, tzinfo=UTC))
+    await holdfast.alarm.wake()
+    october = await emulator.wait_until(
+        lambda: (
+            [
+                m
+                for m in emulator.messages_in(s.meetings)
+                if "Monthly meet-up" in message_text(m)
+                and datetime(2026, 10, 29, 19, 30, tzinfo=UTC) in times_in(message_text(m))
+            ]
+            or None
+        ),
+        what="October's announcement",
+    )
+    assert len(october) == 1
