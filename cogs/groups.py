@@ -41,10 +41,12 @@ async def timezone_autocomplete(
     return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
 
 
-def welcome_view(group: Group) -> discord.ui.View | None:
-    return to_view(
-        (Button(label=texts.join_button(), custom_id=join_custom_id(group.id), style="success"),)
+def join_view(group_id: int) -> discord.ui.View:
+    view = to_view(
+        (Button(label=texts.join_button(), custom_id=join_custom_id(group_id), style="success"),)
     )
+    assert view is not None
+    return view
 
 
 def welcome_embed(group: Group) -> discord.Embed:
@@ -154,10 +156,8 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
             group.name, group.announce_channel_id, group.facilitator_role_id, group.timezone
         )
         try:
-            view = welcome_view(group)
-            assert view is not None
             posted = await bot.get_partial_messageable(group.announce_channel_id).send(
-                embed=welcome_embed(group), view=view
+                embed=welcome_embed(group), view=join_view(group.id)
             )
         except discord.HTTPException:
             problem = texts.channel_missing(group.announce_channel_id)

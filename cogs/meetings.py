@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.app import HoldfastBot
 from bot.discord_port import to_embed, to_view
-from bot.errors import HoldfastError
+from bot.errors import HoldfastError, NotAMember
 from bot.groups import access
 from bot.groups import service as groups
 from bot.meetings import cards, changes, queries, rsvp
@@ -24,7 +24,7 @@ from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
 from bot.texts import meetings as texts
 from bot.zones import load_zone
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
-from cogs.groups import group_autocomplete
+from cogs.groups import group_autocomplete, join_view
 
 
 async def meeting_autocomplete(
@@ -102,9 +102,16 @@ class RsvpButton(
 
     async def answer_clicked(self, interaction: Interaction) -> None:
         bot = holdfast(interaction)
-        result = await rsvp.answer_meeting(
-            bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now()
-        )
+        try:
+            result = await rsvp.answer_meeting(
+                bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now()
+            )
+        except NotAMember as refusal:
+            # Most people meet a group through its announcement: offer the door right there.
+            await interaction.response.send_message(
+                str(refusal), view=join_view(refusal.group_id), ephemeral=True
+            )
+            return
         if not result.changed:
             reply = texts.answer_unchanged(result.answer.value)
         elif result.answer is Answer.WAITLIST:

@@ -579,3 +579,22 @@ async def test_the_preview_shows_the_october_clock_change_as_people_expect(
         what="October's announcement",
     )
     assert len(october) == 1
+
+
+async def test_someone_not_yet_in_the_group_is_offered_to_join_right_there(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    await create_last_thursday(emulator, s, holdfast)
+    announcement = await emulator.wait_for_message(s.meetings, contains="Monthly meet-up")
+    newcomer = emulator.as_user(s.members[4])
+    first = await newcomer.click(announcement, "Going")
+    await first.wait_for_text("You're not in North adopters yet")
+    assert first.ephemeral
+    shown = first.original
+    assert shown is not None
+    joined = await newcomer.click(shown, "Join this group")
+    await joined.wait_for_text("You're in North adopters")
+    again = await newcomer.click(announcement, "Going")
+    await again.wait_for_text("down as going")
