@@ -198,6 +198,8 @@ class HoldfastBot(commands.Bot):
             replace_existing=True,
             coalesce=True,
             max_instances=1,
+            # Once straight away too: catch up on what changed while the bot was stopped.
+            next_run_time=datetime.now(UTC),
         )
         self.scheduler.add_job(
             self.extend_meeting_horizon,
@@ -355,6 +357,8 @@ class HoldfastBot(commands.Bot):
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             await self.drain_handlers(DRAIN_SECONDS)
+            for task in list(self._refreshing.values()):
+                task.cancel()  # only a count refresh; the announcement is right at next click
         await super().close()
         if self._delivery_db is not None:
             await self._delivery_db.close()
