@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import aiosqlite
 
@@ -160,8 +160,6 @@ def check_draft(draft: SeriesDraft) -> SeriesDraft:
 
 
 def schedule_for(draft: SeriesDraft, zone: str, anchor: str) -> Schedule:
-    from datetime import date
-
     return Schedule(
         rule=draft.rule, local_time=draft.local_time, zone=zone, anchor=date.fromisoformat(anchor)
     )
@@ -339,8 +337,6 @@ async def _materialise(conn: aiosqlite.Connection, series: Series, now: datetime
 
 
 def _schedule(series: Series) -> Schedule:
-    from datetime import date
-
     return Schedule(
         rule=series.rule,
         local_time=series.local_time,
