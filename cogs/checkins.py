@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import HoldfastBot
-from bot.checkins import charts, entries, mydata, trends
+from bot import texts as root_texts
+from bot.app import HoldfastBot, send_ephemeral
+from bot.checkins import charts, entries, mydata, nudges, trends
 from bot.checkins.entries import MEASURES, Answers
 from bot.delivery.port import Button
 from bot.discord_port import to_view
@@ -28,9 +31,15 @@ from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group
+from bot.groups.service import check_timezone
+from bot.meetings.recurrence import RuleError, parse_local_time
 from bot.texts import checkins as texts
-from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
+from bot.zones import zone_suggestions
+from cogs._interaction import AnyInteraction, Interaction, actor_of, holdfast
 from cogs.groups import group_autocomplete
+
+log = logging.getLogger(__name__)
+NUDGE_JOB = "checkins:nudges"
 
 LETTERS = {"mood": "m", "stress": "s", "supported": "p"}
 BY_LETTER = {letter: measure for measure, letter in LETTERS.items()}
@@ -39,6 +48,18 @@ RECENT_POINTS = 5
 # Usable in a server and in DMs with the bot; registered globally even when GUILD_IDS is set.
 dm_usable = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
 installed_in_servers = app_commands.allowed_installs(guilds=True, users=False)
+
+
+async def private_guard(interaction: AnyInteraction, work: Callable[[], Awaitable[None]]) -> None:
+    """Like `guarded`, but the log never names the button: a check-in's custom id carries the
+    answers picked so far, and nothing about a check-in may reach the log."""
+    try:
+        await work()
+    except HoldfastError as error:
+        await send_ephemeral(interaction, str(error))
+    except Exception:
+        log.exception("a check-in button or form failed")
+        await send_ephemeral(interaction, root_texts.something_went_wrong())
 
 
 # --- the card ---------------------------------------------------------------------------------
@@ -177,7 +198,7 @@ class PickButton(
             content, view = card(group, picked)
             await interaction.response.edit_message(content=content, view=view)
 
-        await guarded(interaction, work)
+        await private_guard(interaction, work)
 
 
 class NoteModal(discord.ui.Modal):
@@ -200,7 +221,7 @@ class NoteModal(discord.ui.Modal):
         self.add_item(self.words)
 
     async def on_submit(self, interaction: AnyInteraction) -> None:
-        await guarded(
+        await private_guard(
             interaction,
             lambda: save_and_confirm(interaction, self.group_id, self.picked, self.words.value),
         )
@@ -228,7 +249,7 @@ class WordsButton(
                 raise HoldfastError(texts.pick_all_three())
             await interaction.response.send_modal(NoteModal(self.group_id, picked))
 
-        await guarded(interaction, work)
+        await private_guard(interaction, work)
 
 
 class SaveButton(
@@ -247,7 +268,7 @@ class SaveButton(
         return cls(item, int(match["group"]), match["state"])
 
     async def callback(self, interaction: AnyInteraction) -> None:
-        await guarded(
+        await private_guard(
             interaction,
             lambda: save_and_confirm(interaction, self.group_id, parse_state(self.state), None),
         )
@@ -278,7 +299,7 @@ class GroupButton(
             content, view = card(group, {})
             await interaction.response.edit_message(content=content, view=view)
 
-        await guarded(interaction, work)
+        await private_guard(interaction, work)
 
 
 class StartButton(
@@ -295,7 +316,7 @@ class StartButton(
         return cls(item)
 
     async def callback(self, interaction: AnyInteraction) -> None:
-        await guarded(interaction, lambda: start_checkin(interaction))
+        await private_guard(interaction, lambda: start_checkin(interaction))
 
 
 class DeleteMyDataButton(
@@ -319,7 +340,7 @@ class DeleteMyDataButton(
             for meeting_id in result.meetings_answered:
                 bot.refresh_announcement_soon(meeting_id)
 
-        await guarded(interaction, work)
+        await private_guard(interaction, work)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -492,6 +513,72 @@ async def audit(interaction: Interaction) -> None:
     )
 
 
+WEEKDAY_NAMES = [name.casefold() for name in texts.WEEKDAYS]
+
+
+def nudge_day(cadence: str, day: str | None) -> int:
+    text = (day or "").strip().casefold()
+    if cadence == "weekly":
+        matches = [i for i, name in enumerate(WEEKDAY_NAMES) if text and name.startswith(text)]
+        if len(matches) != 1:
+            raise HoldfastError(texts.nudge_day_needed(cadence))
+        return matches[0]
+    if not text.isdigit() or not 1 <= int(text) <= 28:
+        raise HoldfastError(texts.nudge_day_needed(cadence))
+    return int(text)
+
+
+async def zone_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
+
+
+@app_commands.command(name="checkin-nudge")
+@app_commands.describe(
+    how="Weekly, monthly, or off (nudges are off unless you turn them on)",
+    day="Weekly: a weekday, e.g. Sunday. Monthly: a day from 1 to 28",
+    at="The time, e.g. 19:30 or 7pm",
+    timezone="Your time zone, e.g. Europe/London",
+)
+@app_commands.choices(
+    how=[
+        app_commands.Choice(name="Weekly", value="weekly"),
+        app_commands.Choice(name="Monthly", value="monthly"),
+        app_commands.Choice(name="Off", value="off"),
+    ]
+)
+@app_commands.autocomplete(timezone=zone_autocomplete)
+@dm_usable
+@installed_in_servers
+async def checkin_nudge(
+    interaction: Interaction,
+    how: str,
+    day: str | None = None,
+    at: str | None = None,
+    timezone: str | None = None,
+) -> None:
+    """A gentle DM now and then with a one-click way into a check-in (off by default)."""
+    bot = holdfast(interaction)
+    now = bot.clock.now()
+    if how == "off":
+        await nudges.stop_nudge(bot.db, interaction.user.id, now)
+        await interaction.response.send_message(texts.nudge_off(), ephemeral=True)
+        return
+    try:
+        local_time = parse_local_time(at or "19:00")
+    except RuleError as error:
+        raise HoldfastError(str(error)) from None
+    zone = check_timezone(timezone or bot.settings.DEFAULT_TIMEZONE)
+    cadence: nudges.Cadence = "weekly" if how == "weekly" else "monthly"
+    nudge = nudges.Nudge(interaction.user.id, cadence, nudge_day(how, day), local_time, zone)
+    await nudges.set_nudge(bot.db, nudge, now)
+    bot.alarm.wake()
+    await interaction.response.send_message(
+        texts.nudge_set(cadence, nudge.day, local_time.strftime("%H:%M"), zone), ephemeral=True
+    )
+
+
 class Checkins(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
@@ -501,7 +588,25 @@ async def setup(bot: HoldfastBot) -> None:
     bot.add_dynamic_items(
         PickButton, WordsButton, SaveButton, GroupButton, StartButton, DeleteMyDataButton
     )
+    for kind, renderer in nudges.RENDERERS.items():
+        bot.register_renderer(kind, renderer)
+
+    async def plan_nudges() -> None:
+        # After a nudge has gone, plan the member's next one.
+        if await nudges.plan_all(bot.db, bot.clock.now()):
+            bot.alarm.wake()
+
+    bot.scheduler.add_job(
+        plan_nudges,
+        "interval",
+        hours=1,
+        id=NUDGE_JOB,
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
     commands_: list[app_commands.Command[Any, ..., Any]] = [
+        checkin_nudge,
         checkin,
         mycheckins,
         reachout,

@@ -8,7 +8,7 @@ import re
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -17,7 +17,7 @@ import pytest_asyncio
 from cryptography.fernet import Fernet
 
 from bot.backup import backup_database
-from bot.checkins import entries, mydata, trends
+from bot.checkins import entries, mydata, nudges, trends
 from bot.checkins.crypto import (
     KeyProblem,
     NoteKeys,
@@ -446,3 +446,40 @@ async def test_an_old_world_readable_database_is_made_private_and_premigration_c
     assert result.backup is not None
     assert mode(result.backup) == 0o600
     assert mode(path) == 0o600
+
+
+# --- nudges -------------------------------------------------------------------------------------
+
+
+def test_a_weekly_nudge_keeps_its_wall_clock_time_across_the_clock_change() -> None:
+    nudge = nudges.Nudge(MEMBER, "weekly", 6, time(19, 0), "Europe/London")  # Sundays 19:00
+    # Sunday 18 October 2026 is BST (18:00 UTC); Sunday 25 October is GMT (19:00 UTC).
+    first = nudges.next_nudge_at(nudge, datetime(2026, 10, 12, tzinfo=UTC))
+    assert first == datetime(2026, 10, 18, 18, 0, tzinfo=UTC)
+    assert nudges.next_nudge_at(nudge, first) == datetime(2026, 10, 25, 19, 0, tzinfo=UTC)
+    monthly = nudges.Nudge(MEMBER, "monthly", 1, time(9, 30), "Europe/London")
+    assert nudges.next_nudge_at(monthly, datetime(2026, 10, 1, 9, 30, tzinfo=UTC)) == datetime(
+        2026, 11, 1, 9, 30, tzinfo=UTC
+    )
+    with pytest.raises(ValueError, match="does not fit"):
+        nudges.Nudge(MEMBER, "monthly", 31, time(9), "Europe/London")
+
+
+async def test_nudges_are_off_by_default_planned_one_at_a_time_and_stop(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    assert await nudges.get_nudge(db, MEMBER) is None
+    assert await rows(db, "SELECT * FROM outbox") == []
+    nudge = nudges.Nudge(MEMBER, "weekly", 6, time(19, 0), "Europe/London")
+    first = await nudges.set_nudge(db, nudge, clock.now())
+    assert first == datetime(2026, 10, 11, 18, 0, tzinfo=UTC)
+    pending = "SELECT due_at, user_id FROM outbox WHERE state = 'pending'"
+    assert await rows(db, pending) == [(first.isoformat(timespec="microseconds"), MEMBER)]
+    # Once it has gone, the hourly planning adds the next one.
+    await db.execute("UPDATE outbox SET state = 'skipped'")
+    clock.set(first + timedelta(minutes=5))
+    assert await nudges.plan_all(db, clock.now()) == 1
+    [(due, _)] = await rows(db, pending)
+    assert str(due).startswith("2026-10-18T18:00")
+    await nudges.stop_nudge(db, MEMBER, clock.now())
+    assert await rows(db, pending) == []

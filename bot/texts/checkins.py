@@ -342,7 +342,7 @@ def nudge_set(cadence: str, day: int, local_time: str, zone: str) -> str:
         when = f"every {WEEKDAYS[day]} at {local_time}"
     else:
         when = f"on day {day} of each month at {local_time}"
-    return f"I'll send you a gentle nudge {when} ({zone}). `/checkin-nudge off` stops it."
+    return f"I'll send you a gentle nudge {when} ({zone}). `/checkin-nudge how:Off` stops it."
 
 
 def nudge_off() -> str:

@@ -190,3 +190,32 @@ async def test_members_check_in_a_facilitator_sees_closed_months_and_data_can_le
     assert SENTINEL.encode() not in on_disk
     assert str(s.members[0].id).encode() not in on_disk
     assert s.members[0].id.to_bytes(8, "big") not in on_disk
+
+
+async def test_an_opt_in_nudge_arrives_by_dm_and_leads_into_a_check_in(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    joined = await emulator.as_user(s.members[0]).click(welcome, "Join this group")
+    await joined.wait_for_text("You're in North adopters")
+    member = emulator.as_user(s.members[0])
+    chosen = await member.run(
+        "/checkin-nudge", dm=True, how="weekly", day="sun", at="19:00", timezone="Europe/London"
+    )
+    await chosen.wait_for_text("every Sunday at 19:00 (Europe/London)")
+    # Wednesday 25 November → Sunday 29 November, 19:00 GMT.
+    assert not [m for m in emulator.dms_to(s.members[0]) if "gentle nudge" in m.content]
+    clock.set(datetime(2026, 11, 29, 19, 0, 30, tzinfo=UTC))
+    await holdfast.alarm.wake()
+    nudge = await emulator.wait_for_dm(s.members[0], contains="gentle nudge")
+    card = await member.click(nudge, "Check in")
+    await card.wait_for_text("A quick check-in")
+    handle = card
+    for label in ("Good", "Calm", "Well held"):
+        handle = await member.click(handle, label)
+        await handle.wait_for_response()
+    saved = await member.click(handle, "Save")
+    await saved.wait_for_text("Saved")
+    stopped = await member.run("/checkin-nudge", dm=True, how="off")
+    await stopped.wait_for_text("No more nudges")

@@ -48,7 +48,7 @@ async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
     # Discord offers only global commands in DMs: with GUILD_IDS set, exactly the commands
     # usable in DMs are synced globally (and not copied to the server, which would show twice).
     dm_commands = {c.name: c for c in emulator.commands_for(None)}
-    assert set(dm_commands) == {"checkin", "mycheckins", "reachout", "mydata"}
+    assert set(dm_commands) == {"checkin", "checkin-nudge", "mycheckins", "reachout", "mydata"}
     assert all(sorted(c.contexts or []) == [0, 1] for c in dm_commands.values())
 
     reply = await emulator.as_user(discord_server.member).run("/about")
