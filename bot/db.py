@@ -167,6 +167,14 @@ _WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
 
 
 @asynccontextmanager
+async def write_lock(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """The connection's turn to write, without a transaction: for one statement that is atomic
+    by itself, which must still not land inside another handler's open transaction."""
+    async with _WRITE_LOCKS.setdefault(conn, asyncio.Lock()):
+        yield conn
+
+
+@asynccontextmanager
 async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
     """BEGIN IMMEDIATE … COMMIT, rolled back on any error.
 
@@ -175,8 +183,7 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
     handlers, so transactions on it also queue here: two members clicking at the same moment
     must not interleave their statements in one SQLite transaction.
     """
-    lock = _WRITE_LOCKS.setdefault(conn, asyncio.Lock())
-    async with lock:
+    async with write_lock(conn):
         await conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

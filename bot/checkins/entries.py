@@ -12,7 +12,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.checkins.crypto import NoteKeys
-from bot.db import transaction
+from bot.db import transaction, write_lock
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups.model import Group
 from bot.groups.service import get_group
@@ -22,9 +22,16 @@ from bot.zones import load_zone
 MAX_NOTE_LENGTH = 1000
 MEASURES = ("mood", "stress", "supported")
 
+# One statement, so one round trip: the membership check and the write are a single atomic step.
 INSERT_CHECKIN = """
 INSERT INTO checkins (member_key, group_id, month, created_at, mood, stress, supported, note)
-VALUES (:member_key, :group_id, :month, :created_at, :mood, :stress, :supported, :note)
+SELECT :member_key, :group_id, :month, :created_at, :mood, :stress, :supported, :note
+WHERE EXISTS (
+    SELECT 1
+    FROM group_members
+    WHERE group_id = :group_id AND user_id = :user_id
+)
+RETURNING id
 """
 
 SELECT_OWN = """
@@ -119,10 +126,9 @@ async def record_checkin(
     now: datetime,
 ) -> int:
     """Save a check-in for a member of `group`; returns its id."""
-    if not await is_member(conn, group.id, user_id):
-        raise NotAllowed(texts.not_in_group(group.name))
     text = clean_note(note)
     params = {
+        "user_id": user_id,
         "member_key": keys.member_key(user_id),
         "group_id": group.id,
         "month": month_of(now, group.timezone),
@@ -132,10 +138,11 @@ async def record_checkin(
         "supported": answers.supported,
         "note": keys.encrypt(text) if text is not None else None,
     }
-    async with transaction(conn):
-        cursor = await conn.execute(INSERT_CHECKIN, params)
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    async with write_lock(conn):
+        inserted = list(await conn.execute_fetchall(INSERT_CHECKIN, params))
+    if not inserted:
+        raise NotAllowed(texts.not_in_group(group.name))
+    return int(inserted[0][0])
 
 
 async def own_checkins(

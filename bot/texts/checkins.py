@@ -170,8 +170,8 @@ def own_chart_filename() -> str:
 
 def reachout_posted(group_name: str) -> str:
     return (
-        f"I've asked {group_name}'s facilitators to get in touch with you. They know only that "
-        "you asked, nothing from your check-ins."
+        f"I've asked the facilitators of {group_name} to get in touch with you. They know "
+        "only that you asked, nothing from your check-ins."
     )
 
 

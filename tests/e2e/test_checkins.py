@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.app import HoldfastBot
 from bot.checkins import mydata
 from bot.clock import ManualClock
 from bot.config import Settings
+from tests.e2e.conftest import BotProcess
 from tests.e2e.test_meetings import create_group
 from tests.emulator import Emulator, Server
 from tests.emulator.actors import Actor, InteractionHandle
@@ -219,3 +221,50 @@ async def test_an_opt_in_nudge_arrives_by_dm_and_leads_into_a_check_in(
     await saved.wait_for_text("Saved")
     stopped = await member.run("/checkin-nudge", dm=True, how="off")
     await stopped.wait_for_text("No more nudges")
+
+
+async def test_reachout_tells_the_facilitators_only_that_the_member_asked(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
+) -> None:
+    s = discord_server
+    await emulator.wait_for_commands("group", guild=s.guild)
+    admin = emulator.as_user(s.admin, channel=s.general)
+    made = await admin.run(
+        "/group create",
+        name="North adopters",
+        announcements=s.meetings,
+        facilitator_role=s.facilitator_role,
+        facilitators_channel=s.facilitators_channel,
+        timezone="Europe/London",
+    )
+    await made.wait_for_text("is ready")
+    welcome = await emulator.wait_for_message(s.meetings, contains="Welcome to North adopters")
+    await (await emulator.as_user(s.members[0]).click(welcome, "Join this group")).wait_for_text(
+        "You're in"
+    )
+    member = emulator.as_user(s.members[0])
+    await check_in(member, "Low", "A lot", "A little", SENTINEL, dm=True)
+    asked = await member.run("/reachout", dm=True)
+    await asked.wait_for_text("asked the facilitators of North adopters")
+    posted = await emulator.wait_for_message(s.facilitators_channel, contains="get in touch")
+    assert f"<@{s.members[0].id}>" in posted.content
+    assert f"<@&{s.facilitator_role.id}>" in posted.content
+    assert SENTINEL not in message_text(posted)
+    assert "Low" not in posted.content
+
+
+async def test_start_up_refuses_a_key_file_that_does_not_match_the_data(
+    bot_process: BotProcess, holdfast_settings: Settings
+) -> None:
+    await bot_process.start()
+    key_file = holdfast_settings.DATABASE_PATH.with_name(
+        holdfast_settings.DATABASE_PATH.name + ".keys"
+    )
+    assert "Back that file up" in bot_process.output
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert await bot_process.stop() == 0
+    key_file.write_text(Fernet.generate_key().decode() + "\n")
+    await bot_process.start(wait_ready=False)
+    assert await bot_process.wait_exit() == 1
+    assert "do not open this database's check-ins" in bot_process.output
+    assert "Traceback" not in bot_process.output
