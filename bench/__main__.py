@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import trends
 from bot.backup import backup_database
 from bot.config import load_settings
 from bot.migrate import migrate
@@ -115,6 +116,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(foundation(Path(tmp)))
         asyncio.run(against_the_emulator(Path(tmp)))
+        # Last, so its summary line is the last line of `make bench`.
+        trends.main(Path(tmp))
 
 
 if __name__ == "__main__":
