@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import trends
 from bot.backup import backup_database
 from bot.config import load_settings
 from bot.migrate import migrate
@@ -115,9 +116,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(foundation(Path(tmp)))
         asyncio.run(against_the_emulator(Path(tmp)))
+        trends.main(Path(tmp))
         from bench.reminders import run as reminders
 
-        # Last: its final line holds every reminder figure as key=value.
+        # Last: its final line holds every reminder figure as key=value (issue 9). The trends
+        # summary line comes just before the reminders section.
         print(asyncio.run(reminders(Path(tmp))))
 
 

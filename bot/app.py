@@ -8,8 +8,10 @@ import logging
 import pkgutil
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import aiosqlite
@@ -20,6 +22,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import texts
+from bot.checkins.crypto import KeyProblem, NoteKeys, load_note_keys
+from bot.checkins.trends import snapshot_closed_months
 from bot.clock import Clock
 from bot.config import Settings
 from bot.db import acquire_process_lock, open_database, transaction
@@ -46,6 +50,7 @@ from bot.state import (
     read_state,
     write_state,
 )
+from bot.texts import checkins as checkin_texts
 from bot.texts import groups as group_texts
 from bot.texts import meetings as meeting_texts
 
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 COGS_PACKAGE = "cogs"
 HORIZON_JOB = "meetings:horizon"
 EVENTS_JOB = "meetings:events"
+SNAPSHOT_JOB = "checkins:snapshots"
 # Answers arriving together update the announcement once, this long after the first.
 REFRESH_SETTLE_SECONDS = 2.0
 # How long shutdown waits for handlers that are already running (a member mid-RSVP).
@@ -156,6 +162,7 @@ class HoldfastBot(commands.Bot):
         self.port = DiscordPyPort(self, pacer=Pacer(settings.SEND_RATE_PER_SECOND))
         self._refreshing: dict[int, asyncio.Task[None]] = {}
         self._events_lock = asyncio.Lock()
+        self._note_keys: NoteKeys | None = None
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -175,6 +182,26 @@ class HoldfastBot(commands.Bot):
             raise RuntimeError("the delivery alarm is built in setup_hook")
         return self._alarm
 
+    @property
+    def note_keys(self) -> NoteKeys:
+        if self._note_keys is None:
+            raise RuntimeError("the note keys are loaded in setup_hook")
+        return self._note_keys
+
+    async def load_keys(self) -> None:
+        """The check-in keys; a KeyProblem stops start-up with wording for the admin."""
+        configured = tuple(k.get_secret_value() for k in self.settings.NOTE_ENCRYPTION_KEYS)
+        loaded = await load_note_keys(
+            self.db, configured, self.settings.DATABASE_PATH, self.clock.now()
+        )
+        if loaded.generated_file is not None:
+            log.warning("%s", checkin_texts.key_file_generated(loaded.generated_file))
+        self._note_keys = loaded.keys
+
+    async def snapshot_months(self) -> None:
+        """Work out each group's month that just closed, once (the view does it too, lazily)."""
+        await snapshot_closed_months(self.db, self.settings.PRIVACY_MIN_MEMBERS, self.clock.now())
+
     def register_renderer(self, kind: str, renderer: Renderer) -> None:
         """How a capability tells the dispatcher how to build its messages (one per kind)."""
         if kind in self.delivery_renderers:
@@ -183,6 +210,7 @@ class HoldfastBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         self._db = await open_database(self.settings.DATABASE_PATH)
+        await self.load_keys()
         # The dispatcher has its own connection: its claim and mark transactions must never
         # interleave with a command's transaction on the shared one (SQLite allows one open
         # transaction per connection; WAL and busy_timeout serialise the two writers).
@@ -204,6 +232,17 @@ class HoldfastBot(commands.Bot):
             "interval",
             minutes=15,
             id=EVENTS_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            # Once straight away too: catch up on what changed while the bot was stopped.
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.add_job(
+            self.snapshot_months,
+            "interval",
+            hours=1,
+            id=SNAPSHOT_JOB,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
@@ -337,36 +376,67 @@ class HoldfastBot(commands.Bot):
         return problem
 
     async def sync_commands_if_changed(self) -> list[SyncOutcome]:
-        """Sync slash commands only when they changed: Discord rate-limits syncs hard."""
+        """Sync slash commands only when they changed: Discord rate-limits syncs hard.
+
+        With GUILD_IDS set, server commands go to those servers, and the commands usable in DMs
+        (check-ins, /mydata) are registered globally as well, because Discord offers only global
+        commands in DMs. Each scope has its own fingerprint, so each syncs only when it changed.
+        """
         assert self.application_id is not None
-        guilds: list[discord.Object | None] = [
-            discord.Object(id=guild_id) for guild_id in self.settings.GUILD_IDS
-        ] or [None]
         outcomes: list[SyncOutcome] = []
-        for guild in guilds:
-            if guild is not None:
-                self.tree.copy_global_to(guild=guild)
+        if not self.settings.GUILD_IDS:
+            payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+            outcomes.append(await self._sync_scope(None, payload, self.tree.sync))
+            self.sync_outcomes = outcomes
+            return outcomes
+        dm_usable = [c for c in self.tree.get_commands() if offered_in_dms(c)]
+        for guild_id in self.settings.GUILD_IDS:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            for command in dm_usable:
+                # Already offered everywhere as a global command; a copy would show it twice.
+                self.tree.remove_command(command.name, guild=guild)
             payload = [
                 command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)
             ]
-            digest = command_set_digest(self.application_id, payload)
-            key = command_sync_key(guild.id if guild else None)
-            if await read_state(self.db, key) == digest:
-                outcomes.append(SyncOutcome(key, synced=False))
-                continue
-            try:
-                await self.tree.sync(guild=guild)
-            except discord.HTTPException as exc:
-                # One unreachable server must not keep the bot from serving the others; the
-                # hash is not recorded, so the next start tries again.
-                log.error("%s", texts.command_sync_failed(guild.id if guild else None, exc.code))
-                outcomes.append(SyncOutcome(key, synced=False, failed=True))
-                continue
-            await write_state(self.db, key, digest, self.clock.now())
-            log.info("slash commands synced (%s)", key)
-            outcomes.append(SyncOutcome(key, synced=True))
+
+            async def sync_guild(guild: discord.Object = guild) -> object:
+                return await self.tree.sync(guild=guild)
+
+            outcomes.append(await self._sync_scope(guild_id, payload, sync_guild))
+        global_payload = [command.to_dict(self.tree) for command in dm_usable]
+
+        async def sync_global() -> object:
+            assert self.application_id is not None
+            return await self.http.bulk_upsert_global_commands(
+                self.application_id, payload=global_payload
+            )
+
+        outcomes.append(await self._sync_scope(None, global_payload, sync_global))
         self.sync_outcomes = outcomes
         return outcomes
+
+    async def _sync_scope(
+        self,
+        guild_id: int | None,
+        payload: list[dict[str, object]],
+        sync: Callable[[], Awaitable[object]],
+    ) -> SyncOutcome:
+        assert self.application_id is not None
+        digest = command_set_digest(self.application_id, payload)
+        key = command_sync_key(guild_id)
+        if await read_state(self.db, key) == digest:
+            return SyncOutcome(key, synced=False)
+        try:
+            await sync()
+        except discord.HTTPException as exc:
+            # One unreachable server must not keep the bot from serving the others; the
+            # hash is not recorded, so the next start tries again.
+            log.error("%s", texts.command_sync_failed(guild_id, exc.code))
+            return SyncOutcome(key, synced=False, failed=True)
+        await write_state(self.db, key, digest, self.clock.now())
+        log.info("slash commands synced (%s)", key)
+        return SyncOutcome(key, synced=True)
 
     async def on_ready(self) -> None:
         user = self.user
@@ -389,6 +459,8 @@ class HoldfastBot(commands.Bot):
             if self.scheduler.running:
                 self.scheduler.shutdown(wait=True)
             await self.drain_handlers(DRAIN_SECONDS)
+            for task in list(self._refreshing.values()):
+                task.cancel()  # only a count refresh; the announcement is right at next click
         await super().close()
         if self._delivery_db is not None:
             await self._delivery_db.close()
@@ -409,6 +481,13 @@ class HoldfastBot(commands.Bot):
         if pending:
             log.warning("stopping with %d handler(s) still running", len(pending))
         return waited
+
+
+def offered_in_dms(
+    command: app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu,
+) -> bool:
+    contexts = command.allowed_contexts
+    return contexts is not None and contexts.dm_channel
 
 
 def _handler_tasks() -> set[asyncio.Task[object]]:
@@ -452,6 +531,9 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
             return 1
         except (aiohttp.ClientConnectionError, discord.GatewayNotFound, OSError) as exc:
             log.error("%s", texts.cannot_reach_discord(type(exc).__name__))
+            return 1
+        except KeyProblem as exc:
+            log.error("%s", exc)
             return 1
         except discord.PrivilegedIntentsRequired:
             log.error("%s", texts.intents_refused())

@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 
 from bot import texts
-from bot.db import NotADatabaseError, inspect_file
+from bot.db import NotADatabaseError, inspect_file, private_file, private_folder
 
 
 class BackupError(Exception):
@@ -29,9 +29,12 @@ def backup_database(source: Path, target: Path) -> Path:
         target = target / f"{source.stem}-backup{source.suffix or '.sqlite3'}"
     if target.exists():
         raise BackupError(texts.backup_target_exists(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    # A copy holds members' data too: created 0600 before SQLite writes to it.
+    with private_file(partial):
+        pass
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
     try:
         dst = sqlite3.connect(partial)

@@ -17,9 +17,18 @@ from cryptography.fernet import Fernet
 
 from bot import __version__, texts
 from bot.backup import BackupError, backup_database
+from bot.checkins.crypto import (
+    KeyProblem,
+    NoteKeys,
+    key_file_path,
+    load_note_keys,
+    read_key_file,
+    rotate_keys,
+    write_key_file,
+)
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.config import ConfigError, Settings, load_settings, masked
-from bot.db import DatabaseError, acquire_process_lock, inspect_file
+from bot.db import DatabaseError, acquire_process_lock, inspect_file, open_database
 from bot.logs import configure_logging
 from bot.meetings.recurrence import (
     Lead,
@@ -36,6 +45,7 @@ from bot.meetings.recurrence import (
 )
 from bot.migrate import load_migrations, migrate
 from bot.reminders.plan import reminder_times
+from bot.texts import checkins as checkin_texts
 from bot.texts import recurrence as recurrence_texts
 from bot.zones import use_bundled_tzdata
 
@@ -60,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database up to date, then exit")
     sub.add_parser("check-config", help="check every setting and show the effective configuration")
     sub.add_parser("gen-key", help="print a new key for NOTE_ENCRYPTION_KEYS")
+    sub.add_parser("rotate-keys", help="re-encrypt every check-in note with the newest note key")
     backup = sub.add_parser(
         "backup", help="save a consistent copy of the database, even while the bot runs"
     )
@@ -116,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "migrate":
             return migrate_command(settings)
+        if command == "rotate-keys":
+            return rotate_keys_command(settings)
         if command == "backup":
             written = backup_database(settings.DATABASE_PATH, args.path)
             print(texts.backup_done(written, written.stat().st_size))
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app import run_bot
 
         return asyncio.run(run_bot(settings, clock_for(settings)))
-    except (DatabaseError, BackupError) as exc:
+    except (DatabaseError, BackupError, KeyProblem) as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
@@ -201,6 +214,39 @@ def migrate_command(settings: Settings) -> int:
         lock.release()
     print(texts.migrated(result.applied, result.backup))
     return EXIT_OK
+
+
+def rotate_keys_command(settings: Settings) -> int:
+    """Re-encrypt every note with the newest key. With a generated key file (and no keys in the
+    environment) a new key is added to the front of the file first, keeping the old ones, so a
+    crash part-way leaves every note readable."""
+    lock = acquire_process_lock(settings.DATABASE_PATH)
+    try:
+        notes, added_to = asyncio.run(_rotate(settings))
+    finally:
+        lock.release()
+    print(checkin_texts.keys_rotated(notes, added_to))
+    return EXIT_OK
+
+
+async def _rotate(settings: Settings) -> tuple[int, Path | None]:
+    now = SystemClock().now()
+    await migrate(settings.DATABASE_PATH, now)
+    conn = await open_database(settings.DATABASE_PATH)
+    try:
+        configured = tuple(k.get_secret_value() for k in settings.NOTE_ENCRYPTION_KEYS)
+        # Checks the keys open this database before anything changes.
+        loaded = await load_note_keys(conn, configured, settings.DATABASE_PATH, now)
+        keys, added_to = loaded.keys, None
+        if not configured:
+            key_file = key_file_path(settings.DATABASE_PATH)
+            new_keys = [Fernet.generate_key().decode(), *read_key_file(key_file)]
+            write_key_file(key_file, new_keys)
+            keys = NoteKeys.from_keys(new_keys, loaded.keys.member_secret)
+            added_to = key_file
+        return await rotate_keys(conn, keys, now), added_to
+    finally:
+        await conn.close()
 
 
 def check_config(settings: Settings) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -22,6 +22,16 @@ from bot.meetings.recurrence import Lead, RuleError, parse_leads
 from bot.zones import UnknownTimeZoneError, load_zone
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# The first users are UK adopters. No helpline numbers: they go stale; these do not.
+DEFAULT_SIGNPOSTS: tuple[tuple[str, date], ...] = (
+    (
+        "Your GP, or NHS 111 (call 111 or go to 111.nhs.uk) when it's urgent but not an emergency",
+        date(2026, 11, 25),
+    ),
+    ("999 in an emergency, or go to A&E", date(2026, 11, 25)),
+)
+PRIVACY_FLOOR = 5
 
 SECRET_KEYS = frozenset({"DISCORD_TOKEN", "NOTE_ENCRYPTION_KEYS"})
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
@@ -69,6 +79,12 @@ class Settings(BaseSettings):
     # at a local emulator, so it can never run against real Discord.
     CLOCK_START: datetime | None = None
     CLOCK_SPEED: float = Field(default=1.0, ge=1, le=10000)
+    # /trends shows a month only when at least this many people besides the viewer checked in.
+    PRIVACY_MIN_MEMBERS: int = 5
+    # A check-in at or below this (1–5, stress counted the other way) shows support signposts.
+    LOW_CHECKIN_THRESHOLD: int = Field(default=1, ge=1, le=5)
+    # Support signposts for a very low check-in: "text|last checked YYYY-MM-DD" joined by ";".
+    SUPPORT_SIGNPOSTS: Annotated[tuple[tuple[str, date], ...], NoDecode] = DEFAULT_SIGNPOSTS
 
     @field_validator("DISCORD_TOKEN", mode="before")
     @classmethod
@@ -138,6 +154,34 @@ class Settings(BaseSettings):
                     raise ValueError(f"fernet:{position}") from None
             return tuple(keys)
         return value
+
+    @field_validator("PRIVACY_MIN_MEMBERS")
+    @classmethod
+    def _privacy_floor(cls, value: int) -> int:
+        if value < PRIVACY_FLOOR:
+            raise ValueError("privacy_floor")
+        return value
+
+    @field_validator("SUPPORT_SIGNPOSTS", mode="before")
+    @classmethod
+    def _signposts(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return DEFAULT_SIGNPOSTS
+        entries: list[tuple[str, date]] = []
+        for part in (p.strip() for p in value.split(";")):
+            if not part:
+                continue
+            text, sep, checked = part.rpartition("|")
+            try:
+                day = date.fromisoformat(checked.strip())
+            except ValueError:
+                raise ValueError("signposts") from None
+            if not sep or not text.strip():
+                raise ValueError("signposts")
+            entries.append((text.strip(), day))
+        return tuple(entries)
 
     @field_validator("DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", mode="before")
     @classmethod
@@ -248,6 +292,8 @@ def masked(settings: Settings) -> dict[str, str]:
             shown[key] = f"{len(value)} key(s) set" if value else "(not set)"
         elif key == "GUILD_IDS":
             shown[key] = ", ".join(str(v) for v in value) or "(none: commands are synced globally)"
+        elif key == "SUPPORT_SIGNPOSTS":
+            shown[key] = "; ".join(f"{text}|{day.isoformat()}" for text, day in value)
         elif value is None:
             shown[key] = "(not set)"
         else:

@@ -11,10 +11,11 @@ import fcntl
 import os
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import aiosqlite
 
@@ -22,6 +23,10 @@ from bot import texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
+# The files hold members' data, so only the bot's own user may read them.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+SIDE_FILES = ("-wal", "-shm", "-journal")
 
 LIST_TABLES = """
 SELECT name
@@ -89,36 +94,97 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, so a member's deleted data is not left
+        # readable in free pages of the file.
+        await conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.DatabaseError as exc:
         await conn.close()
         raise NotADatabaseError(texts.not_a_database(path)) from exc
     return conn
 
 
-# Files this process has already checked and opened. Checking again would open and close the
-# file outside SQLite, and closing *any* descriptor of a file drops every POSIX (fcntl) lock the
-# process holds on it, SQLite's included (fcntl(2)). A connection already open here would lose
-# its shared lock, and another process closing its own connection (a backup, a reader) could
-# then take the file as unused, checkpoint and delete the WAL under us: committed writes lost.
+# Files this process has already checked, made private and opened. Doing it again would open
+# and close the file outside SQLite, and closing *any* descriptor of a file drops every POSIX
+# (fcntl) lock the process holds on it, SQLite's included (fcntl(2)). A connection already open
+# here would lose its shared lock, and another process closing its own connection (a backup, a
+# reader) could then take the file as unused, checkpoint and delete the WAL under us: committed
+# writes lost.
 _INSPECTED: set[Path] = set()
 
 
 def _prepare_location(path: Path) -> None:
     resolved = path.resolve()
-    if resolved not in _INSPECTED:
-        inspect_file(path)
-        _INSPECTED.add(resolved)
+    if resolved in _INSPECTED:
+        return
+    inspect_file(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
+        # SQLite gives the -wal and -shm files the database file's mode, so creating the
+        # database 0600 before SQLite opens it makes all three private.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
+        os.close(fd)
+        make_private(path)
     except OSError as exc:
         raise DatabaseUnavailableError(
             texts.database_unwritable(path, exc.strerror or str(exc))
         ) from exc
+    _INSPECTED.add(resolved)
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` (and missing parents) 0700; an existing folder is left as the admin made
+    it, except that one Holdfast made is kept 0700."""
+    missing = [p for p in [folder, *folder.parents] if not p.exists()]
+    folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+    for created in missing:
+        os.chmod(created, PRIVATE_FOLDER_MODE)
+
+
+def make_private(path: Path) -> None:
+    """Tighten a database (and its side files) made before Holdfast kept them private."""
+    for candidate in [path, *(path.with_name(path.name + s) for s in SIDE_FILES)]:
+        if candidate.exists():
+            os.chmod(candidate, PRIVATE_FILE_MODE)
+
+
+@contextmanager
+def private_file(path: Path) -> Iterator[BinaryIO]:
+    """Create a new file only the bot's user can read (fails if it exists)."""
+    private_folder(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    with os.fdopen(fd, "wb") as handle:
+        yield handle
+
+
+CHECKPOINT_TRUNCATE = "PRAGMA wal_checkpoint(TRUNCATE)"
+
+
+async def checkpoint(conn: aiosqlite.Connection, attempts: int = 20) -> bool:
+    """Copy the WAL into the database and empty it, so deleted rows leave no copy behind.
+
+    Another connection's open read can hold the checkpoint back; it is retried briefly.
+    True when the WAL was emptied.
+    """
+    for attempt in range(attempts):
+        async with conn.execute(CHECKPOINT_TRUNCATE) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] == 0:
+            return True
+        await asyncio.sleep(0.01 * (attempt + 1))
+    return False
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
     weakref.WeakKeyDictionary()
 )
+
+
+@asynccontextmanager
+async def write_lock(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """The connection's turn to write, without a transaction: for one statement that is atomic
+    by itself, which must still not land inside another handler's open transaction."""
+    async with _WRITE_LOCKS.setdefault(conn, asyncio.Lock()):
+        yield conn
 
 
 @asynccontextmanager
@@ -130,8 +196,7 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
     handlers, so transactions on it also queue here: two members clicking at the same moment
     must not interleave their statements in one SQLite transaction.
     """
-    lock = _WRITE_LOCKS.setdefault(conn, asyncio.Lock())
-    async with lock:
+    async with write_lock(conn):
         await conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn

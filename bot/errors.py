@@ -20,3 +20,11 @@ class NotFound(HoldfastError):
 
 class Conflict(HoldfastError):
     """The change clashes with the current state (already cancelled, a clash of times)."""
+
+
+class NotAMember(NotAllowed):
+    """Only members of the group can do this; `group_id` lets the reply offer to join."""
+
+    def __init__(self, message: str, group_id: int) -> None:
+        super().__init__(message)
+        self.group_id = group_id

@@ -41,10 +41,12 @@ async def timezone_autocomplete(
     return [app_commands.Choice(name=z, value=z) for z in zone_suggestions(current)]
 
 
-def welcome_view(group: Group) -> discord.ui.View | None:
-    return to_view(
-        (Button(label=texts.join_button(), custom_id=join_custom_id(group.id), style="success"),)
+def join_view(group_id: int) -> discord.ui.View:
+    view = to_view(
+        (Button(label=texts.join_button(), custom_id=join_custom_id(group_id), style="success"),)
     )
+    assert view is not None
+    return view
 
 
 def welcome_embed(group: Group) -> discord.Embed:
@@ -156,10 +158,8 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
             group.name, group.announce_channel_id, group.facilitator_role_id, group.timezone
         )
         try:
-            view = welcome_view(group)
-            assert view is not None
             posted = await bot.get_partial_messageable(group.announce_channel_id).send(
-                embed=welcome_embed(group), view=view
+                embed=welcome_embed(group), view=join_view(group.id)
             )
         except discord.HTTPException:
             problem = texts.channel_missing(group.announce_channel_id)
@@ -195,8 +195,10 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         access.require_admin(actor_of(interaction))
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
-        updated = await groups.edit_group(
-            self.bot.db,
+        bot = self.bot
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        updated = await series.change_group(
+            bot.db,
             found,
             GroupChange(
                 name=name,
@@ -205,9 +207,12 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                 facilitator_channel_id=facilitators_channel.id if facilitators_channel else None,
                 timezone=timezone,
             ),
-            self.bot.clock.now(),
+            bot.clock.now(),
+            bot.policy,
         )
-        await interaction.response.send_message(texts.group_edited(updated.name), ephemeral=True)
+        for change in updated.series_changes:
+            await bot.after_series_changed(change)
+        await interaction.followup.send(texts.group_edited(updated.group.name), ephemeral=True)
 
     @app_commands.command(name="list")
     async def list_(self, interaction: Interaction) -> None:
@@ -215,6 +220,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         assert interaction.guild_id is not None
         bot = self.bot
         lines = []
+        admin = actor_of(interaction).is_admin
         for group in await groups.live_groups(bot.db, interaction.guild_id):
             problem = await bot.check_group_health(group)
             count = len(await groups.member_ids(bot.db, group))
@@ -225,7 +231,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                     group.facilitator_role_id,
                     group.timezone,
                     count,
-                    problem,
+                    problem if admin else None,
                 )
             )
         await interaction.response.send_message(texts.group_list(lines), ephemeral=True)

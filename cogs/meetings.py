@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.app import HoldfastBot
 from bot.discord_port import to_embed, to_view
-from bot.errors import HoldfastError
+from bot.errors import HoldfastError, NotAMember
 from bot.groups import access
 from bot.groups import service as groups
 from bot.meetings import cards, changes, queries, rsvp
@@ -24,7 +24,7 @@ from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
 from bot.texts import meetings as texts
 from bot.zones import load_zone
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
-from cogs.groups import group_autocomplete
+from cogs.groups import group_autocomplete, join_view
 
 
 async def meeting_autocomplete(
@@ -102,9 +102,21 @@ class RsvpButton(
 
     async def answer_clicked(self, interaction: Interaction) -> None:
         bot = holdfast(interaction)
-        result = await rsvp.answer_meeting(
-            bot.db, self.meeting_id, interaction.user.id, self.answer, bot.clock.now(), bot.policy
-        )
+        try:
+            result = await rsvp.answer_meeting(
+                bot.db,
+                self.meeting_id,
+                interaction.user.id,
+                self.answer,
+                bot.clock.now(),
+                bot.policy,
+            )
+        except NotAMember as refusal:
+            # Most people meet a group through its announcement: offer the door right there.
+            await interaction.response.send_message(
+                str(refusal), view=join_view(refusal.group_id), ephemeral=True
+            )
+            return
         if not result.changed:
             reply = texts.answer_unchanged(result.answer.value)
         elif result.answer is Answer.WAITLIST:
@@ -284,18 +296,19 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         )
 
     @app_commands.command(name="note")
-    @app_commands.describe(meeting="Which meeting", text="The note (empty to remove it)")
+    @app_commands.describe(meeting="Which meeting", words="The note (leave empty to remove it)")
+    @app_commands.rename(words="note")
     @app_commands.autocomplete(meeting=meeting_autocomplete)
     async def note(
         self,
         interaction: Interaction,
         meeting: int,
-        text: app_commands.Range[str, 0, 500] | None = None,
+        words: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         """For facilitators: add a short note to one meeting, e.g. a theme or a guest."""
         found = await facilitated_meeting(interaction, meeting)
         bot = self.bot
-        change = await changes.set_note(bot.db, found, text, bot.clock.now(), bot.policy)
+        change = await changes.set_note(bot.db, found, words, bot.clock.now(), bot.policy)
         await interaction.response.send_message(texts.note_done(found.title), ephemeral=True)
         await bot.after_meeting_changed(change.after.id)
 

@@ -31,7 +31,7 @@ CREATE TABLE dm_channels (
 -- Who holds each meeting, and whether they confirmed.
 CREATE TABLE rota (
     meeting_id     INTEGER PRIMARY KEY REFERENCES meetings (id) ON DELETE CASCADE,
-    facilitator_id INTEGER NOT NULL,
+    facilitator_user_id INTEGER NOT NULL,
     assigned_by    INTEGER NOT NULL,
     assigned_at    TEXT NOT NULL,
     confirmed_at   TEXT

@@ -173,6 +173,21 @@ async def test_files_need_attach_files_permission(
     assert [m.content for m in emulator.messages_in(discord_server.general)] == ["text only"]
 
 
+async def test_files_go_to_a_dm_which_has_no_attach_files_overwrites(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    """A DM has no guild permissions to deny: discord.py's ``DMChannel.permissions_for`` gives
+    ``Permissions._dm_permissions()`` (built on ``Permissions.text()``, attach_files included),
+    so a bot may send a member their exported data as files."""
+    async with running_bot(emulator, make_test_bot()) as bot:
+        dm = await bot.create_dm(discord.Object(id=discord_server.member.id))
+        sent = await dm.send("your data", file=_file(b'{"a": 1}', "data.json"))
+        assert sent.attachments[0].filename == "data.json"
+    assert emulator.attachment_bytes(emulator.dms_to(discord_server.member)[0].attachments[0]) == (
+        b'{"a": 1}'
+    )
+
+
 async def test_reply_to_an_unknown_message_fails_unless_fail_if_not_exists_is_false(
     emulator: Emulator, discord_server: Server
 ) -> None:

@@ -16,7 +16,7 @@ from bot.db import open_database
 from bot.delivery.planners import Policy
 from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
-from bot.groups.model import Group, GroupSettings
+from bot.groups.model import Group, GroupChange, GroupSettings
 from bot.meetings import changes, queries, rsvp, series
 from bot.meetings.model import Answer, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
@@ -348,3 +348,32 @@ async def test_a_confirm_button_clicked_twice_saves_one_series(
     with pytest.raises(Conflict, match="already saved"):
         await series.create_series(db, group, stored.draft, 9, clock.now(), POLICY, draft_id)
     assert len(await queries.live_series(db, group.id)) == 1
+
+
+async def test_a_new_channel_and_zone_carry_the_meetings_with_them(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    first = (await queries.series_meetings(db, change.series.id))[0]
+    await groups.join_group(db, group, 1, clock.now())
+    await rsvp.answer_meeting(db, first.id, 1, Answer.GOING, clock.now())
+    new_channel = 555555555555555555
+    result = await series.change_group(
+        db,
+        group,
+        GroupChange(announce_channel_id=new_channel, timezone="America/New_York"),
+        clock.now(),
+        POLICY,
+    )
+    assert result.group.timezone == "America/New_York"
+    moved = await queries.get_meeting(db, first.id)
+    # Still 19:30 on the last Thursday, now in New York (EDT, UTC-4, in September).
+    assert moved.starts_at == datetime(2026, 9, 24, 23, 30, tzinfo=UTC)
+    pending = [
+        r for r in await outbox(db) if r["kind"] == "announcement" and r["state"] == "pending"
+    ]
+    assert pending
+    assert {r["channel_id"] for r in pending} == {new_channel}
+    told = [r["user_id"] for r in await outbox(db) if r["kind"] == "meeting_changed"]
+    assert told == [1]

@@ -106,7 +106,11 @@ class FakePort:
         return sent
 
     async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
-        raise NotImplementedError
+        for index, found in enumerate(self.messages):
+            if found.id == message_id and found.channel_id == channel_id:
+                self.messages[index] = FakeMessage(found.id, channel_id, message, found.nonce)
+                return
+        raise DeliveryFailed("Discord 404 (10008)", permanent=True, code=10008, status=404)
 
     async def find_marker(
         self, destination: Destination, marker: str, *, limit: int = 50

@@ -14,7 +14,6 @@ import aiosqlite
 
 from bot.delivery.outbox import PlannedDelivery, replan, sent_message
 from bot.delivery.port import Destination
-from bot.errors import NotFound
 from bot.groups import service as groups
 from bot.meetings.model import Answer, Meeting
 from bot.meetings.queries import get_meeting, users_with_answers
@@ -89,26 +88,16 @@ async def announce_change(
 ) -> list[int]:
     """Tell people about a change once: a notice in the group's channel (when the meeting was
     already announced there) and a DM to each person who said they might come."""
+    meeting = await get_meeting(conn, meeting_id)
     if await was_announced(conn, meeting_id):
-        meeting = await get_meeting(conn, meeting_id)
         group = await groups.get_group(conn, meeting.group_id)
-        stamp = int(now.timestamp() * 1000)
-        key = f"notice:{what}:{meeting_id}:{stamp}"
-        await replan(
+        await _send_once(
             conn,
-            key,
-            [
-                PlannedDelivery(
-                    key=key,
-                    scope=key,
-                    kind=MEETING_NOTICE,
-                    destination=Destination(channel_id=group.announce_channel_id),
-                    due_at=now,
-                    not_after=_still_useful(meeting, what),
-                    guild_id=meeting.guild_id,
-                    subject_id=meeting_id,
-                )
-            ],
+            f"notice:{what}:{meeting_id}:{_stamp(now)}",
+            MEETING_NOTICE,
+            Destination(channel_id=group.announce_channel_id),
+            meeting,
+            _still_useful(meeting, what),
             now,
         )
     return await tell_answered(conn, meeting_id, what, now)
@@ -120,46 +109,21 @@ def _still_useful(meeting: Meeting, what: Notice) -> datetime:
     return meeting.starts_at
 
 
-async def tell_answered(
-    conn: aiosqlite.Connection, meeting_id: int, what: Notice, now: datetime
-) -> list[int]:
-    """DM everyone who said Going or Maybe (or waits for a place) that the meeting changed.
-
-    One delivery per person per change: the key carries the change's time, so a second change
-    is news again, while a retry of this one is not.
-    """
-    meeting = await get_meeting(conn, meeting_id)
-    users = await users_with_answers(
-        conn, meeting_id, (Answer.GOING, Answer.MAYBE, Answer.WAITLIST)
-    )
-    stamp = int(now.timestamp() * 1000)
-    not_after = _still_useful(meeting, what)
-    for user_id in users:
-        await replan(
-            conn,
-            f"meeting:{meeting_id}:{what}:{stamp}:{user_id}",
-            [
-                PlannedDelivery(
-                    key=f"{what}:{meeting_id}:{stamp}:{user_id}",
-                    scope=f"meeting:{meeting_id}:{what}:{stamp}:{user_id}",
-                    kind=MEETING_CHANGED,
-                    destination=Destination(user_id=user_id),
-                    due_at=now,
-                    not_after=not_after,
-                    guild_id=meeting.guild_id,
-                    subject_id=meeting_id,
-                )
-            ],
-            now,
-        )
-    return users
+def _stamp(now: datetime) -> int:
+    # In the key, so a second change is news again while a retry of this one is not.
+    return int(now.timestamp() * 1000)
 
 
-async def tell_promoted(
-    conn: aiosqlite.Connection, meeting: Meeting, user_id: int, now: datetime
+async def _send_once(
+    conn: aiosqlite.Connection,
+    key: str,
+    kind: str,
+    destination: Destination,
+    meeting: Meeting,
+    not_after: datetime,
+    now: datetime,
 ) -> None:
-    stamp = int(now.timestamp() * 1000)
-    key = f"promoted:{meeting.id}:{user_id}:{stamp}"
+    """One message about one change, now: its own scope, so nothing else replaces it."""
     await replan(
         conn,
         key,
@@ -167,10 +131,10 @@ async def tell_promoted(
             PlannedDelivery(
                 key=key,
                 scope=key,
-                kind=WAITLIST_PROMOTED,
-                destination=Destination(user_id=user_id),
+                kind=kind,
+                destination=destination,
                 due_at=now,
-                not_after=meeting.starts_at,
+                not_after=not_after,
                 guild_id=meeting.guild_id,
                 subject_id=meeting.id,
             )
@@ -179,8 +143,36 @@ async def tell_promoted(
     )
 
 
-async def meeting_or_none(conn: aiosqlite.Connection, meeting_id: int) -> Meeting | None:
-    try:
-        return await get_meeting(conn, meeting_id)
-    except NotFound:
-        return None
+async def tell_answered(
+    conn: aiosqlite.Connection, meeting_id: int, what: Notice, now: datetime
+) -> list[int]:
+    """DM everyone who said Going or Maybe (or waits for a place) that the meeting changed."""
+    meeting = await get_meeting(conn, meeting_id)
+    users = await users_with_answers(
+        conn, meeting_id, (Answer.GOING, Answer.MAYBE, Answer.WAITLIST)
+    )
+    for user_id in users:
+        await _send_once(
+            conn,
+            f"{what}:{meeting_id}:{_stamp(now)}:{user_id}",
+            MEETING_CHANGED,
+            Destination(user_id=user_id),
+            meeting,
+            _still_useful(meeting, what),
+            now,
+        )
+    return users
+
+
+async def tell_promoted(
+    conn: aiosqlite.Connection, meeting: Meeting, user_id: int, now: datetime
+) -> None:
+    await _send_once(
+        conn,
+        f"promoted:{meeting.id}:{user_id}:{_stamp(now)}",
+        WAITLIST_PROMOTED,
+        Destination(user_id=user_id),
+        meeting,
+        meeting.starts_at,
+        now,
+    )

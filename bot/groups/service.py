@@ -95,18 +95,6 @@ DELETE FROM group_members
 WHERE group_id = :group_id AND user_id = :user_id
 """
 
-# Leaving stops everything from that group: answers for meetings still to come go too.
-DELETE_FUTURE_RSVPS = """
-DELETE FROM rsvps
-WHERE user_id = :user_id
-  AND meeting_id IN (
-      SELECT m.id
-      FROM meetings AS m
-      JOIN series AS s ON s.id = m.series_id
-      WHERE s.group_id = :group_id AND m.starts_at > :now
-  )
-"""
-
 SELECT_IS_MEMBER = """
 SELECT 1
 FROM group_members
@@ -315,22 +303,6 @@ async def join_group(
         if cursor.rowcount == 1:
             # A newcomer gets the gentle nudge for meetings they have not answered.
             await replan_for_group(conn, group.id, [user_id], now, reminders or ReminderPolicy())
-    return Membership(group, changed=cursor.rowcount == 1)
-
-
-async def leave_group(
-    conn: aiosqlite.Connection, group: Group, user_id: int, now: datetime
-) -> Membership:
-    from bot.reminders.plan import replan_for_group
-
-    async with transaction(conn):
-        cursor = await conn.execute(DELETE_MEMBER, {"group_id": group.id, "user_id": user_id})
-        await conn.execute(
-            DELETE_FUTURE_RSVPS,
-            {"group_id": group.id, "user_id": user_id, "now": now.isoformat()},
-        )
-        # Nothing more from this group reaches them.
-        await replan_for_group(conn, group.id, [user_id], now, ReminderPolicy())
     return Membership(group, changed=cursor.rowcount == 1)
 
 

@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.db import transaction
 from bot.delivery import planners
-from bot.errors import Conflict, NotAllowed
+from bot.errors import Conflict, NotAMember
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting, RsvpCounts
@@ -134,7 +134,7 @@ async def answer_meeting(
             raise Conflict(texts.rsvp_meeting_started())
         group = await groups.get_group(conn, meeting.group_id)
         if not await groups.is_member(conn, group, user_id):
-            raise NotAllowed(group_texts.not_a_member(group.name))
+            raise NotAMember(group_texts.not_a_member(group.name), group.id)
         current = await _current(conn, meeting_id, user_id)
         answer: Answer = wanted
         if wanted is Answer.GOING and current in (Answer.GOING, Answer.WAITLIST):

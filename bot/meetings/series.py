@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import aiosqlite
 
 from bot.db import transaction
 from bot.delivery import planners
 from bot.errors import Conflict, HoldfastError, NotFound
-from bot.groups.model import Group
-from bot.groups.service import archive_group
+from bot.groups.model import Group, GroupChange
+from bot.groups.service import archive_group, edit_group
 from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
 from bot.meetings.queries import get_series, live_series, series_meetings, upcoming_meetings
 from bot.meetings.recurrence import Frequency, Rule, Schedule, local_date_of, occurrences
@@ -160,8 +160,6 @@ def check_draft(draft: SeriesDraft) -> SeriesDraft:
 
 
 def schedule_for(draft: SeriesDraft, zone: str, anchor: str) -> Schedule:
-    from datetime import date
-
     return Schedule(
         rule=draft.rule, local_time=draft.local_time, zone=zone, anchor=date.fromisoformat(anchor)
     )
@@ -339,8 +337,6 @@ async def _materialise(conn: aiosqlite.Connection, series: Series, now: datetime
 
 
 def _schedule(series: Series) -> Schedule:
-    from datetime import date
-
     return Schedule(
         rule=series.rule,
         local_time=series.local_time,
@@ -491,3 +487,41 @@ async def extend_all(
     for item in await live_series(conn):
         added += await extend_horizon(conn, item, now, policy)
     return added
+
+
+@dataclass(frozen=True)
+class GroupChanged:
+    group: Group
+    series_changes: list[SeriesChange]
+
+
+async def change_group(
+    conn: aiosqlite.Connection,
+    group: Group,
+    change: GroupChange,
+    now: datetime,
+    policy: planners.Policy,
+) -> GroupChanged:
+    """Edit a group's settings and follow through: announcements go to the new channel, and
+    with a new time zone each series keeps its local time there (people who answered hear)."""
+    updated = await edit_group(conn, group, change, now)
+    series_changes: list[SeriesChange] = []
+    if updated.timezone != group.timezone:
+        for item in await live_series(conn, group.id):
+            series_changes.append(await edit_series(conn, item, _draft_of(item), now, policy))
+    async with transaction(conn):
+        for meeting in await upcoming_meetings(conn, group.id, now, limit=1000):
+            await planners.replan_meeting(conn, meeting.id, now, policy)
+    return GroupChanged(updated, series_changes)
+
+
+def _draft_of(item: Series) -> SeriesDraft:
+    return SeriesDraft(
+        title=item.title,
+        rule=item.rule,
+        local_time=item.local_time,
+        duration_minutes=item.duration_minutes,
+        place=item.place,
+        description=item.description,
+        capacity=item.capacity,
+    )

@@ -45,7 +45,7 @@ WHERE meeting_id = :meeting_id
 """
 
 SELECT_ROTA = """
-SELECT facilitator_id, confirmed_at
+SELECT facilitator_user_id, confirmed_at
 FROM rota
 WHERE meeting_id = :meeting_id
 """

@@ -22,17 +22,17 @@ from bot.texts import meetings as meeting_texts
 from bot.texts import reminders as texts
 
 ASSIGN = """
-INSERT INTO rota (meeting_id, facilitator_id, assigned_by, assigned_at, confirmed_at)
+INSERT INTO rota (meeting_id, facilitator_user_id, assigned_by, assigned_at, confirmed_at)
 VALUES (:meeting_id, :facilitator_id, :assigned_by, :now, :confirmed_at)
 ON CONFLICT (meeting_id) DO UPDATE
-SET facilitator_id = excluded.facilitator_id, assigned_by = excluded.assigned_by,
+SET facilitator_user_id = excluded.facilitator_user_id, assigned_by = excluded.assigned_by,
     assigned_at = excluded.assigned_at, confirmed_at = excluded.confirmed_at
 """
 
 CONFIRM = """
 UPDATE rota
 SET confirmed_at = :now
-WHERE meeting_id = :meeting_id AND facilitator_id = :user_id AND confirmed_at IS NULL
+WHERE meeting_id = :meeting_id AND facilitator_user_id = :user_id AND confirmed_at IS NULL
 """
 
 

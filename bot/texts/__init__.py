@@ -153,6 +153,18 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
             f"DATABASE_PATH={shown} cannot be created: {folder} is not a folder Holdfast may "
             "write to. Choose another place or fix the folder's permissions."
         )
+    if code == "privacy_floor":
+        from bot.texts.checkins import privacy_floor
+
+        return f"PRIVACY_MIN_MEMBERS={shown}: " + privacy_floor(5)
+    if code == "signposts":
+        from bot.texts.checkins import signposts_invalid
+
+        return signposts_invalid()
+    if key == "PRIVACY_MIN_MEMBERS":
+        return f"PRIVACY_MIN_MEMBERS={shown} should be a whole number, 5 or more."
+    if key == "LOW_CHECKIN_THRESHOLD":
+        return f"LOW_CHECKIN_THRESHOLD={shown} should be a whole number from 1 to 5."
     if code == "empty":
         return f"{key} is empty. Give it a value or remove the line to use the default."
     if key == "LOG_LEVEL":

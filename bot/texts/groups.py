@@ -11,7 +11,7 @@ def admins_only() -> str:
 
 def facilitators_only(group: str) -> str:
     return (
-        f"Only {group}'s facilitators can do that. If you think you should be one, "
+        f"Only the facilitators of {group} can do that. If you think you should be one, "
         "a server admin can give you the group's facilitator role."
     )
 
@@ -57,7 +57,10 @@ def group_archived(name: str) -> str:
 
 
 def not_a_member(name: str) -> str:
-    return f"You're not in “{name}” yet. `/group join` (or the Join button) brings you in."
+    return (
+        f"You're not in {name} yet. Join with the button below (or `/group join`), "
+        "then answer again. Joining means you'll hear about its meetings; you can leave any time."
+    )
 
 
 def group_created(name: str, channel_id: int, role_id: int, zone: str) -> str:

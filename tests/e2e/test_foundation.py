@@ -44,8 +44,14 @@ async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
         "series",
         "reminders",
         "rota",
+        "trends",
+        "audit",
     }
-    assert emulator.commands_for(None) == [], "with GUILD_IDS set nothing is synced globally"
+    # Discord offers only global commands in DMs: with GUILD_IDS set, exactly the commands
+    # usable in DMs are synced globally (and not copied to the server, which would show twice).
+    dm_commands = {c.name: c for c in emulator.commands_for(None)}
+    assert set(dm_commands) == {"checkin", "checkin-nudge", "mycheckins", "reachout", "mydata"}
+    assert all(sorted(c.contexts or []) == [0, 1] for c in dm_commands.values())
 
     reply = await emulator.as_user(discord_server.member).run("/about")
     response = await reply.wait_for_response()
@@ -85,7 +91,7 @@ async def test_unchanged_commands_are_not_synced_again_after_a_restart(
     assert guild_command_syncs(emulator) == 1
 
     async with start_holdfast(emulator, holdfast_settings, clock) as bot:
-        assert [o.synced for o in bot.sync_outcomes] == [False]
+        assert [o.synced for o in bot.sync_outcomes] == [False, False]
     assert guild_command_syncs(emulator) == 1
 
     class WithAnotherCommand(HoldfastBot):
@@ -99,7 +105,8 @@ async def test_unchanged_commands_are_not_synced_again_after_a_restart(
             await super().setup_hook()
 
     async with start_holdfast(emulator, holdfast_settings, clock, WithAnotherCommand) as bot:
-        assert [o.synced for o in bot.sync_outcomes] == [True]
+        # The server's set changed; the global (DM) set did not, so only the server syncs.
+        assert [o.synced for o in bot.sync_outcomes] == [True, False]
         await emulator.wait_for_commands("about", "status", "ping", guild=discord_server.guild)
     assert guild_command_syncs(emulator) == 2
 
@@ -226,7 +233,12 @@ async def test_a_server_the_bot_is_not_in_gets_a_clear_message_and_the_rest_stil
         update={"GUILD_IDS": (stranger, discord_server.guild.id)}
     )
     async with start_holdfast(emulator, settings, clock) as bot:
-        assert [(o.synced, o.failed) for o in bot.sync_outcomes] == [(False, True), (True, False)]
+        # The unknown server fails, the real one and the global (DM) set sync.
+        assert [(o.synced, o.failed) for o in bot.sync_outcomes] == [
+            (False, True),
+            (True, False),
+            (True, False),
+        ]
         reply = await emulator.as_user(discord_server.member).run("/about")
         assert (await reply.wait_for_response()).ephemeral
     errors = [r for r in caplog.records if r.levelname == "ERROR"]

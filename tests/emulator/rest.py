@@ -178,7 +178,11 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
 
     def _may_attach(channel: Channel, files: list[JSON]) -> None:
         # Uploading files to a guild channel needs Attach Files (Permissions: ATTACH_FILES,
-        # "Allows for uploading images and files"); without it Discord answers 50013.
+        # "Allows for uploading images and files"); without it Discord answers 50013. DMs have
+        # no overwrites: discord.py's DMChannel.permissions_for grants
+        # Permissions._dm_permissions() (Permissions.text(), attach_files included) there.
+        if channel.guild_id is None:
+            return
         if files and not emu.permissions_in(channel, bot.id) & P.ATTACH_FILES:
             raise forbidden(50013)
 

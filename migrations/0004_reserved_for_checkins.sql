@@ -1,1 +1,0 @@
--- Placeholder holding version 4 for the check-ins branch; delete this file when merging that branch (it ships the real 0004).

@@ -1,0 +1,485 @@
+"""Check-ins against a real SQLite file: keys, encryption, keyed ids, trends, export and delete,
+and the files on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+import pytest_asyncio
+from cryptography.fernet import Fernet
+
+from bot.backup import backup_database
+from bot.checkins import entries, mydata, nudges, trends
+from bot.checkins.crypto import (
+    KeyProblem,
+    NoteKeys,
+    key_file_path,
+    load_note_keys,
+    read_key_file,
+    rotate_keys,
+)
+from bot.checkins.entries import Answers
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.config import ConfigError, load_settings
+from bot.db import open_database
+from bot.errors import HoldfastError, NotAllowed
+from bot.groups import service as groups
+from bot.groups.model import Group, GroupSettings
+from bot.migrate import migrate
+
+GUILD = 111111111111111111
+CHANNEL = 222222222222222222
+ROLE = 333333333333333333
+MEMBER = 987654321098765432
+GOOD = Answers(4, 2, 4)
+SENTINEL = "SENTINEL-note-7f3a kept only for its author"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 10, 10, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "holdfast.sqlite3"
+
+
+@pytest_asyncio.fixture
+async def db(db_path: Path, clock: ManualClock) -> AsyncIterator[aiosqlite.Connection]:
+    await migrate(db_path, clock.now())
+    conn = await open_database(db_path)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest_asyncio.fixture
+async def keys(db: aiosqlite.Connection, db_path: Path, clock: ManualClock) -> NoteKeys:
+    return (await load_note_keys(db, (), db_path, clock.now())).keys
+
+
+async def make_group(db: aiosqlite.Connection, clock: ManualClock, name: str = "North") -> Group:
+    return await groups.create_group(
+        db, GUILD, GroupSettings(name, CHANNEL, ROLE, None, "Europe/London"), clock.now()
+    )
+
+
+async def rows(db: aiosqlite.Connection, sql: str) -> list[tuple[object, ...]]:
+    async with db.execute(sql) as cursor:
+        return [tuple(r) for r in await cursor.fetchall()]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+async def test_a_key_file_is_made_once_beside_the_database_readable_only_by_the_bot(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock
+) -> None:
+    first = await load_note_keys(db, (), db_path, clock.now())
+    key_file = key_file_path(db_path)
+    assert first.generated_file == key_file
+    assert mode(key_file) == 0o600
+    again = await load_note_keys(db, (), db_path, clock.now())
+    assert again.generated_file is None
+    assert again.keys.keys == first.keys.keys
+    assert again.keys.member_key(MEMBER) == first.keys.member_key(MEMBER)
+
+
+async def test_keys_in_the_environment_take_precedence_and_a_wrong_key_is_a_clear_error(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock
+) -> None:
+    env_key = Fernet.generate_key().decode()
+    loaded = await load_note_keys(db, (env_key,), db_path, clock.now())
+    assert loaded.keys.source == "environment"
+    assert not key_file_path(db_path).exists(), "no key file when the environment has keys"
+    with pytest.raises(KeyProblem, match="do not open this database"):
+        await load_note_keys(db, (Fernet.generate_key().decode(),), db_path, clock.now())
+    # The data exists but no keys are given at all: never silently make new ones.
+    with pytest.raises(KeyProblem, match=r"key file .* is missing"):
+        await load_note_keys(db, (), db_path, clock.now())
+
+
+async def test_a_key_file_from_another_database_is_refused_at_start_up(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock, tmp_path: Path
+) -> None:
+    await load_note_keys(db, (), db_path, clock.now())
+    key_file_path(db_path).write_text(Fernet.generate_key().decode() + "\n")
+    with pytest.raises(KeyProblem, match="do not open this database"):
+        await load_note_keys(db, (), db_path, clock.now())
+
+
+async def test_rotate_keys_re_encrypts_every_note_with_the_newest_key(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock
+) -> None:
+    old = Fernet.generate_key().decode()
+    keys = (await load_note_keys(db, (old,), db_path, clock.now())).keys
+    group = await make_group(db, clock)
+    await groups.join_group(db, group, MEMBER, clock.now())
+    await entries.record_checkin(db, keys, group, MEMBER, Answers(3, 3, 3), SENTINEL, clock.now())
+    new = Fernet.generate_key().decode()
+    rotated = (await load_note_keys(db, (new, old), db_path, clock.now())).keys
+    assert await rotate_keys(db, rotated, clock.now()) == 1
+    only_new = (await load_note_keys(db, (new,), db_path, clock.now())).keys
+    assert only_new.member_key(MEMBER) == keys.member_key(MEMBER)
+    [own] = await entries.own_checkins(db, only_new, MEMBER)
+    assert own.note == SENTINEL
+
+
+async def test_rotate_keys_command_adds_a_key_to_the_key_file_and_keeps_notes_readable(
+    db_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    await migrate(db_path, clock.now())
+    conn = await open_database(db_path)
+    keys = (await load_note_keys(conn, (), db_path, clock.now())).keys
+    group = await make_group(conn, clock)
+    await groups.join_group(conn, group, MEMBER, clock.now())
+    await entries.record_checkin(conn, keys, group, MEMBER, Answers(2, 4, 3), SENTINEL, clock.now())
+    await conn.close()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_PATH", str(db_path))
+    monkeypatch.delenv("NOTE_ENCRYPTION_KEYS", raising=False)
+    assert await asyncio.to_thread(main, ["rotate-keys"]) == 0
+    on_file = read_key_file(key_file_path(db_path))
+    assert len(on_file) == 2
+    assert on_file[1] == keys.keys[0]
+    assert mode(key_file_path(db_path)) == 0o600
+    conn = await open_database(db_path)
+    try:
+        newest_only = NoteKeys.from_keys(on_file[:1], keys.member_secret)
+        [own] = await entries.own_checkins(conn, newest_only, MEMBER)
+        assert own.note == SENTINEL
+    finally:
+        await conn.close()
+
+
+def test_a_privacy_floor_below_five_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None, PRIVACY_MIN_MEMBERS=4)
+    assert "PRIVACY_MIN_MEMBERS" in str(raised.value)
+    assert "at least 5" in str(raised.value)
+    assert load_settings(None, PRIVACY_MIN_MEMBERS=7).PRIVACY_MIN_MEMBERS == 7
+
+
+def test_signposts_are_read_with_their_last_checked_dates() -> None:
+    settings = load_settings(None, SUPPORT_SIGNPOSTS="Talk to your GP|2026-01-02; 999|2026-02-03")
+    assert [(t, d.isoformat()) for t, d in settings.SUPPORT_SIGNPOSTS] == [
+        ("Talk to your GP", "2026-01-02"),
+        ("999", "2026-02-03"),
+    ]
+    default = load_settings(None).SUPPORT_SIGNPOSTS
+    assert any("NHS 111" in text for text, _ in default)
+    assert any("999" in text for text, _ in default)
+    with pytest.raises(ConfigError, match="SUPPORT_SIGNPOSTS"):
+        load_settings(None, SUPPORT_SIGNPOSTS="no date here")
+
+
+# --- entries ------------------------------------------------------------------------------------
+
+
+async def test_a_check_in_stores_no_discord_id_and_no_plaintext(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    await groups.join_group(db, group, MEMBER, clock.now())
+    await entries.remember_group(db, keys, MEMBER, group, clock.now())
+    await entries.record_checkin(db, keys, group, MEMBER, Answers(2, 5, 1), SENTINEL, clock.now())
+    stored = await rows(db, "SELECT * FROM checkins")
+    chosen = await rows(db, "SELECT * FROM checkin_members")
+    dumped = repr(stored) + repr(chosen)
+    assert str(MEMBER) not in dumped
+    assert SENTINEL not in dumped
+    assert keys.member_key(MEMBER) in dumped
+    [own] = await entries.own_checkins(db, keys, MEMBER)
+    assert (own.answers, own.note) == (Answers(2, 5, 1), SENTINEL)
+    assert own.answers.lowest == 1
+
+
+async def test_only_members_check_in_and_notes_have_a_limit(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    with pytest.raises(NotAllowed):
+        await entries.record_checkin(db, keys, group, MEMBER, Answers(3, 3, 3), None, clock.now())
+    await groups.join_group(db, group, MEMBER, clock.now())
+    with pytest.raises(HoldfastError, match="1000 characters"):
+        await entries.record_checkin(
+            db, keys, group, MEMBER, Answers(3, 3, 3), "x" * 1001, clock.now()
+        )
+    with pytest.raises(HoldfastError):
+        Answers(0, 3, 3)
+
+
+async def test_a_member_of_several_groups_picks_once_and_it_is_remembered(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    north = await make_group(db, clock, "North")
+    south = await make_group(db, clock, "South")
+    assert await entries.checkin_group(db, keys, MEMBER) == (None, [])
+    await groups.join_group(db, north, MEMBER, clock.now())
+    assert (await entries.checkin_group(db, keys, MEMBER))[0] == north
+    await groups.join_group(db, south, MEMBER, clock.now())
+    chosen, choices = await entries.checkin_group(db, keys, MEMBER)
+    assert chosen is None
+    assert [g.name for g in choices] == ["North", "South"]
+    await entries.remember_group(db, keys, MEMBER, south, clock.now())
+    assert (await entries.checkin_group(db, keys, MEMBER))[0] == south
+
+
+# --- trends -------------------------------------------------------------------------------------
+
+
+async def checkins_for(
+    db: aiosqlite.Connection,
+    keys: NoteKeys,
+    group: Group,
+    members: list[int],
+    when: datetime,
+    answers: Answers = GOOD,
+) -> None:
+    for member in members:
+        await groups.join_group(db, group, member, when)
+        await entries.record_checkin(db, keys, group, member, answers, None, when)
+
+
+async def test_trends_show_only_closed_months_with_enough_members_and_never_change(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    september = datetime(2026, 9, 15, 12, tzinfo=UTC)
+    await checkins_for(db, keys, group, list(range(1, 7)), september)  # 6 people: 5 + viewer
+    await checkins_for(db, keys, group, list(range(11, 16)), clock.now())  # October, open
+    viewer = 999
+    months = await trends.view_trends(db, group, viewer, 5, clock.now())
+    assert [m.month for m in months][-1] == "2026-09", "the month in progress is never shown"
+    assert len(months) == 12
+    sep = months[-1]
+    assert (sep.shown, sep.band, sep.mood, sep.stress, sep.supported) == (True, "5–9", 4, 2, 4)
+    assert all(not m.shown for m in months[:-1])
+    # Late deletion (a member deletes their data): the closed month's snapshot stays.
+    await mydata.delete_everything(db, keys, 1)
+    clock.advance(timedelta(days=40))
+    later = await trends.view_trends(db, group, viewer, 5, clock.now())
+    assert later[-2] == sep
+    audit = await trends.audit_log(db, GUILD)
+    assert [(a.viewer_id, a.group_name) for a in audit] == [(viewer, "North")] * 2
+
+
+async def test_five_members_are_not_enough_because_the_viewer_is_counted_out(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    await checkins_for(db, keys, group, list(range(1, 6)), datetime(2026, 9, 3, tzinfo=UTC))
+    months = await trends.view_trends(db, group, 1, 5, clock.now())
+    assert not months[-1].shown
+    stored = await rows(db, "SELECT band, mood, stress, supported FROM trend_snapshots")
+    assert all(r == (None, None, None, None) for r in stored), "a hidden month keeps no numbers"
+
+
+async def test_the_snapshot_job_works_out_the_month_that_just_closed_once(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    await checkins_for(db, keys, group, list(range(1, 8)), datetime(2026, 9, 3, tzinfo=UTC))
+    assert await trends.snapshot_closed_months(db, 5, clock.now()) == 1
+    assert await trends.snapshot_closed_months(db, 5, clock.now()) == 0
+    with pytest.raises(ValueError, match="has not closed"):
+        await trends.snapshot_month(db, group, "2026-10", 5, clock.now())
+
+
+def test_the_month_follows_the_group_zone() -> None:
+    # 23:30 UTC on 31 October is already 1 November in Auckland.
+    late = datetime(2026, 10, 31, 23, 30, tzinfo=UTC)
+    assert entries.month_of(late, "Europe/London") == "2026-10"
+    assert entries.month_of(late, "Pacific/Auckland") == "2026-11"
+    assert trends.closed_months(late, "Pacific/Auckland", 2) == ["2026-09", "2026-10"]
+
+
+def test_bands_rounding_and_distribution() -> None:
+    assert [trends.band_for(n) for n in (6, 9, 10, 19, 20, 300)] == [
+        "5–9",
+        "5–9",
+        "10–19",
+        "10–19",
+        "20+",
+        "20+",
+    ]
+    assert [trends.round_half(v) for v in (2.24, 2.25, 2.74, 2.75, 3.0)] == [2, 2.5, 2.5, 3, 3]
+    # One frequent member is averaged first: ten check-ins count as one person.
+    frequent = [trends.MonthEntry("a", 1, 1, 1)] * 10
+    others = [trends.MonthEntry(f"m{i}", 5, 5, 5) for i in range(9)]
+    shown = trends.summarise("2026-09", frequent + others, 5)
+    assert shown.mood == 4.5  # (1 + 9*5) / 10 = 4.6
+    assert shown.distribution is not None
+    assert shown.distribution["mood"] == (10, 0, 90)
+    small = trends.summarise("2026-09", others[:7], 5)
+    assert small.shown
+    assert small.distribution is None
+
+
+# --- export and delete --------------------------------------------------------------------------
+
+PERSON_COLUMN = re.compile(r"(^|_)(user|member|viewer)(_id|_key)?$|_by$")
+
+
+async def test_every_column_that_names_a_person_is_covered_by_delete(
+    db: aiosqlite.Connection,
+) -> None:
+    found: set[tuple[str, str]] = set()
+    for (table,) in await rows(
+        db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ):
+        for column in await rows(db, f"PRAGMA table_info({table})"):
+            if PERSON_COLUMN.search(str(column[1])):
+                found.add((str(table), str(column[1])))
+    covered = {(e.table, e.column) for e in mydata.ERASURES}
+    assert found == covered, (
+        f"columns naming a person without an erasure: {sorted(found - covered)}; "
+        f"erasures for columns that do not exist: {sorted(covered - found)}"
+    )
+
+
+async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_disk(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, db_path: Path
+) -> None:
+    group = await make_group(db, clock)
+    await groups.join_group(db, group, MEMBER, clock.now())
+    await entries.remember_group(db, keys, MEMBER, group, clock.now())
+    await entries.record_checkin(db, keys, group, MEMBER, Answers(1, 5, 2), SENTINEL, clock.now())
+    exported = await mydata.export(db, keys, MEMBER, clock.now())
+    assert SENTINEL in exported.json_text
+    assert SENTINEL in exported.checkins_csv
+    assert exported.data["group_memberships"][0]["group"] == "North"
+    assert exported.data["preferences"]["checkin_group"] == "North"
+    [(ciphertext,)] = await rows(db, "SELECT note FROM checkins")
+    assert isinstance(ciphertext, bytes)
+    member_hash = keys.member_key(MEMBER).encode()
+
+    def on_disk() -> bytes:
+        return b"".join(
+            p.read_bytes()
+            for p in db_path.parent.iterdir()
+            if p.name.startswith(db_path.name) and not p.name.endswith(".keys")
+        )
+
+    # Make sure the values really reached the files before deleting.
+    async with db.execute("PRAGMA wal_checkpoint(TRUNCATE)"):
+        pass
+    assert ciphertext in on_disk()
+    assert member_hash in on_disk()
+    deleted = await mydata.delete_everything(db, keys, MEMBER)
+    assert deleted.checkpointed
+    for erasure in mydata.ERASURES:
+        if erasure.how == "delete":
+            left = await rows(
+                db,
+                f"SELECT COUNT(*) FROM {erasure.table} WHERE {erasure.column} IN "
+                f"({MEMBER}, '{keys.member_key(MEMBER)}')",
+            )
+            assert left == [(0,)], erasure.table
+    disk = on_disk()
+    assert ciphertext not in disk
+    assert member_hash not in disk
+    assert SENTINEL.encode() not in disk
+    assert str(MEMBER).encode() not in disk
+
+
+# --- files --------------------------------------------------------------------------------------
+
+
+async def test_database_side_files_copies_and_keys_are_private(
+    db: aiosqlite.Connection, keys: NoteKeys, db_path: Path, clock: ManualClock, tmp_path: Path
+) -> None:
+    await make_group(db, clock)  # something in the WAL
+    folder = db_path.parent
+    assert mode(folder) == 0o700
+    for suffix in ("", "-wal", "-shm", ".keys"):
+        path = folder / (db_path.name + suffix)
+        assert path.exists(), suffix
+        assert mode(path) == 0o600, suffix
+    copy = backup_database(db_path, tmp_path / "backups" / "copy.sqlite3")
+    assert mode(copy) == 0o600
+    assert mode(copy.parent) == 0o700
+
+
+async def test_an_old_world_readable_database_is_made_private_and_premigration_copy_too(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "old" / "holdfast.sqlite3"
+    path.parent.mkdir()
+    path.parent.chmod(0o755)
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "checksum TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    conn.commit()
+    conn.close()
+    path.chmod(0o644)
+    # Pretend only 0001 was applied, so migrating makes a pre-migration copy.
+    from bot.migrate import load_migrations
+
+    first = load_migrations()[0]
+    conn = sqlite3.connect(path)
+    conn.executescript(first.sql)
+    conn.execute(
+        "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+        (first.version, first.name, first.checksum, clock.now().isoformat()),
+    )
+    conn.commit()
+    conn.close()
+    result = await migrate(path, clock.now())
+    assert result.backup is not None
+    assert mode(result.backup) == 0o600
+    assert mode(path) == 0o600
+
+
+# --- nudges -------------------------------------------------------------------------------------
+
+
+def test_a_weekly_nudge_keeps_its_wall_clock_time_across_the_clock_change() -> None:
+    nudge = nudges.Nudge(MEMBER, "weekly", 6, time(19, 0), "Europe/London")  # Sundays 19:00
+    # Sunday 18 October 2026 is BST (18:00 UTC); Sunday 25 October is GMT (19:00 UTC).
+    first = nudges.next_nudge_at(nudge, datetime(2026, 10, 12, tzinfo=UTC))
+    assert first == datetime(2026, 10, 18, 18, 0, tzinfo=UTC)
+    assert nudges.next_nudge_at(nudge, first) == datetime(2026, 10, 25, 19, 0, tzinfo=UTC)
+    monthly = nudges.Nudge(MEMBER, "monthly", 1, time(9, 30), "Europe/London")
+    assert nudges.next_nudge_at(monthly, datetime(2026, 10, 1, 9, 30, tzinfo=UTC)) == datetime(
+        2026, 11, 1, 9, 30, tzinfo=UTC
+    )
+    with pytest.raises(ValueError, match="does not fit"):
+        nudges.Nudge(MEMBER, "monthly", 31, time(9), "Europe/London")
+
+
+async def test_nudges_are_off_by_default_planned_one_at_a_time_and_stop(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    assert await nudges.get_nudge(db, MEMBER) is None
+    assert await rows(db, "SELECT * FROM outbox") == []
+    nudge = nudges.Nudge(MEMBER, "weekly", 6, time(19, 0), "Europe/London")
+    first = await nudges.set_nudge(db, nudge, clock.now())
+    assert first == datetime(2026, 10, 11, 18, 0, tzinfo=UTC)
+    pending = "SELECT due_at, user_id FROM outbox WHERE state = 'pending'"
+    assert await rows(db, pending) == [(first.isoformat(timespec="microseconds"), MEMBER)]
+    # Once it has gone, the hourly planning adds the next one.
+    await db.execute("UPDATE outbox SET state = 'skipped'")
+    clock.set(first + timedelta(minutes=5))
+    assert await nudges.plan_all(db, clock.now()) == 1
+    [(due, _)] = await rows(db, pending)
+    assert str(due).startswith("2026-10-18T18:00")
+    await nudges.stop_nudge(db, MEMBER, clock.now())
+    assert await rows(db, pending) == []
