@@ -12,12 +12,14 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
-from bot.db import open_database
+from bot.db import open_database, transaction
+from bot.delivery import outbox as outbox_rows
+from bot.delivery.dispatcher import RenderContext, Skip
 from bot.delivery.planners import Policy
 from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
-from bot.meetings import changes, queries, rsvp, series
+from bot.meetings import cards, changes, queries, rsvp, series
 from bot.meetings.model import Answer, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
@@ -377,3 +379,18 @@ async def test_a_new_channel_and_zone_carry_the_meetings_with_them(
     assert {r["channel_id"] for r in pending} == {new_channel}
     told = [r["user_id"] for r in await outbox(db) if r["kind"] == "meeting_changed"]
     assert told == [1]
+
+
+async def test_a_message_about_a_meeting_that_no_longer_exists_is_skipped_not_failed(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[1]
+    delivery = await outbox_rows.by_key(db, f"announce:{meeting.id}")
+    assert delivery is not None
+    async with transaction(db):
+        await db.execute("DELETE FROM meetings WHERE id = :id", {"id": meeting.id})
+    context = RenderContext(now=clock.now(), late=False)
+    rendered = await cards.render_announcement(db, delivery, context)
+    assert rendered == Skip("the meeting no longer exists")

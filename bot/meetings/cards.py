@@ -13,6 +13,7 @@ import aiosqlite
 from bot.delivery.dispatcher import RenderContext, Skip
 from bot.delivery.outbox import Delivery
 from bot.delivery.port import Button, Card, OutgoingMessage
+from bot.errors import NotFound
 from bot.groups import service as groups
 from bot.meetings.model import Answer, Meeting, RsvpCounts
 from bot.meetings.queries import get_meeting
@@ -78,21 +79,36 @@ def announcement(
     return OutgoingMessage(cards=(card,), buttons=rsvp_buttons(meeting, marker))
 
 
+async def subject_meeting(
+    conn: aiosqlite.Connection, delivery: Delivery, *, cancelled_too: bool = False
+) -> Meeting | Skip:
+    """The meeting a delivery is about, or why there is nothing to send any more (it was
+    removed, or cancelled unless the message is about the cancellation itself)."""
+    assert delivery.subject_id is not None
+    try:
+        meeting = await get_meeting(conn, delivery.subject_id)
+    except NotFound:
+        return Skip("the meeting no longer exists")
+    if meeting.cancelled and not cancelled_too:
+        return Skip("the meeting was cancelled")
+    return meeting
+
+
 async def render_announcement(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
-    if meeting.cancelled:
-        return Skip("the meeting was cancelled")
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
     return announcement(meeting, await count_answers(conn, meeting.id), delivery.marker)
 
 
 async def render_meeting_changed(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
+    meeting = await subject_meeting(conn, delivery, cancelled_too=True)
+    if isinstance(meeting, Skip):
+        return meeting
     group = await groups.get_group(conn, meeting.group_id)
     if meeting.cancelled:
         return OutgoingMessage(
@@ -116,8 +132,9 @@ async def render_meeting_notice(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
     """The group channel's short notice of a move or cancellation."""
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
+    meeting = await subject_meeting(conn, delivery, cancelled_too=True)
+    if isinstance(meeting, Skip):
+        return meeting
     if meeting.cancelled:
         return OutgoingMessage(
             content=texts.cancelled_notice(meeting.title, meeting.starts_at),
@@ -139,10 +156,9 @@ async def render_meeting_notice(
 async def render_promoted(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
-    if meeting.cancelled:
-        return Skip("the meeting was cancelled")
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
     group = await groups.get_group(conn, meeting.group_id)
     return OutgoingMessage(
         content=texts.promoted_dm(meeting.title, group.name, meeting.starts_at),

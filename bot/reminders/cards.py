@@ -13,9 +13,8 @@ from bot.delivery.dispatcher import RenderContext, Skip
 from bot.delivery.outbox import Delivery, iso
 from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
-from bot.meetings.cards import next_custom_id, rsvp_buttons, where
+from bot.meetings.cards import next_custom_id, rsvp_buttons, subject_meeting, where
 from bot.meetings.model import Answer
-from bot.meetings.queries import get_meeting
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import NUDGE, REMINDER, ROTA_ASK, ROTA_ESCALATION
 from bot.reminders.plan import reminder_key_prefix, rota_facts
@@ -85,11 +84,10 @@ async def _later_one_due(
 async def render_reminder(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
     user_id = recipient_of(delivery)
-    if meeting.cancelled:
-        return Skip("the meeting was cancelled")
     if meeting.starts_at <= context.now:
         return Skip("the meeting has started")
     group = await groups.get_group(conn, meeting.group_id)
@@ -123,10 +121,9 @@ async def render_reminder(
 async def render_rota_ask(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
-    if meeting.cancelled:
-        return Skip("the meeting was cancelled")
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
     rota = await rota_facts(conn, meeting.id)
     if rota.confirmed or rota.facilitator_id != delivery.destination.user_id:
         return Skip("the rota changed")
@@ -146,10 +143,9 @@ async def render_rota_ask(
 async def render_rota_escalation(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
-    assert delivery.subject_id is not None
-    meeting = await get_meeting(conn, delivery.subject_id)
-    if meeting.cancelled:
-        return Skip("the meeting was cancelled")
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
     rota = await rota_facts(conn, meeting.id)
     if rota.confirmed:
         return Skip("a facilitator confirmed")
