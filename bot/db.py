@@ -22,7 +22,8 @@ import aiosqlite
 from bot import texts
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 5000
+# Long enough for the largest planning transaction (a series for a big group) to finish.
+BUSY_TIMEOUT_MS = 15000
 # The files hold members' data, so only the bot's own user may read them.
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_FOLDER_MODE = 0o700

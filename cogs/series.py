@@ -121,6 +121,9 @@ class DraftButton(
             await series.discard_draft(bot.db, stored.id)
             await interaction.response.edit_message(content=texts.series_discarded(), view=None)
             return
+        # Planning a big group's meetings and reminders can take longer than Discord's
+        # 3 seconds to answer a click.
+        await interaction.response.defer()
         now = bot.clock.now()
         if stored.series_id is None:
             change = await series.create_series(
@@ -136,7 +139,7 @@ class DraftButton(
                 bot.db, current, stored.draft, now, bot.policy, stored.id
             )
             message = texts.series_edited(change.series.title, len(change.retimed))
-        await interaction.response.edit_message(content=message, view=None)
+        await interaction.edit_original_response(content=message, view=None)
         await bot.after_series_changed(change)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import NotADatabaseError, open_database, transaction
+from bot.db import BUSY_TIMEOUT_MS, NotADatabaseError, open_database, transaction
 from bot.migrate import (
     MIGRATIONS_DIR,
     DatabaseNewerError,
@@ -194,7 +194,11 @@ async def test_connection_settings_and_transactions(tmp_path: Path) -> None:
                 row = await cursor.fetchone()
                 assert row is not None
                 pragmas[name] = row[0]
-        assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
+        assert pragmas == {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "busy_timeout": BUSY_TIMEOUT_MS,
+        }
 
         async def insert_then_fail() -> None:
             async with transaction(conn):
