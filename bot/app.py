@@ -71,6 +71,9 @@ _HANDLER_TASK_PREFIXES = (
     "discord-ui-view-dispatch-",
     "discord-ui-modal-dispatch-",
     "discord-ui-dynamic-item-",
+    # Listeners that follow a command (e.g. telling a member their DMs were closed) still
+    # need the database; discord.py names each event task after its event.
+    "discord.py: on_app_command_completion",
 )
 
 
