@@ -335,10 +335,14 @@ class DeleteMyDataButton(
     async def callback(self, interaction: AnyInteraction) -> None:
         async def work() -> None:
             bot = holdfast(interaction)
-            result = await mydata.delete_everything(bot.db, bot.note_keys, interaction.user.id)
+            result = await mydata.delete_everything(
+                bot.db, bot.note_keys, interaction.user.id, bot.clock.now()
+            )
             await interaction.response.edit_message(content=texts.deleted(), view=None)
             for meeting_id in result.meetings_answered:
                 bot.refresh_announcement_soon(meeting_id)
+            if result.meetings_answered:
+                bot.alarm.wake()  # a freed place may have gone to someone waiting
 
         await private_guard(interaction, work)
 

@@ -271,7 +271,7 @@ async def test_trends_show_only_closed_months_with_enough_members_and_never_chan
     assert (sep.shown, sep.band, sep.mood, sep.stress, sep.supported) == (True, "5–9", 4, 2, 4)
     assert all(not m.shown for m in months[:-1])
     # Late deletion (a member deletes their data): the closed month's snapshot stays.
-    await mydata.delete_everything(db, keys, 1)
+    await mydata.delete_everything(db, keys, 1, clock.now())
     clock.advance(timedelta(days=40))
     later = await trends.view_trends(db, group, viewer, 5, clock.now())
     assert later[-2] == sep
@@ -381,7 +381,7 @@ async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_d
         pass
     assert ciphertext in on_disk()
     assert member_hash in on_disk()
-    deleted = await mydata.delete_everything(db, keys, MEMBER)
+    deleted = await mydata.delete_everything(db, keys, MEMBER, clock.now())
     assert deleted.checkpointed
     for erasure in mydata.ERASURES:
         if erasure.how == "delete":

@@ -11,6 +11,8 @@ import aiosqlite
 import pytest
 import pytest_asyncio
 
+from bot.checkins import mydata
+from bot.checkins.crypto import load_note_keys
 from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox as outbox_rows
@@ -394,3 +396,22 @@ async def test_a_message_about_a_meeting_that_no_longer_exists_is_skipped_not_fa
     context = RenderContext(now=clock.now(), late=False)
     rendered = await cards.render_announcement(db, delivery, context)
     assert rendered == Skip("the meeting no longer exists")
+
+
+async def test_deleting_my_data_frees_my_place_for_the_first_person_waiting(
+    tmp_path: Path, db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(
+        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
+    )
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    for user in (1, 2):
+        await groups.join_group(db, group, user, clock.now())
+        await rsvp.answer_meeting(db, meeting.id, user, Answer.GOING, clock.now())
+        clock.advance(timedelta(seconds=1))
+    keys = (await load_note_keys(db, (), tmp_path / "holdfast.sqlite3", clock.now())).keys
+    await mydata.delete_everything(db, keys, 1, clock.now())
+    assert (await rsvp.attendees(db, meeting.id))[Answer.GOING] == [2]
+    promoted = [r for r in await outbox(db) if r["kind"] == "waitlist_promoted"]
+    assert [r["user_id"] for r in promoted] == [2]

@@ -145,7 +145,7 @@ def test_a_closed_months_output_never_changes_after_late_entries_or_deletions(
                     db, keys, group, member, Answers(1, 5, 1), None, october
                 )
             for member in deleted:
-                await mydata.delete_everything(db, keys, member)
+                await mydata.delete_everything(db, keys, member, october)
             again = await trends.view_trends(db, group, 999, 5, october + timedelta(days=3))
             assert again == first
         finally:

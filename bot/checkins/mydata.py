@@ -20,6 +20,8 @@ import aiosqlite
 from bot.checkins.crypto import NoteKeys
 from bot.checkins.entries import own_checkins
 from bot.db import checkpoint, transaction
+from bot.meetings.queries import get_meeting
+from bot.meetings.rsvp import fill_free_places
 
 How = Literal["delete", "anonymise"]
 
@@ -261,9 +263,14 @@ class Deleted:
     checkpointed: bool
 
 
-async def delete_everything(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int) -> Deleted:
+async def delete_everything(
+    conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: datetime
+) -> Deleted:
     """Delete (or anonymise, see ERASURES) every row about `user_id`, in one transaction, then
-    checkpoint the WAL so no copy of the deleted rows stays readable in the live files."""
+    checkpoint the WAL so no copy of the deleted rows stays readable in the live files.
+
+    A place the member held at a meeting still to come goes to the first person waiting, as it
+    would if they had said they can't make it."""
     params = {"user_id": user_id, "member_key": keys.member_key(user_id)}
     rows = 0
     async with transaction(conn):
@@ -271,4 +278,8 @@ async def delete_everything(conn: aiosqlite.Connection, keys: NoteKeys, user_id:
         for erasure in ERASURES:
             cursor = await conn.execute(erasure.sql, params)
             rows += max(cursor.rowcount, 0)
+        for meeting_id in answered:
+            meeting = await get_meeting(conn, meeting_id)
+            if meeting.starts_at > now and not meeting.cancelled:
+                await fill_free_places(conn, meeting, now)
     return Deleted(rows, answered, await checkpoint(conn))
