@@ -25,6 +25,8 @@ from bot.meetings import cards, changes, queries, rsvp, series
 from bot.meetings.model import Answer, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
+from bot.reminders.model import PrefsChange
+from bot.reminders.service import update_prefs
 
 GUILD = 111111111111111111
 CHANNEL = 222222222222222222
@@ -415,3 +417,26 @@ async def test_deleting_my_data_frees_my_place_for_the_first_person_waiting(
     assert (await rsvp.attendees(db, meeting.id))[Answer.GOING] == [2]
     promoted = [r for r in await outbox(db) if r["kind"] == "waitlist_promoted"]
     assert [r["user_id"] for r in promoted] == [2]
+
+
+async def test_reminders_by_mention_follow_the_group_to_its_new_channel(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[1]
+    await groups.join_group(db, group, 1, clock.now())
+    await update_prefs(db, 1, PrefsChange(via="channel"), clock.now(), POLICY.reminders)
+    await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now())
+
+    def mention_channels(rows: list[aiosqlite.Row]) -> set[int]:
+        return {
+            r["channel_id"] for r in rows if r["kind"] == "reminder" and r["state"] == "pending"
+        }
+
+    assert mention_channels(await outbox(db)) == {CHANNEL}
+    new_channel = 555555555555555555
+    await series.change_group(
+        db, group, GroupChange(announce_channel_id=new_channel), clock.now(), POLICY
+    )
+    assert mention_channels(await outbox(db)) == {new_channel}
