@@ -22,7 +22,7 @@ from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
 from bot.meetings import cards, changes, queries, rsvp, series
-from bot.meetings.model import Answer, Place, PlaceKind, SeriesDraft
+from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
 from bot.reminders.model import PrefsChange
@@ -73,6 +73,21 @@ def last_thursday(capacity: int | None = None) -> SeriesDraft:
         place=Place.channel(PlaceKind.VOICE, VOICE),
         capacity=capacity,
     )
+
+
+async def one_place_member_1_going_member_2_waiting(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> tuple[Group, Meeting]:
+    group = await make_group(db, clock)
+    change = await series.create_series(
+        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
+    )
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    for user in (1, 2):
+        await groups.join_group(db, group, user, clock.now())
+        await rsvp.answer_meeting(db, meeting.id, user, Answer.GOING, clock.now())
+        clock.advance(timedelta(seconds=1))
+    return group, meeting
 
 
 async def outbox(db: aiosqlite.Connection) -> list[aiosqlite.Row]:
@@ -315,15 +330,7 @@ async def test_editing_a_series_moves_unchanged_meetings_and_keeps_moved_ones(
 async def test_leaving_frees_a_place_for_the_waitlist(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    group = await make_group(db, clock)
-    change = await series.create_series(
-        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
-    )
-    meeting = (await queries.series_meetings(db, change.series.id))[0]
-    for user in (1, 2):
-        await groups.join_group(db, group, user, clock.now())
-        await rsvp.answer_meeting(db, meeting.id, user, Answer.GOING, clock.now())
-        clock.advance(timedelta(seconds=1))
+    group, meeting = await one_place_member_1_going_member_2_waiting(db, clock)
     left = await rsvp.leave_group(db, group, 1, clock.now())
     assert left.changed
     who = await rsvp.attendees(db, meeting.id)
@@ -403,15 +410,7 @@ async def test_a_message_about_a_meeting_that_no_longer_exists_is_skipped_not_fa
 async def test_deleting_my_data_frees_my_place_for_the_first_person_waiting(
     tmp_path: Path, db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    group = await make_group(db, clock)
-    change = await series.create_series(
-        db, group, last_thursday(capacity=1), 9, clock.now(), POLICY
-    )
-    meeting = (await queries.series_meetings(db, change.series.id))[0]
-    for user in (1, 2):
-        await groups.join_group(db, group, user, clock.now())
-        await rsvp.answer_meeting(db, meeting.id, user, Answer.GOING, clock.now())
-        clock.advance(timedelta(seconds=1))
+    _, meeting = await one_place_member_1_going_member_2_waiting(db, clock)
     keys = (await load_note_keys(db, (), tmp_path / "holdfast.sqlite3", clock.now())).keys
     await mydata.delete_everything(db, keys, 1, clock.now())
     assert (await rsvp.attendees(db, meeting.id))[Answer.GOING] == [2]
