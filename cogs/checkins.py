@@ -15,7 +15,7 @@ import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Self
 
 import discord
 from discord import app_commands
@@ -227,10 +227,13 @@ class NoteModal(discord.ui.Modal):
         )
 
 
-class WordsButton(
+class _CardStateButton(
     discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"checkin:words:(?P<group>\d+):(?P<state>[0-5]{3})",
+    # discord.py wants a template on every DynamicItem; this base is never registered itself.
+    template=r"checkin:(?:words|save):(?P<group>\d+):(?P<state>[0-5]{3})",
 ):
+    """A button on the check-in card whose custom id carries the group and the picks so far."""
+
     def __init__(self, item: discord.ui.Button[discord.ui.View], group_id: int, state: str) -> None:
         super().__init__(item)
         self.group_id, self.state = group_id, state
@@ -238,10 +241,12 @@ class WordsButton(
     @classmethod
     async def from_custom_id(
         cls, interaction: AnyInteraction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> WordsButton:
+    ) -> Self:
         assert isinstance(item, discord.ui.Button)
         return cls(item, int(match["group"]), match["state"])
 
+
+class WordsButton(_CardStateButton, template=r"checkin:words:(?P<group>\d+):(?P<state>[0-5]{3})"):
     async def callback(self, interaction: AnyInteraction) -> None:
         async def work() -> None:
             picked = parse_state(self.state)
@@ -252,21 +257,7 @@ class WordsButton(
         await private_guard(interaction, work)
 
 
-class SaveButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"checkin:save:(?P<group>\d+):(?P<state>[0-5]{3})",
-):
-    def __init__(self, item: discord.ui.Button[discord.ui.View], group_id: int, state: str) -> None:
-        super().__init__(item)
-        self.group_id, self.state = group_id, state
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: AnyInteraction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> SaveButton:
-        assert isinstance(item, discord.ui.Button)
-        return cls(item, int(match["group"]), match["state"])
-
+class SaveButton(_CardStateButton, template=r"checkin:save:(?P<group>\d+):(?P<state>[0-5]{3})"):
     async def callback(self, interaction: AnyInteraction) -> None:
         await private_guard(
             interaction,
