@@ -21,7 +21,9 @@ class About(commands.Cog):
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction[HoldfastBot]) -> None:
         """What Holdfast does, and how it looks after your check-ins."""
-        await interaction.response.send_message(texts.about(), ephemeral=True)
+        await interaction.response.send_message(
+            texts.about(self.bot.settings.PRIVACY_MIN_MEMBERS), ephemeral=True
+        )
 
     @app_commands.command(name="status")
     @app_commands.default_permissions(manage_guild=True)
