@@ -40,8 +40,10 @@ class About(commands.Cog):
             else round(latency * 1000),
             up_since=int(self.bot.started_at.timestamp()),
         )
-        # Deliveries: counts, next due time and recent failure reasons; never who or what.
-        found = await delivery_status(self.bot.db)
+        # This server's deliveries: counts, next due time and recent failure reasons; never
+        # who or what, and never another server's.
+        assert interaction.guild_id is not None
+        found = await delivery_status(self.bot.db, interaction.guild_id)
         message += "\n" + reminder_texts.delivery_status(
             found.counts, found.next_due, found.last_errors
         )

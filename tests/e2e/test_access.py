@@ -4,10 +4,47 @@ facilitators' role mention that must really notify, and who may be put on the ro
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
+from bot.config import load_settings
+from tests.e2e.conftest import start_holdfast
 from tests.e2e.test_meetings import create_group
 from tests.emulator import Emulator, Server
+from tests.emulator.factories import build_guild
+from tests.emulator.model import Overwrite
+from tests.emulator.permissions import P
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+async def group_and_series(
+    emulator: Emulator, server: Server, group: str, when: str, title: str
+) -> None:
+    """An admin makes a group; its facilitator saves a series (the first meeting is soon, so
+    it is announced at once)."""
+    await emulator.wait_for_commands("group", guild=server.guild)
+    admin = emulator.as_user(server.admin, channel=server.general)
+    made = await admin.run(
+        "/group create",
+        name=group,
+        announcements=server.meetings,
+        facilitator_role=server.facilitator_role,
+        timezone="Europe/London",
+    )
+    await made.wait_for_text("is ready")
+    facilitator = emulator.as_user(server.facilitator, channel=server.general)
+    preview = await facilitator.run(
+        "/series create", title=title, when=when, time="19:30", room=server.voice
+    )
+    await preview.wait_for_text("next dates")
+    saved = await facilitator.click(preview, "Save")
+    await saved.wait_for_text("is saved")
 
 
 async def test_about_and_trends_state_the_privacy_rule_as_built(
@@ -27,3 +64,53 @@ async def test_about_and_trends_state_the_privacy_rule_as_built(
     assert "at least 6 people checked in: 5 besides any one person" in heading
     assert "everyone who looks sees the same months" in heading
     assert "besides you" not in heading
+
+
+async def test_status_shows_an_admin_only_their_own_servers_deliveries(
+    emulator: Emulator, discord_server: Server, clock: ManualClock, tmp_path: Path
+) -> None:
+    north = discord_server
+    kin = build_guild(emulator, "Kinship Circle", members=2)
+    settings = load_settings(
+        None,
+        DISCORD_TOKEN=emulator.bot_token,
+        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
+        GUILD_IDS=(north.guild.id, kin.guild.id),
+        DISCORD_API_BASE_URL=emulator.api_base_url,
+        DISCORD_GATEWAY_URL=emulator.gateway_url,
+        GUILD_READY_TIMEOUT=0.05,
+    )
+    async with start_holdfast(emulator, settings, clock) as holdfast:
+        # North: last Thursday, 26 Nov 19:30 GMT; announced at once, and it gets through.
+        await group_and_series(emulator, north, "North adopters", "last Thursday", "Meet-up")
+        await emulator.wait_for_message(north.meetings, contains="Meet-up")
+        # Kinship: last Friday, 27 Nov 19:30 GMT; Holdfast may not post in its channel (50013).
+        await group_and_series(emulator, kin, "Kinship carers", "last Friday", "Kin meet")
+        kin.meetings.overwrites = [
+            Overwrite(id=emulator.app.bot_user.id, type=1, deny=P.SEND_MESSAGES)
+        ]
+        await holdfast.alarm.wake()
+        await emulator.wait_until(
+            lambda: (
+                any(r.status == 403 and str(kin.meetings.id) in r.path for r in emulator.requests)
+                or None
+            ),
+            what="the Kinship announcement to be refused",
+        )
+
+        north_status = await emulator.as_user(north.admin, channel=north.general).run("/status")
+        north_text = await north_status.wait_for_text("Deliveries")
+        kin_status = await emulator.as_user(kin.admin, channel=kin.general).run("/status")
+        kin_text = await kin_status.wait_for_text("Deliveries")
+
+    # Each server sees its own: North's announcement went, Kinship's failed, and only Kinship's
+    # admin sees why. Next due is each server's own rota check, 24 h before its meeting.
+    assert re.search(r"Deliveries: \d+ pending, 1 sent, 0 skipped, 0 failed\.", north_text)
+    assert "50013" not in north_text
+    assert "Last problems" not in north_text
+    assert re.search(r"Deliveries: \d+ pending, 0 sent, 0 skipped, 1 failed\.", kin_text)
+    assert "50013" in kin_text
+    north_due = int(utc(2026, 11, 25, 19, 30).timestamp())
+    kin_due = int(utc(2026, 11, 26, 19, 30).timestamp())
+    assert f"Next due: <t:{north_due}:F>" in north_text
+    assert f"Next due: <t:{kin_due}:F>" in kin_text
