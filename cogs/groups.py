@@ -220,10 +220,14 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         assert interaction.guild_id is not None
         bot = self.bot
         lines = []
-        admin = actor_of(interaction).is_admin
+        actor = actor_of(interaction)
         for group in await groups.live_groups(bot.db, interaction.guild_id):
             problem = await bot.check_group_health(group)
-            count = len(await groups.member_ids(bot.db, group))
+            count = (
+                len(await groups.member_ids(bot.db, group))
+                if access.may_see_member_count(group, actor)
+                else None
+            )
             lines.append(
                 texts.group_line(
                     group.name,
@@ -231,7 +235,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                     group.facilitator_role_id,
                     group.timezone,
                     count,
-                    problem if admin else None,
+                    problem if actor.is_admin else None,
                 )
             )
         await interaction.response.send_message(texts.group_list(lines), ephemeral=True)

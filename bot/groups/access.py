@@ -12,6 +12,12 @@ def may_facilitate(group: Group, actor: Actor) -> bool:
     return actor.is_admin or group.facilitator_role_id in actor.role_ids
 
 
+def may_see_member_count(group: Group, actor: Actor) -> bool:
+    # How many people are in a group is for those who hold it (its facilitators and admins):
+    # in a small group, a member watching the count move could tell who joined or left.
+    return may_facilitate(group, actor)
+
+
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed(texts.admins_only())

@@ -139,9 +139,12 @@ def group_list(lines: Sequence[str]) -> str:
 
 
 def group_line(
-    name: str, channel_id: int, role_id: int, zone: str, members: int, problem: str | None
+    name: str, channel_id: int, role_id: int, zone: str, members: int | None, problem: str | None
 ) -> str:
-    line = f"• **{name}**: <#{channel_id}>, run by <@&{role_id}>, {zone}, {members} member(s)"
+    """`members` only for the group's facilitators and admins (None: not shown)."""
+    line = f"• **{name}**: <#{channel_id}>, run by <@&{role_id}>, {zone}"
+    if members is not None:
+        line += f", {members} member" + ("" if members == 1 else "s")
     return line + (f"\n  ⚠️ {problem}" if problem else "")
 
 

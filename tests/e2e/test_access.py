@@ -114,3 +114,21 @@ async def test_status_shows_an_admin_only_their_own_servers_deliveries(
     kin_due = int(utc(2026, 11, 26, 19, 30).timestamp())
     assert f"Next due: <t:{north_due}:F>" in north_text
     assert f"Next due: <t:{kin_due}:F>" in kin_text
+
+
+async def test_group_list_shows_member_counts_to_facilitators_and_admins_only(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server
+) -> None:
+    s = discord_server
+    welcome = await create_group(emulator, s)
+    for person in s.members[:2]:
+        joined = await emulator.as_user(person).click(welcome, "Join this group")
+        await joined.wait_for_text("You're in North adopters")
+
+    member_view = await emulator.as_user(s.members[0], channel=s.general).run("/group list")
+    member_text = await member_view.wait_for_text("North adopters")
+    assert member_text.rstrip().endswith("Europe/London")
+    assert "member" not in member_text.split("North adopters", 1)[1]
+    for holder in (s.facilitator, s.admin):
+        view = await emulator.as_user(holder, channel=s.general).run("/group list")
+        assert "Europe/London, 2 members" in await view.wait_for_text("North adopters")
