@@ -18,6 +18,13 @@ def may_see_member_count(group: Group, actor: Actor) -> bool:
     return may_facilitate(group, actor)
 
 
+def require_may_hold_meetings(group: Group, holder: Actor) -> None:
+    """Only someone who may facilitate can be put on the rota: a plain member put down (and
+    confirming) would silence the escalation that asks the real facilitators to step in."""
+    if not may_facilitate(group, holder):
+        raise NotAllowed(texts.rota_holder_not_facilitator(group.name, group.facilitator_role_id))
+
+
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed(texts.admins_only())

@@ -16,6 +16,14 @@ def facilitators_only(group: str) -> str:
     )
 
 
+def rota_holder_not_facilitator(group: str, role_id: int) -> str:
+    return (
+        f"Only the facilitators of {group} (people with <@&{role_id}>) or a server admin can "
+        "be put down to hold a meeting. If they should be one, a server admin can give them "
+        "that role first."
+    )
+
+
 def name_empty() -> str:
     return "The group needs a name, for example “North adopters”."
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import load_settings
+from bot.meetings import queries
 from tests.e2e.conftest import start_holdfast
-from tests.e2e.test_meetings import create_group
+from tests.e2e.test_meetings import create_group, create_last_thursday
 from tests.emulator import Emulator, Server
 from tests.emulator.factories import build_guild
 from tests.emulator.model import Overwrite
@@ -132,3 +133,31 @@ async def test_group_list_shows_member_counts_to_facilitators_and_admins_only(
     for holder in (s.facilitator, s.admin):
         view = await emulator.as_user(holder, channel=s.general).run("/group list")
         assert "Europe/London, 2 members" in await view.wait_for_text("North adopters")
+
+
+async def test_rota_assign_accepts_only_the_groups_facilitators_and_admins(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    await create_group(emulator, s)
+    await create_last_thursday(emulator, s, holdfast)
+    [meeting] = await queries.upcoming_meetings(holdfast.db, 1, clock.now(), limit=1)
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+
+    # A plain member cannot be put down (they could confirm and silence the escalation).
+    refused = await facilitator.run("/rota assign", meeting=meeting.id, who=s.member)
+    text = await refused.wait_for_text("can be put down")
+    assert refused.ephemeral
+    assert "Only the facilitators of North adopters" in text
+    assert f"<@&{s.facilitator_role.id}>" in text
+    assert "server admin" in text
+    shown = await facilitator.run("/rota show")
+    assert "nobody yet" in await shown.wait_for_text("Rota for North adopters")
+    await holdfast.alarm.wake()
+    assert emulator.dms_to(s.member) == []
+
+    # An admin (Administrator, no facilitator role) and a facilitator can.
+    admin = await facilitator.run("/rota assign", meeting=meeting.id, who=s.admin)
+    assert f"<@{s.admin.id}> is down to hold" in await admin.wait_for_text("is down to hold")
+    itself = await facilitator.run("/rota assign", meeting=meeting.id, who=s.facilitator)
+    await itself.wait_for_text(f"<@{s.facilitator.id}> is down to hold")
