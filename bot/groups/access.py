@@ -25,6 +25,19 @@ def require_may_hold_meetings(group: Group, holder: Actor) -> None:
         raise NotAllowed(texts.rota_holder_not_facilitator(group.name, group.facilitator_role_id))
 
 
+def ping_channel_id(group: Group) -> int:
+    """Where the facilitator role is mentioned (the rota's call to step in, /reachout): the
+    facilitators' channel, or the group's channel if it has none."""
+    return group.facilitator_channel_id or group.announce_channel_id
+
+
+def role_notifies(role_mentionable: bool, may_mention_everyone: bool) -> bool:
+    """Discord notifies a role's members only if the role allows anyone to mention it, or the
+    author has Mention @everyone, @here and All Roles in the channel; otherwise the mention is
+    just text and nobody hears it."""
+    return role_mentionable or may_mention_everyone
+
+
 def require_admin(actor: Actor) -> None:
     if not actor.is_admin:
         raise NotAllowed(texts.admins_only())

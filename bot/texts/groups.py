@@ -167,6 +167,15 @@ def role_missing(role_id: int) -> str:
     return f"The facilitator role ({role_id}) no longer exists. Choose another with `/group edit`."
 
 
+def role_not_notified(role_id: int) -> str:
+    return (
+        f"<@&{role_id}> won't be notified when a meeting needs someone to step in or a member "
+        "asks for a facilitator to reach out: Discord won't let me ping that role. To fix it, "
+        "open Server Settings → Roles → that role and turn on “Allow anyone to @mention "
+        "this role”."
+    )
+
+
 def help_member(groups: Sequence[str]) -> str:
     where = ", ".join(groups) if groups else "no groups yet"
     return (

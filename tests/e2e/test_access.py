@@ -5,7 +5,7 @@ facilitators' role mention that must really notify, and who may be put on the ro
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import HoldfastBot
@@ -16,6 +16,7 @@ from tests.e2e.conftest import start_holdfast
 from tests.e2e.test_meetings import create_group, create_last_thursday
 from tests.emulator import Emulator, Server
 from tests.emulator.factories import build_guild
+from tests.emulator.harness import poll_until
 from tests.emulator.model import Overwrite
 from tests.emulator.permissions import P
 
@@ -161,3 +162,71 @@ async def test_rota_assign_accepts_only_the_groups_facilitators_and_admins(
     assert f"<@{s.admin.id}> is down to hold" in await admin.wait_for_text("is down to hold")
     itself = await facilitator.run("/rota assign", meeting=meeting.id, who=s.facilitator)
     await itself.wait_for_text(f"<@{s.facilitator.id}> is down to hold")
+
+
+async def test_admins_are_told_when_the_facilitator_role_cannot_be_notified(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    role = s.facilitator_role
+    fix = "Allow anyone to @mention this role"
+    # A new role is not mentionable and Holdfast's invite asks for no Mention Everyone.
+    assert not role.mentionable
+    await emulator.wait_for_commands("group", guild=s.guild)
+    admin = emulator.as_user(s.admin, channel=s.general)
+    made = await admin.run(
+        "/group create",
+        name="North adopters",
+        announcements=s.meetings,
+        facilitator_role=role,
+        facilitators_channel=s.facilitators_channel,
+    )
+    assert fix in await made.wait_for_text("is ready")
+    listed = await admin.run("/group list")
+    assert fix in await listed.wait_for_text("North adopters")
+    seen_by_member = await emulator.as_user(s.member, channel=s.general).run("/group list")
+    assert fix not in await seen_by_member.wait_for_text("North adopters")
+
+    # As things stand the rota's call to step in mentions the role, and nobody is notified.
+    await create_last_thursday(emulator, s, holdfast)
+    _november, december = await queries.upcoming_meetings(holdfast.db, 1, clock.now(), limit=2)
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    first = await emulator.wait_for_message(s.facilitators_channel, contains="no confirmed")
+    assert f"<@&{role.id}>" in first.content
+    assert emulator.message_json(first)["mention_roles"] == []
+
+    # The admin turns the one setting on: the warning goes and the next call notifies them.
+    await emulator.update_role(role, mentionable=True)
+    await poll_until(
+        lambda: holdfast.get_guild(s.guild.id).get_role(role.id).mentionable,  # type: ignore[union-attr]
+        what="the bot to hear the role changed",
+    )
+    listed = await admin.run("/group list")
+    assert fix not in await listed.wait_for_text("North adopters")
+    clock.set(december.starts_at - timedelta(hours=24))
+    await holdfast.alarm.wake()
+    await emulator.wait_until(
+        lambda: (
+            len(
+                [
+                    m
+                    for m in emulator.messages_in(s.facilitators_channel)
+                    if "no confirmed" in m.content
+                ]
+            )
+            == 2
+            or None
+        ),
+        what="December's call to step in",
+    )
+    second = [
+        m for m in emulator.messages_in(s.facilitators_channel) if "no confirmed" in m.content
+    ][-1]
+    assert second.id != first.id
+    assert emulator.message_json(second)["mention_roles"] == [str(role.id)]
+
+    # /group edit to a role nobody can ping says so too.
+    assert not s.member_role.mentionable
+    edited = await admin.run("/group edit", group="North adopters", facilitator_role=s.member_role)
+    assert fix in await edited.wait_for_text("is updated")
