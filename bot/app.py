@@ -34,6 +34,7 @@ from bot.delivery.pacer import Pacer
 from bot.delivery.planners import Policy
 from bot.discord_port import DiscordPyPort
 from bot.errors import HoldfastError
+from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings import series
@@ -375,8 +376,24 @@ class HoldfastBot(commands.Bot):
                 problem = group_texts.channel_missing(group.announce_channel_id)
             elif guild.get_role(group.facilitator_role_id) is None:
                 problem = group_texts.role_missing(group.facilitator_role_id)
+            else:
+                problem = self.role_ping_problem(group)
         await groups.record_problem(self.db, group, problem, self.clock.now())
         return problem
+
+    def role_ping_problem(self, group: Group) -> str | None:
+        """What to tell an admin if a mention of the facilitator role would notify nobody."""
+        guild = self.get_guild(group.guild_id)
+        if guild is None:
+            return None
+        role = guild.get_role(group.facilitator_role_id)
+        channel = guild.get_channel(access.ping_channel_id(group))
+        if role is None or channel is None:
+            return None  # a deleted role or channel is its own problem
+        may_mention_everyone = channel.permissions_for(guild.me).mention_everyone
+        if access.role_notifies(role.mentionable, may_mention_everyone):
+            return None
+        return group_texts.role_not_notified(role.id)
 
     async def sync_commands_if_changed(self) -> list[SyncOutcome]:
         """Sync slash commands only when they changed: Discord rate-limits syncs hard.

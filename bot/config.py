@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     # at a local emulator, so it can never run against real Discord.
     CLOCK_START: datetime | None = None
     CLOCK_SPEED: float = Field(default=1.0, ge=1, le=10000)
-    # /trends shows a month only when at least this many people besides the viewer checked in.
+    # K: /trends shows a month only when at least K + 1 people checked in (K besides any one
+    # person, whoever is viewing), so every viewer sees the same months.
     PRIVACY_MIN_MEMBERS: int = 5
     # A check-in at or below this (1–5, stress counted the other way) shows support signposts.
     LOW_CHECKIN_THRESHOLD: int = Field(default=1, ge=1, le=5)

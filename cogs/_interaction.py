@@ -42,6 +42,19 @@ def actor_of(interaction: AnyInteraction) -> Actor:
     )
 
 
+def actor_for(user: discord.User | discord.Member) -> Actor:
+    """Someone named in a command option, as Discord resolved them: their roles and server
+    permissions (from the cached roles) if they are in this server; nothing otherwise."""
+    if not isinstance(user, discord.Member):
+        return Actor(user_id=user.id)
+    permissions = user.guild_permissions
+    return Actor(
+        user_id=user.id,
+        role_ids=frozenset(role.id for role in user.roles),
+        is_admin=permissions.manage_guild or permissions.administrator,
+    )
+
+
 async def guarded(interaction: AnyInteraction, work: Callable[[], Awaitable[None]]) -> None:
     """Run a button or modal handler; a domain error becomes a kind, private reply.
 

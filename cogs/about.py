@@ -21,7 +21,9 @@ class About(commands.Cog):
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction[HoldfastBot]) -> None:
         """What Holdfast does, and how it looks after your check-ins."""
-        await interaction.response.send_message(texts.about(), ephemeral=True)
+        await interaction.response.send_message(
+            texts.about(self.bot.settings.PRIVACY_MIN_MEMBERS), ephemeral=True
+        )
 
     @app_commands.command(name="status")
     @app_commands.default_permissions(manage_guild=True)
@@ -38,8 +40,10 @@ class About(commands.Cog):
             else round(latency * 1000),
             up_since=int(self.bot.started_at.timestamp()),
         )
-        # Deliveries: counts, next due time and recent failure reasons; never who or what.
-        found = await delivery_status(self.bot.db)
+        # This server's deliveries: counts, next due time and recent failure reasons; never
+        # who or what, and never another server's.
+        assert interaction.guild_id is not None
+        found = await delivery_status(self.bot.db, interaction.guild_id)
         message += "\n" + reminder_texts.delivery_status(
             found.counts, found.next_due, found.last_errors
         )

@@ -157,18 +157,22 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         reply = texts.group_created(
             group.name, group.announce_channel_id, group.facilitator_role_id, group.timezone
         )
+        problems: list[str] = []
         try:
             posted = await bot.get_partial_messageable(group.announce_channel_id).send(
                 embed=welcome_embed(group), view=join_view(group.id)
             )
         except discord.HTTPException:
-            problem = texts.channel_missing(group.announce_channel_id)
-            await groups.record_problem(bot.db, group, problem, bot.clock.now())
-            reply = f"{reply}\n⚠️ {problem}"
+            problems.append(texts.channel_missing(group.announce_channel_id))
         else:
             await groups.set_welcome_message(
                 bot.db, group, posted.channel.id, posted.id, bot.clock.now()
             )
+        if (ping := bot.role_ping_problem(group)) is not None:
+            problems.append(ping)
+        if problems:
+            await groups.record_problem(bot.db, group, problems[0], bot.clock.now())
+        reply += "".join(f"\n⚠️ {problem}" for problem in problems)
         await interaction.followup.send(reply, ephemeral=True)
 
     @app_commands.command(name="edit")
@@ -212,7 +216,11 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         )
         for change in updated.series_changes:
             await bot.after_series_changed(change)
-        await interaction.followup.send(texts.group_edited(updated.group.name), ephemeral=True)
+        reply = texts.group_edited(updated.group.name)
+        if (ping := bot.role_ping_problem(updated.group)) is not None:
+            await groups.record_problem(bot.db, updated.group, ping, bot.clock.now())
+            reply += f"\n⚠️ {ping}"
+        await interaction.followup.send(reply, ephemeral=True)
 
     @app_commands.command(name="list")
     async def list_(self, interaction: Interaction) -> None:
@@ -220,10 +228,14 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         assert interaction.guild_id is not None
         bot = self.bot
         lines = []
-        admin = actor_of(interaction).is_admin
+        actor = actor_of(interaction)
         for group in await groups.live_groups(bot.db, interaction.guild_id):
             problem = await bot.check_group_health(group)
-            count = len(await groups.member_ids(bot.db, group))
+            count = (
+                len(await groups.member_ids(bot.db, group))
+                if access.may_see_member_count(group, actor)
+                else None
+            )
             lines.append(
                 texts.group_line(
                     group.name,
@@ -231,7 +243,7 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
                     group.facilitator_role_id,
                     group.timezone,
                     count,
-                    problem if admin else None,
+                    problem if actor.is_admin else None,
                 )
             )
         await interaction.response.send_message(texts.group_list(lines), ephemeral=True)

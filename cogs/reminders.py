@@ -21,7 +21,7 @@ from bot.reminders import cards, rota, service, status
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
 from bot.texts import reminders as texts
-from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
+from cogs._interaction import AnyInteraction, Interaction, actor_for, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, timezone_autocomplete
 from cogs.meetings import facilitated_meeting, meeting_autocomplete
 
@@ -170,21 +170,26 @@ class RotaCommands(app_commands.Group, name="rota", description="Who holds each 
         self.bot = bot
 
     @app_commands.command(name="assign")
-    @app_commands.describe(meeting="Which meeting", who="Who holds it (empty: you)")
+    @app_commands.describe(
+        meeting="Which meeting", who="Who holds it: a facilitator or an admin (empty: you)"
+    )
     @app_commands.autocomplete(meeting=meeting_autocomplete)
     async def assign(
-        self, interaction: Interaction, meeting: int, who: discord.User | None = None
+        self,
+        interaction: Interaction,
+        meeting: int,
+        who: discord.Member | discord.User | None = None,
     ) -> None:
         """For facilitators: put yourself or another facilitator down to hold a meeting."""
         found = await facilitated_meeting(interaction, meeting)
         bot = self.bot
-        holder = who.id if who is not None else interaction.user.id
+        holder = actor_for(who) if who is not None else actor_of(interaction)
         entry = await rota.assign(
             bot.db, found.id, holder, interaction.user.id, bot.clock.now(), bot.policy.reminders
         )
         bot.alarm.wake()
         await interaction.response.send_message(
-            texts.rota_assigned(holder, entry.meeting.title, entry.meeting.starts_at),
+            texts.rota_assigned(holder.user_id, entry.meeting.title, entry.meeting.starts_at),
             ephemeral=True,
             allowed_mentions=discord.AllowedMentions.none(),
         )

@@ -17,6 +17,7 @@ from bot.db import open_database
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.port import Destination
 from bot.errors import NotAllowed
+from bot.groups.model import Actor, Group
 from bot.meetings import changes
 from bot.migrate import migrate
 from bot.reminders import cards, rota
@@ -26,6 +27,11 @@ from tests.test_reminders import POLICY, october_meeting, utc
 ROTA_RENDERERS = {k: v for k, v in cards.RENDERERS.items() if k.startswith("rota")}
 FACILITATOR = 77
 OTHER = 78
+
+
+def holds(group: Group, user_id: int) -> Actor:
+    """Someone who may hold the group's meetings: they have its facilitator role."""
+    return Actor(user_id, role_ids=frozenset({group.facilitator_role_id}))
 
 
 @pytest.fixture
@@ -61,7 +67,9 @@ async def test_assigned_but_silent_is_asked_then_escalated_once(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
     group, meeting = await october_meeting(db, clock)
-    await rota.assign(db, meeting.id, FACILITATOR, OTHER, clock.now(), POLICY.reminders)
+    await rota.assign(
+        db, meeting.id, holds(group, FACILITATOR), OTHER, clock.now(), POLICY.reminders
+    )
     rows = await rota_rows(db, meeting.id)
     # 29 Oct 19:30 GMT: asked 3 days before (26 Oct 19:30 GMT), escalated 24 h before.
     assert [(r["kind"], r["state"], r["due_at"]) for r in rows] == [
@@ -91,15 +99,19 @@ async def test_assigned_but_silent_is_asked_then_escalated_once(
 async def test_confirming_stops_the_escalation_and_only_the_assigned_may_confirm(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    _group, meeting = await october_meeting(db, clock)
-    await rota.assign(db, meeting.id, FACILITATOR, FACILITATOR, clock.now(), POLICY.reminders)
+    group, meeting = await october_meeting(db, clock)
+    await rota.assign(
+        db, meeting.id, holds(group, FACILITATOR), FACILITATOR, clock.now(), POLICY.reminders
+    )
     with pytest.raises(NotAllowed):
         await rota.confirm(db, meeting.id, OTHER, clock.now(), POLICY.reminders)
     await rota.confirm(db, meeting.id, FACILITATOR, clock.now(), POLICY.reminders)
     await rota.confirm(db, meeting.id, FACILITATOR, clock.now(), POLICY.reminders)  # twice: fine
     assert {r["state"] for r in await rota_rows(db, meeting.id)} == {"cancelled"}
     # Reassigned to someone else: unconfirmed again, asked and (if silent) escalated.
-    await rota.assign(db, meeting.id, OTHER, FACILITATOR, clock.now(), POLICY.reminders)
+    await rota.assign(
+        db, meeting.id, holds(group, OTHER), FACILITATOR, clock.now(), POLICY.reminders
+    )
     live = [r for r in await rota_rows(db, meeting.id) if r["state"] == "pending"]
     assert sorted(r["kind"] for r in live) == ["rota_ask", "rota_escalation"]
     assert next(r for r in live if r["kind"] == "rota_ask")["user_id"] == OTHER
@@ -125,8 +137,10 @@ async def test_nobody_assigned_escalates_and_stepping_in_settles_it(
 async def test_a_cancelled_meeting_needs_no_facilitator(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    _group, meeting = await october_meeting(db, clock)
-    await rota.assign(db, meeting.id, FACILITATOR, OTHER, clock.now(), POLICY.reminders)
+    group, meeting = await october_meeting(db, clock)
+    await rota.assign(
+        db, meeting.id, holds(group, FACILITATOR), OTHER, clock.now(), POLICY.reminders
+    )
     await changes.cancel_meeting(db, meeting, clock.now(), POLICY)
     assert {r["state"] for r in await rota_rows(db, meeting.id)} == {"cancelled"}
 
@@ -135,8 +149,8 @@ async def test_admins_listed_are_told_by_dm_once_too(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
     policy = replace(POLICY.reminders, admins=(901, 902))
-    _group, meeting = await october_meeting(db, clock)
-    await rota.assign(db, meeting.id, FACILITATOR, OTHER, clock.now(), policy)
+    group, meeting = await october_meeting(db, clock)
+    await rota.assign(db, meeting.id, holds(group, FACILITATOR), OTHER, clock.now(), policy)
     port = FakePort()
     dispatcher = Dispatcher(db, port, clock, ROTA_RENDERERS)
     clock.set(utc(2026, 10, 28, 19, 30))
@@ -147,3 +161,21 @@ async def test_admins_listed_are_told_by_dm_once_too(
     assert all(m.message.buttons[0].custom_id.startswith("next:") for m in to_admins)
     clock.advance(timedelta(hours=1))
     assert await dispatcher.run_due() == 0
+
+
+async def test_only_the_groups_facilitators_and_admins_can_be_put_on_the_rota(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await october_meeting(db, clock)
+    member = Actor(OTHER, role_ids=frozenset({group.facilitator_role_id + 1}))
+    with pytest.raises(NotAllowed, match="facilitators"):
+        await rota.assign(db, meeting.id, member, FACILITATOR, clock.now(), POLICY.reminders)
+    # Refused: nothing is recorded and nothing is planned but the escalation.
+    assert [r["kind"] for r in await rota_rows(db, meeting.id)] == ["rota_escalation"]
+    admin = Actor(OTHER, is_admin=True)
+    entry = await rota.assign(db, meeting.id, admin, FACILITATOR, clock.now(), POLICY.reminders)
+    assert entry.facilitator_id == OTHER
+    entry = await rota.assign(
+        db, meeting.id, holds(group, FACILITATOR), FACILITATOR, clock.now(), POLICY.reminders
+    )
+    assert entry.facilitator_id == FACILITATOR

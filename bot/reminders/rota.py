@@ -14,6 +14,9 @@ import aiosqlite
 
 from bot.db import transaction
 from bot.errors import Conflict, NotAllowed
+from bot.groups import access
+from bot.groups.model import Actor
+from bot.groups.service import get_group
 from bot.meetings.model import Meeting
 from bot.meetings.queries import get_meeting, upcoming_meetings
 from bot.reminders.model import ReminderPolicy
@@ -53,16 +56,19 @@ def _require_open(meeting: Meeting, now: datetime) -> None:
 async def assign(
     conn: aiosqlite.Connection,
     meeting_id: int,
-    facilitator_id: int,
+    holder: Actor,
     by: int,
     now: datetime,
     policy: ReminderPolicy,
 ) -> RotaEntry:
     """Put someone down to hold a meeting (themselves or another facilitator). They are
-    asked to confirm nearer the time; a new assignment starts unconfirmed."""
+    asked to confirm nearer the time; a new assignment starts unconfirmed. Only the group's
+    facilitators and admins may hold a meeting."""
+    facilitator_id = holder.user_id
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
         _require_open(meeting, now)
+        access.require_may_hold_meetings(await get_group(conn, meeting.group_id), holder)
         await conn.execute(
             ASSIGN,
             {

@@ -46,10 +46,25 @@ WHERE gm.group_id = :group_id
   )
 """
 
+# /status is per server: an admin sees their own server's deliveries and nobody else's.
+# (Check-in nudges belong to a member, not a server, and carry no guild_id: never counted.)
+COUNT_BY_STATE_IN_GUILD = """
+SELECT state, COUNT(*)
+FROM outbox
+WHERE guild_id = :guild_id
+GROUP BY state
+"""
+
+SELECT_NEXT_DUE_IN_GUILD = """
+SELECT MIN(next_attempt_at)
+FROM outbox
+WHERE guild_id = :guild_id AND state = 'pending'
+"""
+
 SELECT_LAST_ERRORS = """
 SELECT kind, last_error
 FROM outbox
-WHERE state = 'failed' AND last_error IS NOT NULL
+WHERE guild_id = :guild_id AND state = 'failed' AND last_error IS NOT NULL
 ORDER BY updated_at DESC, id DESC
 LIMIT :limit
 """
@@ -63,10 +78,21 @@ class DeliveryStatus:
     """(kind, reason): reasons name what went wrong, never who or what was said."""
 
 
-async def delivery_status(conn: aiosqlite.Connection, limit: int = 3) -> DeliveryStatus:
-    async with conn.execute(SELECT_LAST_ERRORS, {"limit": limit}) as cursor:
+async def delivery_status(
+    conn: aiosqlite.Connection, guild_id: int, limit: int = 3
+) -> DeliveryStatus:
+    """One server's deliveries: counts by state, the next due time, the last failure reasons."""
+    params = {"guild_id": guild_id}
+    counts: dict[str, int] = dict.fromkeys(outbox.STATES, 0)
+    async with conn.execute(COUNT_BY_STATE_IN_GUILD, params) as cursor:
+        for state, count in await cursor.fetchall():
+            counts[str(state)] = int(count)
+    async with conn.execute(SELECT_NEXT_DUE_IN_GUILD, params) as cursor:
+        row = await cursor.fetchone()
+    next_due = outbox.parse(row[0]) if row is not None and row[0] is not None else None
+    async with conn.execute(SELECT_LAST_ERRORS, {**params, "limit": limit}) as cursor:
         errors = [(str(row[0]), str(row[1])) for row in await cursor.fetchall()]
-    return DeliveryStatus(await outbox.counts(conn), await outbox.next_due(conn), errors)
+    return DeliveryStatus(counts, next_due, errors)
 
 
 async def should_tell_unreachable(conn: aiosqlite.Connection, user_id: int) -> bool:

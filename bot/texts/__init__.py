@@ -286,12 +286,15 @@ def migrated(applied: list[str], backup: Path | None) -> str:
 # --- slash commands --------------------------------------------------------------------------
 
 
-def about() -> str:
+def about(privacy_min_members: int) -> str:
+    k = privacy_min_members
     return (
         f"**{PRODUCT}** keeps this group's monthly meeting reliably in everyone's diary: "
         "reminders that arrive once and on time, easy RSVPs, and private check-ins.\n"
         "Your check-ins are yours. Facilitators only ever see the whole group's trend, "
-        "never one person's answers.\n"
+        "never one person's answers. A month of that trend shows only when at least "
+        f"{k + 1} people checked in ({k} besides any one person), and it is the same "
+        "for everyone who looks.\n"
         f"Version {__version__}."
     )
 

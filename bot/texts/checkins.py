@@ -217,8 +217,9 @@ def _half(value: float | None) -> str:
 
 def trends_heading(group_name: str, k: int) -> str:
     return (
-        f"**How {group_name} has been** (closed months only; each month needs at least {k} "
-        "people besides you before anything shows, so nobody can be picked out)"
+        f"**How {group_name} has been** (closed months only. A month shows only when at least "
+        f"{k + 1} people checked in: {k} besides any one person, so nobody can be picked out, "
+        "and everyone who looks sees the same months.)"
     )
 
 

@@ -16,6 +16,14 @@ def facilitators_only(group: str) -> str:
     )
 
 
+def rota_holder_not_facilitator(group: str, role_id: int) -> str:
+    return (
+        f"Only the facilitators of {group} (people with <@&{role_id}>) or a server admin can "
+        "be put down to hold a meeting. If they should be one, a server admin can give them "
+        "that role first."
+    )
+
+
 def name_empty() -> str:
     return "The group needs a name, for example “North adopters”."
 
@@ -139,9 +147,12 @@ def group_list(lines: Sequence[str]) -> str:
 
 
 def group_line(
-    name: str, channel_id: int, role_id: int, zone: str, members: int, problem: str | None
+    name: str, channel_id: int, role_id: int, zone: str, members: int | None, problem: str | None
 ) -> str:
-    line = f"• **{name}**: <#{channel_id}>, run by <@&{role_id}>, {zone}, {members} member(s)"
+    """`members` only for the group's facilitators and admins (None: not shown)."""
+    line = f"• **{name}**: <#{channel_id}>, run by <@&{role_id}>, {zone}"
+    if members is not None:
+        line += f", {members} member" + ("" if members == 1 else "s")
     return line + (f"\n  ⚠️ {problem}" if problem else "")
 
 
@@ -154,6 +165,15 @@ def channel_missing(channel_id: int) -> str:
 
 def role_missing(role_id: int) -> str:
     return f"The facilitator role ({role_id}) no longer exists. Choose another with `/group edit`."
+
+
+def role_not_notified(role_id: int) -> str:
+    return (
+        f"<@&{role_id}> won't be notified when a meeting needs someone to step in or a member "
+        "asks for a facilitator to reach out: Discord won't let me ping that role. To fix it, "
+        "open Server Settings → Roles → that role and turn on “Allow anyone to @mention "
+        "this role”."
+    )
 
 
 def help_member(groups: Sequence[str]) -> str:

@@ -113,6 +113,9 @@ class Role:
     color: int = 0
     managed: bool = False
     deleted: bool = False
+    mentionable: bool = False
+    """Role object ``mentionable``: "whether this role is mentionable" (off for a new role; the
+    server setting "Allow anyone to @mention this role")."""
 
     def to_json(self) -> JSON:
         return {
@@ -130,7 +133,7 @@ class Role:
             "position": self.position,
             "permissions": str(self.permissions),
             "managed": self.managed,
-            "mentionable": False,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
 
@@ -252,6 +255,8 @@ class Message:
     application_id: int | None = None
     interaction_metadata: JSON | None = None
     message_reference: JSON | None = None
+    allowed_mentions: JSON | None = None
+    """As sent (create or edit); None: Discord parses every mention in the content."""
     deleted: bool = False
     type: int = 0
 
@@ -293,6 +298,7 @@ class Message:
         *,
         with_nonce: bool = False,
         mentions: list[JSON] | None = None,
+        mention_roles: list[str] | None = None,
     ) -> JSON:
         """The message object. ``with_nonce`` only for the create response and MESSAGE_CREATE:
         Discord does not store nonces (discord.py ``Message.nonce``: "not stored long term
@@ -307,7 +313,7 @@ class Message:
             "tts": False,
             "mention_everyone": False,
             "mentions": mentions or [],
-            "mention_roles": [],
+            "mention_roles": mention_roles or [],
             "attachments": self.attachments,
             "embeds": self.embeds,
             "pinned": False,

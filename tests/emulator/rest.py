@@ -259,6 +259,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             attachments=attachments,
             message_reference=reference,
         )
+        message.allowed_mentions = body.get("allowed_mentions")
         if reference is not None and reference.get("type") == 0:
             message.type = 19  # REPLY
         if nonce is not None and body.get("enforce_nonce"):
@@ -565,6 +566,8 @@ def apply_edit(
     removed; new files are added either way."""
     if "content" in body:
         message.content = body["content"] or ""
+    if "allowed_mentions" in body:
+        message.allowed_mentions = body["allowed_mentions"]
     if "embeds" in body:
         message.embeds = body["embeds"] or []
     if "components" in body:

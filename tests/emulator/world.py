@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 USER_MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
 
 
 @dataclass
@@ -417,7 +418,12 @@ class World:
         """The message as Discord serialises it; ``with_nonce`` only where Discord echoes the
         nonce (the create response and MESSAGE_CREATE)."""
         member = self.member_of(message.guild_id, message.author.id)
-        data = message.to_json(member, with_nonce=with_nonce, mentions=self.mentions_in(message))
+        data = message.to_json(
+            member,
+            with_nonce=with_nonce,
+            mentions=self.mentions_in(message),
+            mention_roles=self.role_mentions_in(message),
+        )
         if message.type == 19 and message.message_reference is not None:
             # A reply carries the message it replies to (null once that one is deleted).
             target = self.messages.get(int(message.message_reference["message_id"]))
@@ -427,6 +433,7 @@ class World:
                 else target.to_json(
                     self.member_of(target.guild_id, target.author.id),
                     mentions=self.mentions_in(target),
+                    mention_roles=self.role_mentions_in(target),
                 )
             )
         return data
@@ -445,6 +452,53 @@ class World:
                     entry["member"] = member_json
                 out.append(entry)
         return out
+
+    def role_mentions_in(self, message: Message) -> list[str]:
+        """Roles the message notifies, as Discord's ``mention_roles``.
+
+        A ``<@&id>`` of a live role of the message's server counts only when
+        * the message's ``allowed_mentions`` lets it through (Message resource, "Allowed
+          Mentions Object": without the field every mention in the content is parsed; with it,
+          roles only via ``parse: ["roles"]`` or the ``roles`` id list), and
+        * the author may ping it: the role is ``mentionable`` (Role object: "whether this role
+          is mentionable"; the "Allow anyone to @mention this role" setting) or the author has
+          MENTION_EVERYONE in the channel (Permissions: MENTION_EVERYONE, shown in Discord as
+          "Mention @everyone, @here, and All Roles").
+        Otherwise the text stays in the content and nobody is notified.
+        """
+        if message.guild_id is None:
+            return []
+        channel = self.channels.get(message.channel_id)
+        may_mention_all = channel is not None and bool(
+            self.permissions_in(channel, message.author.id) & P.MENTION_EVERYONE
+        )
+        allowed = message.allowed_mentions
+        out: list[str] = []
+        for raw in dict.fromkeys(ROLE_MENTION.findall(message.content)):
+            role = self.roles.get(int(raw))
+            if role is None or role.deleted or role.guild_id != message.guild_id:
+                continue
+            if allowed is not None:
+                listed = {str(r) for r in allowed.get("roles") or []}
+                if "roles" not in (allowed.get("parse") or []) and raw not in listed:
+                    continue
+            if role.mentionable or may_mention_all:
+                out.append(raw)
+        return out
+
+    async def update_role(self, role: Role, **changes: Any) -> None:
+        """Change a role as a server admin would (e.g. ``mentionable=True``); the bot hears
+        GUILD_ROLE_UPDATE (Gateway events: "Guild Role Update", ``guild_id`` and ``role``)."""
+        for name, value in changes.items():
+            if not hasattr(role, name):
+                raise AttributeError(f"a role has no {name!r}")
+            setattr(role, name, value)
+        await self.gateway.dispatch(
+            "GUILD_ROLE_UPDATE",
+            {"guild_id": str(role.guild_id), "role": role.to_json()},
+            intent=Intent.GUILDS,
+        )
+        self.notify()
 
     def get_channel(self, channel_id: int | str) -> Channel:
         channel = self.channels.get(int(channel_id))
