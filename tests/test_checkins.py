@@ -31,10 +31,13 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
 from bot.db import open_database
+from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.port import DeliveryFailed, Destination
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupSettings
 from bot.migrate import migrate
+from tests.test_outbox import FakePort
 
 GUILD = 111111111111111111
 CHANNEL = 222222222222222222
@@ -483,3 +486,55 @@ async def test_nudges_are_off_by_default_planned_one_at_a_time_and_stop(
     assert str(due).startswith("2026-10-18T18:00")
     await nudges.stop_nudge(db, MEMBER, clock.now())
     assert await rows(db, pending) == []
+
+
+async def test_a_nudge_comes_once_at_the_members_local_day_and_time_never_before(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Mondays 07:00 in Auckland (NZDT, UTC+13 from 27 Sep 2026): Monday 12 Oct 07:00 there is
+    # Sunday 11 Oct 18:00 UTC. Set on Saturday 10 Oct 12:00 UTC (Sunday 01:00 in Auckland).
+    nudge = nudges.Nudge(MEMBER, "weekly", 0, time(7, 0), "Pacific/Auckland")
+    due = datetime(2026, 10, 11, 18, 0, tzinfo=UTC)
+    assert await nudges.set_nudge(db, nudge, clock.now()) == due
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, nudges.RENDERERS)
+    dm = port.channel_of(Destination(user_id=MEMBER))
+
+    async def hour_passes(to: datetime) -> int:
+        """The hourly planning job, then the dispatcher, at `to`; how many were sent."""
+        clock.set(to)
+        await nudges.plan_all(db, clock.now())
+        return await dispatcher.run_due()
+
+    for hour in range(13, 18):
+        assert await hour_passes(datetime(2026, 10, 11, hour, 0, tzinfo=UTC)) == 0
+    assert await hour_passes(due - timedelta(seconds=1)) == 0, "not a second early"
+    assert port.send_calls == []
+    assert await hour_passes(due) == 1
+    [sent] = port.messages
+    assert sent.channel_id == dm
+    assert [b.custom_id.split(":")[:2] for b in sent.message.buttons] == [["checkin", "start"]]
+    for minutes in (1, 60, 120, 24 * 60):
+        assert await hour_passes(due + timedelta(minutes=minutes)) == 0, "once, not again"
+    # The next one is a week on, at the same local time.
+    assert await hour_passes(due + timedelta(days=7) - timedelta(seconds=1)) == 0
+    assert await hour_passes(due + timedelta(days=7)) == 1
+    assert len(port.messages) == 2
+
+
+async def test_a_nudge_waiting_for_a_retry_is_not_replaced_by_the_hourly_planning(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    nudge = nudges.Nudge(MEMBER, "weekly", 6, time(19, 0), "Europe/London")  # Sundays 19:00
+    due = await nudges.set_nudge(db, nudge, clock.now())
+    assert due == datetime(2026, 10, 11, 18, 0, tzinfo=UTC)
+    port = FakePort(plan=[DeliveryFailed("Discord 503", permanent=False, status=503)])
+    dispatcher = Dispatcher(db, port, clock, nudges.RENDERERS, spread=lambda: 0.0)
+    clock.set(due)
+    assert await dispatcher.run_due() == 0, "Discord had a moment: retried in 5 seconds"
+    # The hourly job happens to run before the retry: this week's nudge still stands.
+    clock.advance(timedelta(seconds=2))
+    await nudges.plan_all(db, clock.now())
+    clock.advance(timedelta(seconds=3))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1

@@ -234,6 +234,25 @@ async def test_a_full_meeting_waitlists_and_a_freed_place_goes_to_the_first_wait
     assert [(r["user_id"], r["state"]) for r in promoted] == [(2, "pending")]
 
 
+async def test_a_waiting_member_who_clicks_going_again_keeps_their_place_in_the_queue(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await one_place_member_1_going_member_2_waiting(db, clock)
+    await groups.join_group(db, group, 3, clock.now())
+    third = await rsvp.answer_meeting(db, meeting.id, 3, Answer.GOING, clock.now())
+    assert (third.answer, third.waitlist_position) == (Answer.WAITLIST, 2)
+    clock.advance(timedelta(minutes=5))
+
+    again = await rsvp.answer_meeting(db, meeting.id, 2, Answer.GOING, clock.now())
+    assert (again.answer, again.changed, again.waitlist_position) == (Answer.WAITLIST, False, 1)
+    assert (await rsvp.attendees(db, meeting.id))[Answer.WAITLIST] == [2, 3]
+    # The place that frees up goes to member 2, who was waiting first, not to member 3.
+    dropped = await rsvp.answer_meeting(db, meeting.id, 1, Answer.NO, clock.now())
+    assert dropped.promoted == [2]
+    who = await rsvp.attendees(db, meeting.id)
+    assert (who[Answer.GOING], who[Answer.WAITLIST]) == ([2], [3])
+
+
 async def test_concurrent_clicks_never_overfill_a_meeting(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:

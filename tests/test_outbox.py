@@ -4,6 +4,7 @@ port with real shapes, and a ManualClock."""
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -530,6 +531,45 @@ async def test_one_bad_row_does_not_stop_the_others(
         Destination(channel_id=CHANNEL),
     ]
     assert "Meeting 1 soon" not in caplog.text, "message content never reaches the log"
+
+
+@dataclass
+class PortThatLooks(FakePort):
+    """When asked to send, reads the row through a second connection, as another process (or
+    a crash-and-restart) would: only what has been committed is there to see."""
+
+    db_path: Path | None = None
+    seen: list[tuple[str, int, str | None]] = field(default_factory=list)
+
+    async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
+        assert self.db_path is not None
+        other = sqlite3.connect(self.db_path)
+        try:
+            found = other.execute(SELECT_STATE_ELSEWHERE, {"key": "a"}).fetchone()
+        finally:
+            other.close()
+        self.seen.append((str(found[0]), int(found[1]), found[2]))
+        return await super().send(destination, message, nonce=nonce)
+
+
+SELECT_STATE_ELSEWHERE = """
+SELECT state, attempts, nonce
+FROM outbox
+WHERE idempotency_key = :key
+"""
+
+
+async def test_the_claim_is_committed_before_discord_is_called(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers, tmp_path: Path
+) -> None:
+    port = PortThatLooks(db_path=tmp_path / "holdfast.sqlite3")
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), new_nonce=lambda: "n-1")
+    await plan(conn, "meeting:1", [planned("a")])
+    assert await dispatcher.run_due() == 1
+    # Had the process died inside send, a restart would find the row in doubt, never pending.
+    assert port.seen == [("sending", 1, "n-1")]
+    assert port.send_calls == [(Destination(channel_id=CHANNEL), "n-1")]
+    assert (await row(conn, "a")).state == "sent"
 
 
 # --- in doubt ------------------------------------------------------------------------------------

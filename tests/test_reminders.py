@@ -8,6 +8,7 @@ with the code under test.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -190,6 +191,53 @@ async def test_the_admins_leads_from_the_policy(
     await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now(), policy)
     assert await pending_dues(db, meeting.id, 1) == [utc(2026, 10, 29, 18, 30)]
     assert await pending_dues(db, meeting.id, 2) == [], "nudges are off"
+
+
+async def test_reminder_times_already_past_when_planned_are_not_planned(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await october_meeting(db, clock)
+    # Going on Sunday 25 Oct, after the 7d time (22 Oct 18:30Z) and before the 1d one.
+    clock.set(utc(2026, 10, 25, 12, 0))
+    await join_and_answer(db, group, meeting, clock, u1=Answer.GOING)
+    assert await pending_dues(db, meeting.id, 1) == [
+        utc(2026, 10, 28, 19, 30),
+        utc(2026, 10, 29, 17, 30),
+    ]
+    rows = await member_rows(db, meeting.id)
+    assert [r["key"].split(":")[3] for r in rows if r["kind"] == "reminder"] == ["1d", "120m"]
+    # Nothing is sent now: a "week to go" reminder four days before would be wrong.
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, MEMBER_RENDERERS)
+    assert await dispatcher.run_due() == 0
+    assert port.send_calls == []
+    clock.set(utc(2026, 10, 28, 19, 30))
+    assert await dispatcher.run_due() == 1
+    assert "late" not in port.messages[0].message.content
+
+
+async def test_a_waitlisted_member_gets_no_reminders_even_when_reminded_of_every_meeting(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    draft = replace(last_thursday(), capacity=1)
+    change = await series.create_series(db, group, draft, 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[1]  # 29 October
+    await join_and_answer(db, group, meeting, clock, u1=Answer.GOING)
+    await groups.join_group(db, group, 2, clock.now())
+    # Member 2 asks to hear about every meeting of the group, then says Going to a full one.
+    await service.set_every_meeting(db, group, 2, True, clock.now(), POLICY.reminders)
+    waiting = await rsvp.answer_meeting(db, meeting.id, 2, Answer.GOING, clock.now(), POLICY)
+    assert waiting.answer is Answer.WAITLIST
+
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, MEMBER_RENDERERS)
+    for when in (utc(2026, 10, 22, 18, 30), utc(2026, 10, 28, 19, 30), utc(2026, 10, 29, 17, 30)):
+        clock.set(when)
+        await dispatcher.run_due()
+    dm_to = {port.channel_of(Destination(user_id=user)): user for user in (1, 2)}
+    received = [dm_to.get(m.channel_id) for m in port.messages]
+    assert received == [1, 1, 1], "member 1 going gets each lead; member 2 waiting gets none"
 
 
 # --- edits while pending ------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import aiosqlite
 
 from bot.db import transaction
 from bot.delivery.dispatcher import RenderContext, Skip
-from bot.delivery.outbox import Delivery, PlannedDelivery, replan
+from bot.delivery.outbox import Delivery, PlannedDelivery, iso, replan
 from bot.delivery.port import Button, Destination, OutgoingMessage
 from bot.meetings.recurrence import resolve_local
 from bot.texts import checkins as texts
@@ -49,6 +49,15 @@ WHERE user_id = :user_id
 SELECT_ALL_NUDGES = """
 SELECT user_id, cadence, day, local_time, timezone
 FROM checkin_nudges
+"""
+
+# A nudge already due and not yet sent (at its very instant, or waiting for a retry after a
+# Discord error): the dispatcher sends it, or skips it once it is no longer useful.
+SELECT_DUE_UNSENT = """
+SELECT 1
+FROM outbox
+WHERE scope = :scope AND state = 'pending' AND due_at <= :now
+LIMIT 1
 """
 
 
@@ -146,12 +155,17 @@ async def get_nudge(conn: aiosqlite.Connection, user_id: int) -> Nudge | None:
 
 async def plan_all(conn: aiosqlite.Connection, now: datetime) -> int:
     """Plan each member's next nudge (the one after a nudge already sent). Returns how many
-    scopes changed."""
+    scopes changed. A nudge that is due and not yet sent is left to the dispatcher: planning
+    the one after it now would cancel it."""
     async with conn.execute(SELECT_ALL_NUDGES) as cursor:
         nudges = [_from_row(row) for row in await cursor.fetchall()]
     changed = 0
     for nudge in nudges:
         async with transaction(conn):
+            params = {"scope": scope(nudge.user_id), "now": iso(now)}
+            async with conn.execute(SELECT_DUE_UNSENT, params) as cursor:
+                if await cursor.fetchone() is not None:
+                    continue
             result = await replan(conn, scope(nudge.user_id), [planned(nudge, now)], now)
         changed += int(bool(result.inserted or result.updated or result.revived))
     return changed

@@ -268,3 +268,36 @@ async def test_start_up_refuses_a_key_file_that_does_not_match_the_data(
     assert await bot_process.wait_exit() == 1
     assert "do not open this database's check-ins" in bot_process.output
     assert "Traceback" not in bot_process.output
+
+
+async def test_a_month_shows_with_k_others_besides_the_viewer_and_hides_with_one_fewer(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    """K = PRIVACY_MIN_MEMBERS = 5: a month needs K + 1 people in all, whoever views it."""
+    s = discord_server
+    k = holdfast.settings.PRIVACY_MIN_MEMBERS
+    assert k == 5
+    welcome = await create_group(emulator, s)
+    for person in [*s.members[:k], s.facilitator]:
+        joined = await emulator.as_user(person).click(welcome, "Join this group")
+        await joined.wait_for_text("You're in North adopters")
+
+    # November: the facilitator and K members (K others besides the facilitator).
+    for person in [s.facilitator, *s.members[:k]]:
+        await check_in(emulator.as_user(person, channel=s.general), "Good", "Some", "Mostly")
+    # December: the facilitator and K - 1 members.
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    for person in [s.facilitator, *s.members[: k - 1]]:
+        await check_in(emulator.as_user(person, channel=s.general), "Good", "Some", "Mostly")
+
+    clock.set(datetime(2027, 1, 4, 10, 0, tzinfo=UTC))
+    views: dict[int, str] = {}
+    # The facilitator checked in both months; the admin never did, so for the admin December
+    # had K people besides them, and still shows nothing: the viewer is never counted either way.
+    for viewer in (s.facilitator, s.admin):
+        handle = await emulator.as_user(viewer, channel=s.general).run("/trends")
+        views[viewer.id] = message_text(await shown_message(handle, "How North adopters"))
+    for text in views.values():
+        assert "**Nov 2026**: 5–9 people checked in" in text
+        assert "**Dec 2026**: not enough check-ins" in text
+    assert views[s.facilitator.id] == views[s.admin.id]

@@ -18,14 +18,15 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db import open_database, transaction
 from bot.delivery import outbox
+from bot.delivery.dispatcher import RecoveryResult
 from bot.delivery.outbox import Delivery, PlannedDelivery
-from bot.delivery.port import Button, DeliveryFailed, Destination, OutgoingMessage
+from bot.delivery.port import Button, DeliveryFailed, Destination, OutgoingMessage, Sent
 from bot.migrate import migrate
 from tests.e2e.conftest import BotProcess, start_holdfast
 from tests.e2e.delivery_bot import TEST_KIND, HoldfastWithTestKind
 from tests.emulator.factories import Server, build_guild
 from tests.emulator.harness import poll_until
-from tests.emulator.model import Message
+from tests.emulator.model import Channel, Message
 from tests.emulator.server import Emulator
 
 MESSAGES = "/channels/{channel_id}/messages"
@@ -363,3 +364,53 @@ async def test_the_alarm_fires_by_itself_and_message_text_stays_out_of_the_log(
     assert len(emulator.messages_in(channel)) == 1
     assert f"sent as message {message.id}" in caplog.text
     assert "Test note" not in caplog.text
+
+
+def bot_message_with_button(
+    emulator: Emulator, channel: Channel, custom_id: str, content: str = "Test note"
+) -> Message:
+    """A message of the bot's own already in the channel, carrying `custom_id` on a button."""
+    button = {"type": 2, "style": 1, "label": "Thanks", "custom_id": custom_id}
+    return emulator.create_message(
+        channel,
+        emulator.bot_user,
+        content=content,
+        components=[{"type": 1, "components": [button]}],
+    )
+
+
+async def test_find_marker_matches_a_whole_segment_so_d1_is_not_found_beside_d12(
+    bot: HoldfastWithTestKind, emulator: Emulator, discord_server: Server
+) -> None:
+    # The real DiscordPyPort.find_marker over discord.py's channel.history, not a fake.
+    channel = discord_server.meetings
+    made = bot_message_with_button(emulator, channel, "note:1:ok:d12")
+    destination = Destination(channel_id=channel.id)
+    port = bot.delivery.port
+    assert await port.find_marker(destination, "d1") is None
+    assert await port.find_marker(destination, "d12") == Sent(channel.id, made.id)
+    assert await port.find_marker(destination, "ok:d1") is None, "one segment, not a span"
+    assert emulator.requests_to("GET", MESSAGES), "it looked at the channel's history"
+
+
+async def test_an_in_doubt_row_is_sent_when_only_a_longer_marker_is_in_the_history(
+    bot: HoldfastWithTestKind, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    """Delivery d1 was claimed and the process died before Discord had it; the channel holds
+    the bot's message for d12. Taking d12 for d1 would mark an unsent message sent."""
+    channel = discord_server.meetings
+    await enqueue(bot.db, clock.now(), note("a", Destination(channel_id=channel.id), clock.now()))
+    claimed = await row(bot.db, "a")
+    assert await outbox.claim(bot.db, claimed.id, "nonce-a", clock.now())
+    longer = bot_message_with_button(emulator, channel, f"note:1:ok:{claimed.marker}2")
+
+    assert await bot.delivery.recover_in_doubt() == RecoveryResult(requeued=1)
+    assert await bot.alarm.wake() == 1
+    sent = await row(bot.db, "a")
+    assert sent.sent is not None
+    assert sent.state == "sent"
+    assert sent.sent.message_id != longer.id
+    [message] = with_marker(emulator.messages_in(channel), claimed.marker)
+    assert message.id == sent.sent.message_id
+    [post] = emulator.requests_to("POST", MESSAGES)
+    assert post.body["nonce"] == "nonce-a"

@@ -214,3 +214,37 @@ async def test_a_members_second_reminder_costs_one_request_even_after_a_restart(
         await emulator.wait_for_dm(s.member, contains="A reminder", count=2)
     assert len(emulator.requests_to("POST", "/users/@me/channels")) == opened
     assert opened <= opened_before + 1
+
+
+async def test_a_reminder_that_would_land_in_quiet_hours_arrives_just_before_they_begin(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Going")).wait_for_text("going")
+    member = emulator.as_user(s.member, channel=s.general)
+    await (await member.run("/reminders times", times="13h")).wait_for_text("Saved")
+    quiet = await member.run(
+        "/reminders quiet", start="22:00", end="08:00", timezone="Europe/Berlin"
+    )
+    assert "22:00–08:00 (Europe/Berlin)" in await quiet.wait_for_text("Saved")
+
+    # 13 h before 26 Nov 19:30 GMT is 06:30 GMT, 07:30 in Berlin (CET): inside the member's
+    # quiet hours. It comes 5 minutes before they begin the evening before: 21:55 CET, which is
+    # 20:55 GMT on 25 Nov.
+    def reminders() -> list[Message]:
+        return [m for m in emulator.dms_to(s.member) if "A reminder" in message_text(m)]
+
+    clock.set(utc(2026, 11, 25, 20, 54, 59))
+    await holdfast.alarm.wake()
+    assert reminders() == [], "not before"
+    clock.set(utc(2026, 11, 25, 20, 55))
+    await holdfast.alarm.wake()
+    dm = await emulator.wait_for_dm(s.member, contains="A reminder")
+    assert dm.timestamp == utc(2026, 11, 25, 20, 55)
+    assert "late" not in message_text(dm)
+    # Nothing more: not in the night, nor at the lead's own time.
+    for when in (utc(2026, 11, 25, 23, 0), utc(2026, 11, 26, 6, 30), utc(2026, 11, 26, 19, 0)):
+        clock.set(when)
+        await holdfast.alarm.wake()
+    assert reminders() == [dm]
