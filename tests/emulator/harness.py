@@ -65,11 +65,12 @@ def make_test_bot(*, intents: discord.Intents | None = None, **options: Any) -> 
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    emulator: Emulator, bot: ClientT, token: str | None = None, *, timeout: float = 5.0
+    emulator: Emulator, bot: ClientT, token: str | None = None, *, timeout: float = 20.0
 ) -> AsyncIterator[ClientT]:
     """Run ``bot.start(token)`` in a task against the emulator until the block ends.
 
-    Waits until the bot is ready (failing with what went wrong), and on exit closes the bot and
+    Waits until the bot is ready (failing with what went wrong; generous, since a loaded
+    2-core CI machine can take seconds to start a bot, and a ready bot returns at once), and on exit closes the bot and
     re-raises anything the start task raised. The guild-ready delay is capped at 0.05 s.
     """
     token = emulator.bot_token if token is None else token
