@@ -346,6 +346,27 @@ async def test_editing_a_series_moves_unchanged_meetings_and_keeps_moved_ones(
     assert [r["user_id"] for r in told] == [1]
 
 
+async def test_raising_or_removing_the_limit_moves_those_waiting_up_in_order(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await one_place_member_1_going_member_2_waiting(db, clock)
+    await groups.join_group(db, group, 3, clock.now())
+    await rsvp.answer_meeting(db, meeting.id, 3, Answer.GOING, clock.now())
+    current = await queries.get_series(db, meeting.series_id)
+    await series.edit_series(db, current, last_thursday(capacity=2), clock.now(), POLICY)
+    who = await rsvp.attendees(db, meeting.id)
+    assert who[Answer.GOING] == [1, 2]
+    assert who[Answer.WAITLIST] == [3]
+    current = await queries.get_series(db, meeting.series_id)
+    await series.edit_series(db, current, last_thursday(capacity=None), clock.now(), POLICY)
+    assert (await rsvp.attendees(db, meeting.id))[Answer.GOING] == [1, 2, 3]
+    promoted = [r for r in await outbox(db) if r["kind"] == "waitlist_promoted"]
+    assert sorted(r["user_id"] for r in promoted) == [2, 3]
+    # Their reminders are planned like everyone going.
+    reminded = {r["user_id"] for r in await outbox(db) if r["kind"] == "reminder"}
+    assert {2, 3} <= reminded
+
+
 async def test_leaving_frees_a_place_for_the_waitlist(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:

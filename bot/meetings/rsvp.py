@@ -177,14 +177,13 @@ async def fill_free_places(
 ) -> list[int]:
     """Move people up from the waitlist while there is room, and tell each by DM.
 
-    Runs inside the caller's transaction.
+    Runs inside the caller's transaction. A meeting without a limit (any more) has room for
+    everyone waiting.
     """
-    if meeting.capacity is None:
-        return []
     promoted: list[int] = []
     while True:
         counts = await count_answers(conn, meeting.id)
-        if counts.going >= meeting.capacity:
+        if meeting.capacity is not None and counts.going >= meeting.capacity:
             return promoted
         async with conn.execute(SELECT_FIRST_WAITING, {"meeting_id": meeting.id}) as cursor:
             row = await cursor.fetchone()

@@ -21,6 +21,7 @@ from bot.groups.service import archive_group, edit_group
 from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
 from bot.meetings.queries import get_series, live_series, series_meetings, upcoming_meetings
 from bot.meetings.recurrence import Frequency, Rule, Schedule, local_date_of, occurrences
+from bot.meetings.rsvp import fill_free_places
 from bot.texts import meetings as texts
 
 # Meetings exist as rows this far ahead (and at least the next few), so each can be answered
@@ -425,7 +426,14 @@ async def edit_series(
             await conn.execute(RESTORE_OCCURRENCE, {"id": meeting.id})
             await _drop_meeting(conn, meeting, now, policy)
         added = await _materialise(conn, updated, now)
-        for meeting_id in [*retimed, *added]:
+        # A larger limit (or none) makes room: those waiting move up in order, as when
+        # someone says they can't make it.
+        refilled = [
+            meeting.id
+            for meeting in await series_meetings(conn, series.id, after=now)
+            if not meeting.cancelled and await fill_free_places(conn, meeting, now)
+        ]
+        for meeting_id in dict.fromkeys([*retimed, *added, *refilled]):
             await planners.replan_meeting(conn, meeting_id, now, policy)
         for meeting_id in retimed:
             await planners.announce_change(conn, meeting_id, "moved", now)

@@ -70,8 +70,9 @@ async def running_bot(
     """Run ``bot.start(token)`` in a task against the emulator until the block ends.
 
     Waits until the bot is ready (failing with what went wrong; generous, since a loaded
-    2-core CI machine can take seconds to start a bot, and a ready bot returns at once), and on exit closes the bot and
-    re-raises anything the start task raised. The guild-ready delay is capped at 0.05 s.
+    2-core CI machine can take seconds to start a bot, and a ready bot returns at once), and on
+    exit closes the bot and re-raises anything the start task raised. The guild-ready delay is
+    capped at 0.05 s.
     """
     token = emulator.bot_token if token is None else token
     state = bot._connection
