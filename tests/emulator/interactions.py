@@ -239,6 +239,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             attachments=attachments,
             webhook_id=emu.app.id,
             interaction_metadata=_interaction_metadata(record),
+            allowed_mentions=body.get("allowed_mentions"),
         )
 
     async def _announce(message: Message) -> None:

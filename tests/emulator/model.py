@@ -113,6 +113,7 @@ class Role:
     color: int = 0
     managed: bool = False
     deleted: bool = False
+    mentionable: bool = False
 
     def to_json(self) -> JSON:
         return {
@@ -130,7 +131,7 @@ class Role:
             "position": self.position,
             "permissions": str(self.permissions),
             "managed": self.managed,
-            "mentionable": False,
+            "mentionable": self.mentionable,
             "flags": 0,
         }
 
@@ -254,6 +255,8 @@ class Message:
     message_reference: JSON | None = None
     deleted: bool = False
     type: int = 0
+    allowed_mentions: JSON | None = None
+    """The ``allowed_mentions`` the message was sent (or last edited) with; None: not passed."""
 
     SUPPRESS_EMBEDS = 1 << 2
     EPHEMERAL = 1 << 6
@@ -293,6 +296,8 @@ class Message:
         *,
         with_nonce: bool = False,
         mentions: list[JSON] | None = None,
+        mention_roles: list[str] | None = None,
+        mention_everyone: bool = False,
     ) -> JSON:
         """The message object. ``with_nonce`` only for the create response and MESSAGE_CREATE:
         Discord does not store nonces (discord.py ``Message.nonce``: "not stored long term
@@ -305,9 +310,9 @@ class Message:
             "timestamp": iso(self.timestamp),
             "edited_timestamp": iso(self.edited_timestamp),
             "tts": False,
-            "mention_everyone": False,
+            "mention_everyone": mention_everyone,
             "mentions": mentions or [],
-            "mention_roles": [],
+            "mention_roles": mention_roles or [],
             "attachments": self.attachments,
             "embeds": self.embeds,
             "pinned": False,

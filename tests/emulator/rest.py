@@ -258,6 +258,7 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             nonce=nonce,
             attachments=attachments,
             message_reference=reference,
+            allowed_mentions=body.get("allowed_mentions"),
         )
         if reference is not None and reference.get("type") == 0:
             message.type = 19  # REPLY
@@ -565,6 +566,9 @@ def apply_edit(
     removed; new files are added either way."""
     if "content" in body:
         message.content = body["content"] or ""
+    if body.get("allowed_mentions") is not None:
+        # Edit Message takes allowed_mentions too; what the content mentions is read anew.
+        message.allowed_mentions = body["allowed_mentions"]
     if "embeds" in body:
         message.embeds = body["embeds"] or []
     if "components" in body:

@@ -40,6 +40,15 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 USER_MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
+EVERYONE_MENTION = re.compile(r"@(?:everyone|here)\b")
+
+# The allowed_mentions a message gets when the key is not in the body (Discord's "Allowed
+# Mentions Reference", docs/resources/message: "If allowed_mentions is not passed in, the
+# mentions will be parsed via the content"; but "In interactions and webhooks, only user
+# mentions are parsed").
+PARSE_ALL: JSON = {"parse": ["users", "roles", "everyone"]}
+PARSE_USERS: JSON = {"parse": ["users"]}
 
 
 @dataclass
@@ -164,13 +173,16 @@ class World:
         self.add_member(guild, self.app.bot_user, roles=[bot_role], dispatch=False)
         return guild
 
-    def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
+    def create_role(
+        self, guild: Guild, name: str, *, permissions: int = 0, mentionable: bool = False
+    ) -> Role:
         role = Role(
             id=self.snowflake(),
             guild_id=guild.id,
             name=name,
             permissions=permissions,
             position=len(guild.role_ids),
+            mentionable=mentionable,
         )
         self.roles[role.id] = role
         guild.role_ids.append(role.id)
@@ -417,7 +429,13 @@ class World:
         """The message as Discord serialises it; ``with_nonce`` only where Discord echoes the
         nonce (the create response and MESSAGE_CREATE)."""
         member = self.member_of(message.guild_id, message.author.id)
-        data = message.to_json(member, with_nonce=with_nonce, mentions=self.mentions_in(message))
+        data = message.to_json(
+            member,
+            with_nonce=with_nonce,
+            mentions=self.mentions_in(message),
+            mention_roles=[str(r) for r in self.role_mentions_in(message)],
+            mention_everyone=self.mentions_everyone(message),
+        )
         if message.type == 19 and message.message_reference is not None:
             # A reply carries the message it replies to (null once that one is deleted).
             target = self.messages.get(int(message.message_reference["message_id"]))
@@ -427,14 +445,45 @@ class World:
                 else target.to_json(
                     self.member_of(target.guild_id, target.author.id),
                     mentions=self.mentions_in(target),
+                    mention_roles=[str(r) for r in self.role_mentions_in(target)],
+                    mention_everyone=self.mentions_everyone(target),
                 )
             )
         return data
 
+    @staticmethod
+    def _allowed(message: Message) -> tuple[set[str], set[int], set[int]]:
+        """(parse types, user ids, role ids) the message may mention, per its allowed_mentions
+        or the default for its kind when it had none."""
+        allowed = message.allowed_mentions
+        if allowed is None:
+            allowed = PARSE_USERS if message.webhook_id is not None else PARSE_ALL
+        parse = {str(t) for t in allowed.get("parse") or []}
+        users = {int(u) for u in allowed.get("users") or []}
+        roles = {int(r) for r in allowed.get("roles") or []}
+        return parse, users, roles
+
+    def _may_mention_everyone(self, message: Message) -> bool:
+        """Discord's MENTION_EVERYONE permission ("Allows for using the @everyone tag to notify
+        all users in a channel, and the @here tag to notify all online users"; it also lets
+        non-mentionable roles be mentioned). Allowed mentions "check against user/bot
+        permissions" (Allowed Mentions Object). A DM has neither roles nor @everyone."""
+        if message.guild_id is None:
+            return False
+        channel = self.channels.get(message.channel_id)
+        if channel is None:
+            return False
+        return bool(self.permissions_in(channel, message.author.id) & P.MENTION_EVERYONE)
+
     def mentions_in(self, message: Message) -> list[JSON]:
-        """Users mentioned in the content (``<@id>`` / ``<@!id>``), as Discord's ``mentions``."""
+        """Users mentioned in the content (``<@id>`` / ``<@!id>``) that its allowed_mentions let
+        through (``parse`` "users", or listed in ``users``), as Discord's ``mentions``: a user
+        written in the content but not allowed is not mentioned (Allowed Mentions Reference)."""
+        parse, allowed_users, _ = self._allowed(message)
         out: list[JSON] = []
         for raw in dict.fromkeys(USER_MENTION.findall(message.content)):
+            if "users" not in parse and int(raw) not in allowed_users:
+                continue
             user = self.users.get(int(raw))
             if user is not None:
                 entry = user.to_json()
@@ -445,6 +494,35 @@ class World:
                     entry["member"] = member_json
                 out.append(entry)
         return out
+
+    def role_mentions_in(self, message: Message) -> list[int]:
+        """Roles mentioned in the content (``<@&id>``) that its allowed_mentions let through
+        (``parse`` "roles", or listed in ``roles``) and that may be mentioned at all: the role
+        is mentionable ("whether this role is mentionable", Role Object) or the author has
+        MENTION_EVERYONE. Discord's ``mention_roles``."""
+        if message.guild_id is None:
+            return []
+        parse, _, allowed_roles = self._allowed(message)
+        out: list[int] = []
+        for raw in dict.fromkeys(ROLE_MENTION.findall(message.content)):
+            role = self.roles.get(int(raw))
+            if role is None or role.deleted or role.guild_id != message.guild_id:
+                continue
+            if "roles" not in parse and role.id not in allowed_roles:
+                continue
+            if role.mentionable or self._may_mention_everyone(message):
+                out.append(role.id)
+        return out
+
+    def mentions_everyone(self, message: Message) -> bool:
+        """``mention_everyone``: the content says @everyone or @here, ``parse`` has "everyone"
+        (the only way to allow it) and the author has MENTION_EVERYONE."""
+        parse, _, _ = self._allowed(message)
+        return (
+            "everyone" in parse
+            and EVERYONE_MENTION.search(message.content) is not None
+            and self._may_mention_everyone(message)
+        )
 
     def get_channel(self, channel_id: int | str) -> Channel:
         channel = self.channels.get(int(channel_id))
@@ -476,6 +554,7 @@ class World:
         webhook_id: int | None = None,
         interaction_metadata: JSON | None = None,
         message_reference: JSON | None = None,
+        allowed_mentions: JSON | None = None,
         store: bool = True,
     ) -> Message:
         now = self.clock.now()
@@ -495,6 +574,7 @@ class World:
             application_id=self.app.id if webhook_id else None,
             interaction_metadata=interaction_metadata,
             message_reference=message_reference,
+            allowed_mentions=allowed_mentions,
         )
         if store:
             self.messages[message.id] = message
