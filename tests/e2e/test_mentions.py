@@ -49,14 +49,14 @@ def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server
 
 
 def outgoing(emulator: Emulator) -> Iterator[tuple[RecordedRequest, dict[str, Any]]]:
-    """Every request that carried message content, with the part that holds it."""
+    """Every request that carried a message's text or cards, with the part that holds it."""
     for request in emulator.requests:
         body = request.body
         if not isinstance(body, dict):
             continue
         if request.route.endswith("/callback"):
             body = body.get("data") or {}
-        if body.get("content"):
+        if body.get("content") or body.get("embeds"):
             yield request, body
 
 
@@ -130,7 +130,7 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
     await holdfast.alarm.wake()
     await emulator.wait_for_dm(dm_member, contains="A reminder")
     channel_reminder = await emulator.wait_for_message(s.meetings, contains="A reminder")
-    await emulator.wait_for_dm(quiet_member, contains="Meet-up")
+    await emulator.wait_for_dm(quiet_member, contains="Will you come?")  # the nudge
     escalation = await emulator.wait_for_message(
         s.facilitators_channel, contains="no confirmed facilitator"
     )
@@ -169,7 +169,16 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
         m for m in emulator.messages.values() if m.author.id == emulator.app.bot_user.id
     ]
     showing = [m for m in bot_messages if f"<@{victim.id}>" in m.content]
-    kinds = ("Welcome to", "A reminder", "has moved", "is cancelled", "no confirmed", "in touch")
+    kinds = (
+        "Welcome to",
+        "A reminder",
+        "Will you come?",
+        "Can you confirm",
+        "has moved",
+        "is cancelled",
+        "no confirmed",
+        "in touch",
+    )
     for kind in kinds:
         assert any(kind in m.content for m in showing), f"no {kind!r} message shows the text"
     assert any("a place came up" in message_text(m) for m in showing)
@@ -190,6 +199,10 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
             assert message.allowed_mentions["parse"] == [], message_text(message)[:60]
     sent = list(outgoing(emulator))
     assert len(sent) > 30
+    # The announcement (a card) was posted and edited, with the rest.
+    edits = emulator.requests_to("PATCH", MESSAGES + "/{message_id}")
+    assert any(r.path.endswith(str(announcement.id)) for r in edits)
+    assert {id(r) for r in edits if r.status == 200} <= {id(r) for r, _ in sent}
     for request, body in sent:
         allowed = body.get("allowed_mentions")
         assert allowed is not None, request.path
