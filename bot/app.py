@@ -32,7 +32,7 @@ from bot.delivery.dispatcher import Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.pacer import Pacer
 from bot.delivery.planners import Policy
-from bot.discord_port import DiscordPyPort
+from bot.discord_port import DiscordPyPort, allowed_mentions
 from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
@@ -146,7 +146,9 @@ class HoldfastBot(commands.Bot):
             chunk_guilds_at_startup=False,
             max_messages=None,
             guild_ready_timeout=settings.GUILD_READY_TIMEOUT,
-            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            # Nothing Holdfast sends notifies anyone unless that send names whom (a title or a
+            # note with "<@id>" or "@everyone" in it stays inert): discord_port.allowed_mentions
+            allowed_mentions=discord.AllowedMentions.none(),
         )
         self.settings = settings
         self.clock = clock
@@ -339,7 +341,7 @@ class HoldfastBot(commands.Bot):
         try:
             await self.get_partial_messageable(where).send(
                 meeting_texts.events_forbidden(group.facilitator_role_id),
-                allowed_mentions=discord.AllowedMentions(roles=True),
+                allowed_mentions=allowed_mentions(roles=(group.facilitator_role_id,)),
             )
         except discord.HTTPException:
             log.warning("could not tell group %s that events cannot be managed", group_id)

@@ -52,11 +52,6 @@ _REASONS = {
     MISSING_PERMISSIONS: "Holdfast lacks permission to post there",
 }
 
-# Scheduled messages mention people only when a renderer names them; never @everyone or roles.
-ALLOWED_MENTIONS = discord.AllowedMentions(
-    everyone=False, roles=False, users=True, replied_user=False
-)
-
 
 class _InertView(discord.ui.View):
     """Only the components' shape. Clicks are handled by the cogs (dynamic items or
@@ -94,15 +89,21 @@ def _as_delivery_failure() -> Iterator[None]:
         raise failure_from(exc) from exc
 
 
-def _mentions(message: OutgoingMessage) -> discord.AllowedMentions:
-    if not message.ping_role_ids:
-        return ALLOWED_MENTIONS
+def allowed_mentions(
+    *, users: tuple[int, ...] = (), roles: tuple[int, ...] = ()
+) -> discord.AllowedMentions:
+    """Exactly these people and roles may be notified; never @everyone, @here or anyone named
+    in text a person wrote (a title, a place, a note, a group's name)."""
     return discord.AllowedMentions(
         everyone=False,
-        roles=[discord.Object(id=role_id) for role_id in message.ping_role_ids],
-        users=True,
+        users=[discord.Object(id=user_id) for user_id in users],
+        roles=[discord.Object(id=role_id) for role_id in roles],
         replied_user=False,
     )
+
+
+def _mentions(message: OutgoingMessage) -> discord.AllowedMentions:
+    return allowed_mentions(users=message.ping_user_ids, roles=message.ping_role_ids)
 
 
 def to_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
@@ -234,7 +235,7 @@ class DiscordPyPort:
                 embeds=[to_embed(card) for card in message.cards],
                 attachments=[_file(a) for a in message.files],
                 view=to_view(message.buttons),
-                allowed_mentions=ALLOWED_MENTIONS,
+                allowed_mentions=_mentions(message),
             )
 
     async def find_marker(

@@ -26,7 +26,7 @@ from bot.app import HoldfastBot, send_ephemeral
 from bot.checkins import charts, entries, mydata, nudges, trends
 from bot.checkins.entries import MEASURES, Answers
 from bot.delivery.port import Button
-from bot.discord_port import to_view
+from bot.discord_port import allowed_mentions, to_view
 from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
@@ -403,7 +403,7 @@ async def reachout(interaction: Interaction) -> None:
     try:
         await bot.get_partial_messageable(group.facilitator_channel_id).send(
             texts.reachout_request(group.facilitator_role_id, interaction.user.id, group.name),
-            allowed_mentions=discord.AllowedMentions(roles=True, users=False, everyone=False),
+            allowed_mentions=allowed_mentions(roles=(group.facilitator_role_id,)),
         )
     except discord.HTTPException:
         raise HoldfastError(texts.reachout_failed()) from None

@@ -58,8 +58,12 @@ class OutgoingMessage:
     cards: tuple[Card, ...] = ()
     buttons: tuple[Button, ...] = ()
     files: tuple[Attachment, ...] = ()
+    ping_user_ids: tuple[int, ...] = ()
+    """The people this message may notify (e.g. the member a channel reminder is for). Nobody
+    else is pinged, whatever the text says: a title or note holding `<@id>` stays inert."""
     ping_role_ids: tuple[int, ...] = ()
-    """Roles this message may notify (e.g. the facilitators for an escalation); none otherwise."""
+    """Roles this message may notify (e.g. the facilitators for an escalation); none otherwise.
+    @everyone and @here never notify anyone."""
 
     def carries_marker(self, marker: str) -> bool:
         """True if some button's custom_id has `marker` as a whole ':'-separated segment."""

@@ -48,16 +48,33 @@ class EventSync:
     synced_groups: set[int] = field(default_factory=set)
 
 
+# Discord's limits for a scheduled event (Create Guild Scheduled Event: name 1-100 characters,
+# description 1-1000, entity_metadata.location 1-100). A longer field makes Discord refuse the
+# whole event, so each is cut to fit; the meeting itself keeps every word.
+MAX_EVENT_NAME = 100
+MAX_EVENT_DESCRIPTION = 1000
+MAX_EVENT_LOCATION = 100
+ELLIPSIS = "…"
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its start and "…", `limit` at most."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
 def spec_for(meeting: Meeting) -> EventSpec:
     place = meeting.place
+    description = "\n\n".join(p for p in (meeting.description, meeting.note) if p)
     return EventSpec(
-        name=meeting.title,
-        description="\n\n".join(p for p in (meeting.description, meeting.note) if p) or None,
+        name=clip(meeting.title, MAX_EVENT_NAME),
+        description=clip(description, MAX_EVENT_DESCRIPTION) or None,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         place=place.kind.value,
         channel_id=place.channel_id,
-        location=place.location,
+        location=None if place.location is None else clip(place.location, MAX_EVENT_LOCATION),
     )
 
 

@@ -115,7 +115,12 @@ async def render_reminder(
             context.late,
             None if delivery.destination.is_dm else user_id,
         )
-    return OutgoingMessage(content=content, buttons=rsvp_buttons(meeting, delivery.marker))
+    return OutgoingMessage(
+        content=content,
+        buttons=rsvp_buttons(meeting, delivery.marker),
+        # In the channel the reminder mentions its member, and only them; a DM needs no ping.
+        ping_user_ids=() if delivery.destination.is_dm else (user_id,),
+    )
 
 
 async def render_rota_ask(
@@ -169,6 +174,8 @@ async def render_rota_escalation(
             meeting.title, meeting.starts_at, rota.facilitator_id, group.facilitator_role_id
         ),
         ping_role_ids=(group.facilitator_role_id,),
+        # The one who was down to hold it is named, so they hear about it too.
+        ping_user_ids=() if rota.facilitator_id is None else (rota.facilitator_id,),
         buttons=(
             Button(
                 texts.rota_step_in_button(),

@@ -112,7 +112,8 @@ async def test_a_due_delivery_is_posted_once_with_its_marker_and_a_nonce(
     [post] = emulator.requests_to("POST", MESSAGES)
     assert post.body["nonce"] == sent.nonce
     assert post.body["enforce_nonce"] is True
-    assert post.body["allowed_mentions"]["parse"] == ["users"]
+    # A message that names nobody to ping pings nobody.
+    assert post.body["allowed_mentions"] == {"parse": [], "users": [], "roles": []}
     assert await outbox.sent_message(bot.db, "now") == sent.sent
 
     # Two hours on, the alarm's next cycle sends the other one; nothing is sent twice.

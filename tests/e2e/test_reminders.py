@@ -170,7 +170,8 @@ async def test_rota_confirm_escalate_once_and_step_in(
         if "no confirmed facilitator" in r.body_text()
     ]
     assert [int(r) for r in post.body["allowed_mentions"]["roles"]] == [s.facilitator_role.id]
-    assert post.body["allowed_mentions"]["parse"] == ["users"]
+    assert post.body["allowed_mentions"]["parse"] == []
+    assert post.body["allowed_mentions"]["users"] == []
     clock.advance(timedelta(hours=1))
     await holdfast.alarm.wake()
     escalations = [m for m in emulator.messages_in(s.meetings) if "no confirmed" in message_text(m)]

@@ -229,7 +229,7 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
         if loading:
             flags |= Message.LOADING
         attachments = emu.new_attachments(record.channel.id, files or [], body.get("attachments"))
-        message = emu.create_message(
+        return emu.create_message(
             record.channel,
             bot,
             content=body.get("content") or "",
@@ -239,9 +239,8 @@ def add_interaction_routes(emu: Emulator, app: web.Application) -> None:
             attachments=attachments,
             webhook_id=emu.app.id,
             interaction_metadata=_interaction_metadata(record),
+            allowed_mentions=body.get("allowed_mentions"),
         )
-        message.allowed_mentions = body.get("allowed_mentions")
-        return message
 
     async def _announce(message: Message) -> None:
         if not message.ephemeral:

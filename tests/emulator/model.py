@@ -255,10 +255,10 @@ class Message:
     application_id: int | None = None
     interaction_metadata: JSON | None = None
     message_reference: JSON | None = None
-    allowed_mentions: JSON | None = None
-    """As sent (create or edit); None: Discord parses every mention in the content."""
     deleted: bool = False
     type: int = 0
+    allowed_mentions: JSON | None = None
+    """The ``allowed_mentions`` the message was sent (or last edited) with; None: not passed."""
 
     SUPPRESS_EMBEDS = 1 << 2
     EPHEMERAL = 1 << 6
@@ -299,6 +299,7 @@ class Message:
         with_nonce: bool = False,
         mentions: list[JSON] | None = None,
         mention_roles: list[str] | None = None,
+        mention_everyone: bool = False,
     ) -> JSON:
         """The message object. ``with_nonce`` only for the create response and MESSAGE_CREATE:
         Discord does not store nonces (discord.py ``Message.nonce``: "not stored long term
@@ -311,7 +312,7 @@ class Message:
             "timestamp": iso(self.timestamp),
             "edited_timestamp": iso(self.edited_timestamp),
             "tts": False,
-            "mention_everyone": False,
+            "mention_everyone": mention_everyone,
             "mentions": mentions or [],
             "mention_roles": mention_roles or [],
             "attachments": self.attachments,

@@ -258,8 +258,8 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
             nonce=nonce,
             attachments=attachments,
             message_reference=reference,
+            allowed_mentions=body.get("allowed_mentions"),
         )
-        message.allowed_mentions = body.get("allowed_mentions")
         if reference is not None and reference.get("type") == 0:
             message.type = 19  # REPLY
         if nonce is not None and body.get("enforce_nonce"):
@@ -566,7 +566,8 @@ def apply_edit(
     removed; new files are added either way."""
     if "content" in body:
         message.content = body["content"] or ""
-    if "allowed_mentions" in body:
+    if body.get("allowed_mentions") is not None:
+        # Edit Message takes allowed_mentions too; what the content mentions is read anew.
         message.allowed_mentions = body["allowed_mentions"]
     if "embeds" in body:
         message.embeds = body["embeds"] or []

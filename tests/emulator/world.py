@@ -41,6 +41,14 @@ T = TypeVar("T")
 
 USER_MENTION = re.compile(r"<@!?(\d+)>")
 ROLE_MENTION = re.compile(r"<@&(\d+)>")
+EVERYONE_MENTION = re.compile(r"@(?:everyone|here)\b")
+
+# The allowed_mentions a message gets when the key is not in the body (Discord's "Allowed
+# Mentions Reference", docs/resources/message: "If allowed_mentions is not passed in, the
+# mentions will be parsed via the content"; but "In interactions and webhooks, only user
+# mentions are parsed").
+PARSE_ALL: JSON = {"parse": ["users", "roles", "everyone"]}
+PARSE_USERS: JSON = {"parse": ["users"]}
 
 
 @dataclass
@@ -165,13 +173,16 @@ class World:
         self.add_member(guild, self.app.bot_user, roles=[bot_role], dispatch=False)
         return guild
 
-    def create_role(self, guild: Guild, name: str, *, permissions: int = 0) -> Role:
+    def create_role(
+        self, guild: Guild, name: str, *, permissions: int = 0, mentionable: bool = False
+    ) -> Role:
         role = Role(
             id=self.snowflake(),
             guild_id=guild.id,
             name=name,
             permissions=permissions,
             position=len(guild.role_ids),
+            mentionable=mentionable,
         )
         self.roles[role.id] = role
         guild.role_ids.append(role.id)
@@ -422,7 +433,8 @@ class World:
             member,
             with_nonce=with_nonce,
             mentions=self.mentions_in(message),
-            mention_roles=self.role_mentions_in(message),
+            mention_roles=[str(r) for r in self.role_mentions_in(message)],
+            mention_everyone=self.mentions_everyone(message),
         )
         if message.type == 19 and message.message_reference is not None:
             # A reply carries the message it replies to (null once that one is deleted).
@@ -433,15 +445,45 @@ class World:
                 else target.to_json(
                     self.member_of(target.guild_id, target.author.id),
                     mentions=self.mentions_in(target),
-                    mention_roles=self.role_mentions_in(target),
+                    mention_roles=[str(r) for r in self.role_mentions_in(target)],
+                    mention_everyone=self.mentions_everyone(target),
                 )
             )
         return data
 
+    @staticmethod
+    def _allowed(message: Message) -> tuple[set[str], set[int], set[int]]:
+        """(parse types, user ids, role ids) the message may mention, per its allowed_mentions
+        or the default for its kind when it had none."""
+        allowed = message.allowed_mentions
+        if allowed is None:
+            allowed = PARSE_USERS if message.webhook_id is not None else PARSE_ALL
+        parse = {str(t) for t in allowed.get("parse") or []}
+        users = {int(u) for u in allowed.get("users") or []}
+        roles = {int(r) for r in allowed.get("roles") or []}
+        return parse, users, roles
+
+    def _may_mention_everyone(self, message: Message) -> bool:
+        """Discord's MENTION_EVERYONE permission ("Allows for using the @everyone tag to notify
+        all users in a channel, and the @here tag to notify all online users"; it also lets
+        non-mentionable roles be mentioned). Allowed mentions "check against user/bot
+        permissions" (Allowed Mentions Object). A DM has neither roles nor @everyone."""
+        if message.guild_id is None:
+            return False
+        channel = self.channels.get(message.channel_id)
+        if channel is None:
+            return False
+        return bool(self.permissions_in(channel, message.author.id) & P.MENTION_EVERYONE)
+
     def mentions_in(self, message: Message) -> list[JSON]:
-        """Users mentioned in the content (``<@id>`` / ``<@!id>``), as Discord's ``mentions``."""
+        """Users mentioned in the content (``<@id>`` / ``<@!id>``) that its allowed_mentions let
+        through (``parse`` "users", or listed in ``users``), as Discord's ``mentions``: a user
+        written in the content but not allowed is not mentioned (Allowed Mentions Reference)."""
+        parse, allowed_users, _ = self._allowed(message)
         out: list[JSON] = []
         for raw in dict.fromkeys(USER_MENTION.findall(message.content)):
+            if "users" not in parse and int(raw) not in allowed_users:
+                continue
             user = self.users.get(int(raw))
             if user is not None:
                 entry = user.to_json()
@@ -453,38 +495,34 @@ class World:
                 out.append(entry)
         return out
 
-    def role_mentions_in(self, message: Message) -> list[str]:
-        """Roles the message notifies, as Discord's ``mention_roles``.
-
-        A ``<@&id>`` of a live role of the message's server counts only when
-        * the message's ``allowed_mentions`` lets it through (Message resource, "Allowed
-          Mentions Object": without the field every mention in the content is parsed; with it,
-          roles only via ``parse: ["roles"]`` or the ``roles`` id list), and
-        * the author may ping it: the role is ``mentionable`` (Role object: "whether this role
-          is mentionable"; the "Allow anyone to @mention this role" setting) or the author has
-          MENTION_EVERYONE in the channel (Permissions: MENTION_EVERYONE, shown in Discord as
-          "Mention @everyone, @here, and All Roles").
-        Otherwise the text stays in the content and nobody is notified.
-        """
+    def role_mentions_in(self, message: Message) -> list[int]:
+        """Roles mentioned in the content (``<@&id>``) that its allowed_mentions let through
+        (``parse`` "roles", or listed in ``roles``) and that may be mentioned at all: the role
+        is mentionable ("whether this role is mentionable", Role Object) or the author has
+        MENTION_EVERYONE. Discord's ``mention_roles``."""
         if message.guild_id is None:
             return []
-        channel = self.channels.get(message.channel_id)
-        may_mention_all = channel is not None and bool(
-            self.permissions_in(channel, message.author.id) & P.MENTION_EVERYONE
-        )
-        allowed = message.allowed_mentions
-        out: list[str] = []
+        parse, _, allowed_roles = self._allowed(message)
+        out: list[int] = []
         for raw in dict.fromkeys(ROLE_MENTION.findall(message.content)):
             role = self.roles.get(int(raw))
             if role is None or role.deleted or role.guild_id != message.guild_id:
                 continue
-            if allowed is not None:
-                listed = {str(r) for r in allowed.get("roles") or []}
-                if "roles" not in (allowed.get("parse") or []) and raw not in listed:
-                    continue
-            if role.mentionable or may_mention_all:
-                out.append(raw)
+            if "roles" not in parse and role.id not in allowed_roles:
+                continue
+            if role.mentionable or self._may_mention_everyone(message):
+                out.append(role.id)
         return out
+
+    def mentions_everyone(self, message: Message) -> bool:
+        """``mention_everyone``: the content says @everyone or @here, ``parse`` has "everyone"
+        (the only way to allow it) and the author has MENTION_EVERYONE."""
+        parse, _, _ = self._allowed(message)
+        return (
+            "everyone" in parse
+            and EVERYONE_MENTION.search(message.content) is not None
+            and self._may_mention_everyone(message)
+        )
 
     async def update_role(self, role: Role, **changes: Any) -> None:
         """Change a role as a server admin would (e.g. ``mentionable=True``); the bot hears
@@ -530,6 +568,7 @@ class World:
         webhook_id: int | None = None,
         interaction_metadata: JSON | None = None,
         message_reference: JSON | None = None,
+        allowed_mentions: JSON | None = None,
         store: bool = True,
     ) -> Message:
         now = self.clock.now()
@@ -549,6 +588,7 @@ class World:
             application_id=self.app.id if webhook_id else None,
             interaction_metadata=interaction_metadata,
             message_reference=message_reference,
+            allowed_mentions=allowed_mentions,
         )
         if store:
             self.messages[message.id] = message
