@@ -123,6 +123,23 @@ async def test_a_key_file_from_another_database_is_refused_at_start_up(
         await load_note_keys(db, (), db_path, clock.now())
 
 
+@pytest.mark.parametrize("loose", [0o644, 0o640, 0o604, 0o620, 0o602, 0o700])
+async def test_a_key_file_other_users_can_reach_is_refused_with_the_fix(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock, loose: int
+) -> None:
+    await load_note_keys(db, (), db_path, clock.now())
+    key_file = key_file_path(db_path)
+    key_file.chmod(loose)
+    if loose & 0o077:
+        with pytest.raises(KeyProblem) as caught:
+            await load_note_keys(db, (), db_path, clock.now())
+        assert f"permissions are {loose:04o}" in str(caught.value)
+        assert str(caught.value).endswith(f"chmod 600 {key_file}")
+    else:
+        # Only the bot's own user: as private as 0600.
+        await load_note_keys(db, (), db_path, clock.now())
+
+
 async def test_rotate_keys_re_encrypts_every_note_with_the_newest_key(
     db: aiosqlite.Connection, db_path: Path, clock: ManualClock
 ) -> None:

@@ -5,6 +5,7 @@ A check-in must never feel like a form: few words, warm, and always clear about 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -379,6 +380,14 @@ def key_file_missing(path: Path) -> str:
         "NOTE_ENCRYPTION_KEYS is not set. Restore the key file from your backup (or set "
         "NOTE_ENCRYPTION_KEYS to the keys it held). Holdfast will not start without them and "
         "never stores notes unencrypted."
+    )
+
+
+def key_file_too_open(path: Path, mode: int) -> str:
+    return (
+        f"The key file {path} can be read or changed by other users on this machine (its "
+        f"permissions are {mode:04o}), and its keys open every check-in note. Holdfast will "
+        f"not use it until only this user can read it:\n    chmod 600 {shlex.quote(str(path))}"
     )
 
 
