@@ -4,6 +4,8 @@ and the files on disk."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import sqlite3
 import stat
@@ -31,9 +33,13 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
 from bot.db import open_database
+from bot.delivery.planners import Policy
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupSettings
+from bot.meetings import queries, rsvp, series
+from bot.meetings.model import Answer, Place, SeriesDraft
+from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
 
 GUILD = 111111111111111111
@@ -413,6 +419,45 @@ async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_d
     assert member_hash not in disk
     assert SENTINEL.encode() not in disk
     assert str(MEMBER).encode() not in disk
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+async def test_export_csv_cells_never_start_a_spreadsheet_formula(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, start: str
+) -> None:
+    formula = f'{start}HYPERLINK("http://example.invalid","x")'
+    group = await make_group(db, clock, name=f"{start}North")
+    await groups.join_group(db, group, MEMBER, clock.now())
+    await entries.record_checkin(db, keys, group, MEMBER, GOOD, formula, clock.now())
+    change = await series.create_series(
+        db,
+        group,
+        SeriesDraft(
+            title=f"{start}cmd|' /C calc'!A0",
+            rule=Rule.last_weekday(3),
+            local_time=time(19, 30),
+            duration_minutes=90,
+            place=Place.external("the library"),
+        ),
+        MEMBER,
+        clock.now(),
+        Policy(),
+    )
+    [first, *_] = await queries.series_meetings(db, change.series.id)
+    await rsvp.answer_meeting(db, first.id, MEMBER, Answer.GOING, clock.now(), Policy())
+    exported = await mydata.export(db, keys, MEMBER, clock.now())
+    cells = [
+        cell
+        for text in (exported.checkins_csv, exported.memberships_csv, exported.rsvps_csv)
+        for row in csv.reader(io.StringIO(text))
+        for cell in row
+    ]
+    assert f"'{formula}" in cells
+    assert f"'{start}North" in cells
+    assert f"'{start}cmd|' /C calc'!A0" in cells
+    assert not [cell for cell in cells if cell.startswith(mydata.FORMULA_STARTS)]
+    # The JSON is data, not a spreadsheet: it keeps the words exactly as written.
+    assert exported.data["checkins"][0]["note"] == formula
 
 
 # --- files --------------------------------------------------------------------------------------

@@ -191,12 +191,24 @@ class Export:
         return json.dumps(self.data, indent=2, ensure_ascii=False)
 
 
+# A cell starting with one of these is read as a formula by spreadsheet programs (OWASP, "CSV
+# Injection"): a note or a group name could then run something when the export is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading ' where it could start a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()
 
 
