@@ -41,6 +41,7 @@ from bot.meetings import queries, rsvp, series
 from bot.meetings.model import Answer, Place, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
+from bot.texts import checkins as checkin_texts
 
 GUILD = 111111111111111111
 CHANNEL = 222222222222222222
@@ -300,6 +301,35 @@ async def test_trends_show_only_closed_months_with_enough_members_and_never_chan
     assert later[-2] == sep
     audit = await trends.audit_log(db, GUILD)
     assert [(a.viewer_id, a.group_name) for a in audit] == [(viewer, "North")] * 2
+
+
+async def test_a_facilitator_deleting_their_data_keeps_the_audit_record_without_their_id(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    facilitator, colleague = 777777777777777777, 888888888888888888
+    await trends.view_trends(db, group, facilitator, 5, clock.now())
+    clock.advance(timedelta(minutes=5))
+    await trends.view_trends(db, group, colleague, 5, clock.now())
+    clock.advance(timedelta(minutes=5))
+    await trends.view_trends(db, group, facilitator, 5, clock.now())
+    # Their export still holds the views they made.
+    exported = await mydata.export(db, keys, facilitator, clock.now())
+    assert [v["group_name"] for v in exported.data["trend_views"]] == ["North", "North"]
+    await mydata.delete_everything(db, keys, facilitator, clock.now())
+    audit = await trends.audit_log(db, GUILD)
+    assert [a.viewer_id for a in audit] == [None, colleague, None], "every view is still there"
+    assert [a.viewed_at for a in audit] == sorted((a.viewed_at for a in audit), reverse=True)
+    assert await rows(db, f"SELECT COUNT(*) FROM trend_audit WHERE viewer_id = {facilitator}") == [
+        (0,)
+    ]
+    shown = checkin_texts.audit_lines(
+        [(a.viewer_id, a.viewed_at, a.group_name, a.months) for a in audit]
+    )
+    assert shown.count("A former facilitator viewed North") == 2
+    assert f"<@{colleague}> viewed North" in shown
+    assert str(facilitator) not in shown
+    assert (await mydata.export(db, keys, facilitator, clock.now())).data["trend_views"] == []
 
 
 async def test_five_members_are_not_enough_because_the_viewer_is_counted_out(

@@ -19,6 +19,7 @@ import aiosqlite
 
 from bot.checkins.crypto import NoteKeys
 from bot.checkins.entries import own_checkins
+from bot.checkins.trends import FORMER_FACILITATOR
 from bot.db import checkpoint, transaction
 from bot.meetings.queries import get_meeting
 from bot.meetings.rsvp import fill_free_places
@@ -61,7 +62,11 @@ ERASURES: tuple[Erasure, ...] = (
         "DELETE FROM outbox WHERE user_id = :user_id AND state <> 'sending'",
     ),
     Erasure(
-        "trend_audit", "viewer_id", "delete", "DELETE FROM trend_audit WHERE viewer_id = :user_id"
+        "trend_audit",
+        "viewer_id",
+        "anonymise",
+        f"UPDATE trend_audit SET viewer_id = {FORMER_FACILITATOR} WHERE viewer_id = :user_id",
+        why="the record that trends were looked at stays for the admins; only who looked goes",
     ),
     Erasure(
         "series_drafts",

@@ -272,10 +272,12 @@ def audit_empty() -> str:
     return "Nobody has looked at trends in this server yet."
 
 
-def audit_lines(entries: Sequence[tuple[int, datetime, str, str]]) -> str:
+def audit_lines(entries: Sequence[tuple[int | None, datetime, str, str]]) -> str:
+    """`viewer` None: someone who has since deleted their data."""
     lines = ["**Who has looked at trends** (newest first):"]
     for viewer, when, group_name, months in entries:
-        lines.append(f"<t:{int(when.timestamp())}:f> <@{viewer}> viewed {group_name} ({months})")
+        who = f"<@{viewer}>" if viewer is not None else "A former facilitator"
+        lines.append(f"<t:{int(when.timestamp())}:f> {who} viewed {group_name} ({months})")
     return "\n".join(lines)[:1900]
 
 
