@@ -2,8 +2,9 @@
 
 `ERASURES` lists every table column that names a person, and what deletion does to it. A test
 reads the schema and fails if a column that names a person is missing here, so a table added
-later cannot be forgotten. Closed monthly trend snapshots hold no member column: they are
-anonymous aggregates and stay.
+later cannot be forgotten; another uses every feature, deletes, and then finds the id in no
+column of any table (as a number or inside text) and nowhere in the files. Closed monthly
+trend snapshots hold no member column: they are anonymous aggregates and stay.
 """
 
 from __future__ import annotations
@@ -37,6 +38,12 @@ class Erasure:
     why: str = ""
 
 
+DELETE_MEMBER_SCOPES = """
+DELETE FROM outbox
+WHERE state <> 'sending'
+  AND (scope LIKE 'meeting:%:reminders:' || :user_id OR scope = 'nudge:' || :user_id)
+"""
+
 ERASURES: tuple[Erasure, ...] = (
     Erasure(
         "checkins", "member_key", "delete", "DELETE FROM checkins WHERE member_key = :member_key"
@@ -60,6 +67,15 @@ ERASURES: tuple[Erasure, ...] = (
         "delete",
         # A message being sent this instant is left to finish; its row is gone by the next delete.
         "DELETE FROM outbox WHERE user_id = :user_id AND state <> 'sending'",
+    ),
+    Erasure(
+        "outbox",
+        "scope",
+        "delete",
+        # Rows planned for the member but addressed to a channel (reminders and nudges as a
+        # mention) name them only in their scope and key: every row of the member's own scopes
+        # goes (bot/reminders/plan.py reminders_scope, bot/checkins/nudges.py scope).
+        DELETE_MEMBER_SCOPES,
     ),
     Erasure(
         "trend_audit",
