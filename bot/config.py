@@ -6,6 +6,7 @@ bot token, note keys) are never echoed back, not even when they are the thing th
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -222,7 +223,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _clock_only_on_an_emulator(self) -> Settings:
         # A made-up clock against real Discord would send real reminders at the wrong times.
-        if self.CLOCK_START is not None and not is_emulator_url(self.DISCORD_API_BASE_URL):
+        # Both addresses: an emulator for the API with the real gateway (or the other way round)
+        # would still reach real Discord.
+        if self.CLOCK_START is not None and not (
+            is_emulator_url(self.DISCORD_API_BASE_URL) and is_emulator_url(self.DISCORD_GATEWAY_URL)
+        ):
             raise ValueError("clock_needs_emulator")
         return self
 
@@ -235,15 +240,18 @@ class Settings(BaseSettings):
         return self.DISCORD_TOKEN.get_secret_value() if self.DISCORD_TOKEN else None
 
 
-_LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
 def is_emulator_url(url: str | None) -> bool:
-    """True for an API address on this machine (the emulator), never for Discord's."""
+    """True for an address on this machine's loopback (the emulator), never for Discord's:
+    `localhost`, 127.0.0.0/8 or ::1. Any other name could resolve anywhere."""
     if not url:
         return False
     host = (urlsplit(url).hostname or "").lower()
-    return host in _LOCAL_HOSTS and "discord" not in host
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)

@@ -229,8 +229,10 @@ def lock_path_for(database: Path) -> Path:
 def acquire_process_lock(database: Path) -> ProcessLock:
     lock_file = lock_path_for(database)
     try:
-        lock_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        # The lock is the first file made beside the database, so its folder is made here,
+        # private like every folder Holdfast creates.
+        private_folder(lock_file.parent)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
     except OSError as exc:
         raise DatabaseUnavailableError(
             texts.database_unwritable(database, exc.strerror or str(exc))

@@ -47,6 +47,30 @@ class DropVoiceNotices(logging.Filter):
         )
 
 
+# Third-party loggers that print data at their lower levels, and the lowest level each may log
+# at whatever LOG_LEVEL says (each checked against the installed source):
+QUIETER: dict[str, int] = {
+    # DEBUG: every statement with its parameters ("executing functools.partial(<execute>, sql,
+    # {...})"): a check-in's member id and keyed hash, answers and note ciphertext.
+    "aiosqlite": logging.INFO,
+    # DEBUG: every request with its body and every response's JSON (members' words, exports).
+    "discord.http": logging.WARNING,
+    # DEBUG: each webhook request's URL, which for an interaction's reply holds its token.
+    "discord.webhook": logging.INFO,
+    # DEBUG: every gateway event in full (interactions: their tokens, what was typed in a form).
+    "discord.gateway": logging.INFO,
+    # Requests Holdfast never serves (aiohttp.access / .server / .web) and client internals.
+    "aiohttp": logging.WARNING,
+    # DEBUG (in asyncio's debug mode): callbacks shown with their arguments.
+    "asyncio": logging.INFO,
+    # DEBUG: font and PNG internals while drawing charts; nothing private, only noise.
+    "matplotlib": logging.WARNING,
+    "PIL": logging.WARNING,
+}
+"""Left at LOG_LEVEL: apscheduler (job names and times), discord.client and discord.state (event
+names and Discord ids of unknown objects), discord.app_commands and discord.ui (errors)."""
+
+
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
@@ -59,7 +83,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # At DEBUG discord.py logs every request body, and those will carry members' words (a DM
-    # with their own check-in export, say); the HTTP log therefore never goes below WARNING.
-    logging.getLogger("discord.http").setLevel(max(logging.getLevelName(level), logging.WARNING))
-    logging.getLogger("discord.gateway").setLevel(max(logging.getLevelName(level), logging.INFO))
+    chosen = logging.getLevelName(level)
+    for name, lowest in QUIETER.items():
+        logging.getLogger(name).setLevel(max(chosen, lowest))

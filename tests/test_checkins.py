@@ -4,6 +4,8 @@ and the files on disk."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import sqlite3
 import stat
@@ -30,13 +32,25 @@ from bot.checkins.entries import Answers
 from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
-from bot.db import open_database
+from bot.db import open_database, transaction
 from bot.delivery.dispatcher import Dispatcher
+from bot.delivery.dm_channels import DmChannels
+from bot.delivery.planners import Policy
 from bot.delivery.port import DeliveryFailed, Destination
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
-from bot.groups.model import Group, GroupSettings
+from bot.groups.model import Actor, Group, GroupSettings
+from bot.meetings import cards as meeting_cards
+from bot.meetings import changes, queries, rsvp, series
+from bot.meetings.model import Answer, Place, SeriesDraft
+from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
+from bot.reminders import cards as reminder_cards
+from bot.reminders import rota
+from bot.reminders import service as reminder_service
+from bot.reminders import status as reminder_status
+from bot.reminders.model import PrefsChange, QuietHours
+from bot.texts import checkins as checkin_texts
 from tests.test_outbox import FakePort
 
 GUILD = 111111111111111111
@@ -45,6 +59,7 @@ ROLE = 333333333333333333
 MEMBER = 987654321098765432
 GOOD = Answers(4, 2, 4)
 SENTINEL = "SENTINEL-note-7f3a kept only for its author"
+EVERY_RENDERER = {**meeting_cards.RENDERERS, **reminder_cards.RENDERERS, **nudges.RENDERERS}
 
 
 @pytest.fixture
@@ -123,6 +138,23 @@ async def test_a_key_file_from_another_database_is_refused_at_start_up(
     await load_note_keys(db, (), db_path, clock.now())
     key_file_path(db_path).write_text(Fernet.generate_key().decode() + "\n")
     with pytest.raises(KeyProblem, match="do not open this database"):
+        await load_note_keys(db, (), db_path, clock.now())
+
+
+@pytest.mark.parametrize("loose", [0o644, 0o640, 0o604, 0o620, 0o602, 0o700])
+async def test_a_key_file_other_users_can_reach_is_refused_with_the_fix(
+    db: aiosqlite.Connection, db_path: Path, clock: ManualClock, loose: int
+) -> None:
+    await load_note_keys(db, (), db_path, clock.now())
+    key_file = key_file_path(db_path)
+    key_file.chmod(loose)
+    if loose & 0o077:
+        with pytest.raises(KeyProblem) as caught:
+            await load_note_keys(db, (), db_path, clock.now())
+        assert f"permissions are {loose:04o}" in str(caught.value)
+        assert str(caught.value).endswith(f"chmod 600 {key_file}")
+    else:
+        # Only the bot's own user: as private as 0600.
         await load_note_keys(db, (), db_path, clock.now())
 
 
@@ -282,6 +314,35 @@ async def test_trends_show_only_closed_months_with_enough_members_and_never_chan
     assert [(a.viewer_id, a.group_name) for a in audit] == [(viewer, "North")] * 2
 
 
+async def test_a_facilitator_deleting_their_data_keeps_the_audit_record_without_their_id(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    facilitator, colleague = 777777777777777777, 888888888888888888
+    await trends.view_trends(db, group, facilitator, 5, clock.now())
+    clock.advance(timedelta(minutes=5))
+    await trends.view_trends(db, group, colleague, 5, clock.now())
+    clock.advance(timedelta(minutes=5))
+    await trends.view_trends(db, group, facilitator, 5, clock.now())
+    # Their export still holds the views they made.
+    exported = await mydata.export(db, keys, facilitator, clock.now())
+    assert [v["group_name"] for v in exported.data["trend_views"]] == ["North", "North"]
+    await mydata.delete_everything(db, keys, facilitator, clock.now())
+    audit = await trends.audit_log(db, GUILD)
+    assert [a.viewer_id for a in audit] == [None, colleague, None], "every view is still there"
+    assert [a.viewed_at for a in audit] == sorted((a.viewed_at for a in audit), reverse=True)
+    assert await rows(db, f"SELECT COUNT(*) FROM trend_audit WHERE viewer_id = {facilitator}") == [
+        (0,)
+    ]
+    shown = checkin_texts.audit_lines(
+        [(a.viewer_id, a.viewed_at, a.group_name, a.months) for a in audit]
+    )
+    assert shown.count("A former facilitator viewed North") == 2
+    assert f"<@{colleague}> viewed North" in shown
+    assert str(facilitator) not in shown
+    assert (await mydata.export(db, keys, facilitator, clock.now())).data["trend_views"] == []
+
+
 async def test_five_members_are_not_enough_because_the_viewer_is_counted_out(
     db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
 ) -> None:
@@ -350,10 +411,148 @@ async def test_every_column_that_names_a_person_is_covered_by_delete(
             if PERSON_COLUMN.search(str(column[1])):
                 found.add((str(table), str(column[1])))
     covered = {(e.table, e.column) for e in mydata.ERASURES}
-    assert found == covered, (
+    # Some erasures reach a person's id inside text (the outbox's scope): those columns are
+    # not named for a person, but must exist.
+    text_columns = {("outbox", "scope")}
+    assert found | text_columns == covered, (
         f"columns naming a person without an erasure: {sorted(found - covered)}; "
-        f"erasures for columns that do not exist: {sorted(covered - found)}"
+        f"erasures for columns that do not exist: {sorted(covered - found - text_columns)}"
     )
+
+
+OTHER = 424242
+
+
+async def use_every_feature(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, person: int
+) -> None:
+    """`person` (a member who is also a facilitator) uses everything Holdfast stores: answers
+    and the waiting list, reminders by DM then in the channel, every-meeting reminders, nudges,
+    quiet hours, the rota (put down by, and putting down, others), a moved meeting, a draft,
+    check-ins with a note, the check-in nudge, trends views; then messages go out."""
+    policy = Policy()
+    reminders = policy.reminders
+    group = await make_group(db, clock)
+    for user in (person, OTHER):
+        await groups.join_group(db, group, user, clock.now())
+    draft = SeriesDraft(
+        title="Monthly meet-up",
+        rule=Rule.last_weekday(3),
+        local_time=time(19, 30),
+        duration_minutes=90,
+        place=Place.external("the library"),
+        capacity=1,
+    )
+    await series.save_draft(db, group, draft, person, clock.now())
+    change = await series.create_series(db, group, draft, person, clock.now(), policy)
+    first, second, third, *_ = await queries.series_meetings(db, change.series.id)
+    # A full meeting: waiting, then given the place (a DM about it).
+    await rsvp.answer_meeting(db, first.id, OTHER, Answer.GOING, clock.now(), policy)
+    await rsvp.answer_meeting(db, first.id, person, Answer.GOING, clock.now(), policy)
+    await rsvp.answer_meeting(db, first.id, OTHER, Answer.NO, clock.now(), policy)
+    await reminder_service.update_prefs(
+        db,
+        person,
+        PrefsChange(
+            leads=tuple(parse_leads("3d,1d,2h")),
+            quiet=QuietHours(time(22), time(7)),
+            timezone="Europe/London",
+        ),
+        clock.now(),
+        reminders,
+    )
+    # Nudges for the meetings not answered, by DM and then in the channel.
+    await reminder_service.update_prefs(
+        db, person, PrefsChange(via="channel"), clock.now(), reminders
+    )
+    await reminder_service.set_every_meeting(db, group, person, True, clock.now(), reminders)
+    # Both hold the group's facilitator role (only facilitators and admins may be put down).
+    as_facilitator = frozenset({group.facilitator_role_id})
+    await rota.assign(db, first.id, Actor(person, as_facilitator), person, clock.now(), reminders)
+    await rota.confirm(db, first.id, person, clock.now(), reminders)
+    await rota.assign(db, second.id, Actor(OTHER, as_facilitator), person, clock.now(), reminders)
+    await rota.assign(db, third.id, Actor(person, as_facilitator), OTHER, clock.now(), reminders)
+    await changes.move_meeting(
+        db, first, first.starts_at + timedelta(hours=1), None, clock.now(), policy
+    )
+    await entries.remember_group(db, keys, person, group, clock.now())
+    await entries.record_checkin(db, keys, group, person, Answers(1, 5, 2), SENTINEL, clock.now())
+    await nudges.set_nudge(
+        db, nudges.Nudge(person, "weekly", 0, time(9), "Europe/London"), clock.now()
+    )
+    await trends.view_trends(db, group, person, 5, clock.now())
+    await DmChannels(db, clock.now).put(person, 5555)
+    async with transaction(db):
+        await reminder_status.mark_told(db, person, clock.now())
+    # Messages go out: announcements, reminders in the channel, rota asks, nudges.
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, EVERY_RENDERER)
+    for days in (10, 14, 17, 18):
+        clock.set(datetime(2026, 10, days, 12, tzinfo=UTC))
+        await dispatcher.run_due()
+        await nudges.plan_all(db, clock.now())
+    # One last change after some went out: the channel rows are re-planned again.
+    await reminder_service.update_prefs(
+        db, person, PrefsChange(leads=tuple(parse_leads("1d"))), clock.now(), reminders
+    )
+    assert port.messages
+
+
+async def where_found(db: aiosqlite.Connection, person: int) -> set[tuple[str, str]]:
+    """Every (table, column) holding `person`'s id: as the integer, or inside text or bytes."""
+    text = str(person)
+    found: set[tuple[str, str]] = set()
+    for (table,) in await rows(
+        db, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    ):
+        columns = [str(c[1]) for c in await rows(db, f"PRAGMA table_info({table})")]
+        for row in await rows(db, f"SELECT * FROM {table}"):
+            for column, value in zip(columns, row, strict=True):
+                if (
+                    (isinstance(value, int) and value == person)
+                    or (isinstance(value, str) and text in value)
+                    or (isinstance(value, bytes) and text.encode() in value)
+                ):
+                    found.add((str(table), column))
+    return found
+
+
+async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, db_path: Path
+) -> None:
+    await use_every_feature(db, keys, clock, MEMBER)
+    before = await where_found(db, MEMBER)
+    # The scan is real: the id is in the places a member's data lives, text included.
+    for place in [
+        ("outbox", "scope"),
+        ("outbox", "idempotency_key"),
+        ("outbox", "user_id"),
+        ("rsvps", "user_id"),
+        ("rota", "assigned_by"),
+        ("trend_audit", "viewer_id"),
+        ("checkin_nudges", "user_id"),
+        ("series", "created_by"),
+    ]:
+        assert place in before, place
+    async with db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE channel_id IS NOT NULL AND scope LIKE :like",
+        {"like": f"%{MEMBER}%"},
+    ) as cursor:
+        assert (await cursor.fetchone())[0] > 10, "reminders in the channel, keyed to the member"
+    deleted = await mydata.delete_everything(db, keys, MEMBER, clock.now())
+    assert deleted.checkpointed
+    assert await where_found(db, MEMBER) == set()
+    disk = b"".join(
+        p.read_bytes()
+        for p in db_path.parent.iterdir()
+        if p.name.startswith(db_path.name) and not p.name.endswith((".keys", ".lock"))
+    )
+    assert str(MEMBER).encode() not in disk
+    assert MEMBER.to_bytes(8, "big") not in disk
+    assert keys.member_key(MEMBER).encode() not in disk
+    assert SENTINEL.encode() not in disk
+    # Everyone else's data stays.
+    assert await where_found(db, OTHER)
 
 
 async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_disk(
@@ -399,6 +598,45 @@ async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_d
     assert member_hash not in disk
     assert SENTINEL.encode() not in disk
     assert str(MEMBER).encode() not in disk
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+async def test_export_csv_cells_never_start_a_spreadsheet_formula(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, start: str
+) -> None:
+    formula = f'{start}HYPERLINK("http://example.invalid","x")'
+    group = await make_group(db, clock, name=f"{start}North")
+    await groups.join_group(db, group, MEMBER, clock.now())
+    await entries.record_checkin(db, keys, group, MEMBER, GOOD, formula, clock.now())
+    change = await series.create_series(
+        db,
+        group,
+        SeriesDraft(
+            title=f"{start}cmd|' /C calc'!A0",
+            rule=Rule.last_weekday(3),
+            local_time=time(19, 30),
+            duration_minutes=90,
+            place=Place.external("the library"),
+        ),
+        MEMBER,
+        clock.now(),
+        Policy(),
+    )
+    [first, *_] = await queries.series_meetings(db, change.series.id)
+    await rsvp.answer_meeting(db, first.id, MEMBER, Answer.GOING, clock.now(), Policy())
+    exported = await mydata.export(db, keys, MEMBER, clock.now())
+    cells = [
+        cell
+        for text in (exported.checkins_csv, exported.memberships_csv, exported.rsvps_csv)
+        for row in csv.reader(io.StringIO(text))
+        for cell in row
+    ]
+    assert f"'{formula}" in cells
+    assert f"'{start}North" in cells
+    assert f"'{start}cmd|' /C calc'!A0" in cells
+    assert not [cell for cell in cells if cell.startswith(mydata.FORMULA_STARTS)]
+    # The JSON is data, not a spreadsheet: it keeps the words exactly as written.
+    assert exported.data["checkins"][0]["note"] == formula
 
 
 # --- files --------------------------------------------------------------------------------------

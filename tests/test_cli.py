@@ -121,6 +121,20 @@ def test_migrate_then_backup(tmp_path: Path) -> None:
     assert "will not overwrite" in refused.stderr
 
 
+def test_migrate_makes_the_folders_it_creates_private(tmp_path: Path) -> None:
+    # The admin's own folder stays as they made it; the ones Holdfast creates are 0700.
+    (tmp_path / "mine").mkdir(mode=0o755)
+    os.chmod(tmp_path / "mine", 0o755)
+    database = tmp_path / "mine" / "new" / "deeper" / "db.sqlite3"
+    result = run_cli(tmp_path, "migrate", env_text=f"DATABASE_PATH={database}\n")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "mine").stat().st_mode & 0o777 == 0o755
+    for created in (database.parent.parent, database.parent):
+        assert created.stat().st_mode & 0o777 == 0o700, created
+    for made in database.parent.iterdir():
+        assert made.stat().st_mode & 0o777 == 0o600, made
+
+
 @pytest.mark.parametrize("command", ["migrate", "run"])
 def test_corrupt_database_is_refused_untouched(tmp_path: Path, command: str) -> None:
     db = tmp_path / "db.sqlite3"

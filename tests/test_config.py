@@ -83,6 +83,32 @@ def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             "CLOCK_START",
             "only for the test emulator",
         ),
+        # Both addresses must be loopback: a local API with the real gateway still reaches
+        # Discord, and so does a local gateway with the real API.
+        (
+            "CLOCK_START=2026-10-28T19:00:00Z\nDISCORD_API_BASE_URL=http://127.0.0.1:8080/api/v10",
+            "CLOCK_START",
+            "only for the test emulator",
+        ),
+        (
+            "CLOCK_START=2026-10-28T19:00:00Z\nDISCORD_API_BASE_URL=http://127.0.0.1:8080/api/v10"
+            "\nDISCORD_GATEWAY_URL=wss://gateway.discord.gg",
+            "CLOCK_START",
+            "only for the test emulator",
+        ),
+        (
+            "CLOCK_START=2026-10-28T19:00:00Z\nDISCORD_API_BASE_URL=https://discord.com/api/v10"
+            "\nDISCORD_GATEWAY_URL=ws://127.0.0.1:8081",
+            "CLOCK_START",
+            "only for the test emulator",
+        ),
+        # A name is not an address: it could resolve anywhere.
+        (
+            "CLOCK_START=2026-10-28T19:00:00Z\nDISCORD_API_BASE_URL=http://emulator.local/api/v10"
+            "\nDISCORD_GATEWAY_URL=ws://127.0.0.1:8081",
+            "CLOCK_START",
+            "only for the test emulator",
+        ),
     ],
 )
 def test_each_kind_of_bad_value_names_its_key(
@@ -165,7 +191,8 @@ def test_a_clock_start_is_accepted_only_with_a_local_emulator(tmp_path: Path) ->
         write_env(
             tmp_path,
             "CLOCK_START=2026-10-28T19:00:00Z\nCLOCK_SPEED=60\n"
-            "DISCORD_API_BASE_URL=http://127.0.0.1:8080/api/v10\n",
+            "DISCORD_API_BASE_URL=http://127.0.0.1:8080/api/v10\n"
+            "DISCORD_GATEWAY_URL=ws://[::1]:8081\n",
         )
     )
     assert settings.CLOCK_START is not None

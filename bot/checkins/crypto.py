@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,6 +73,11 @@ def key_file_path(database: Path) -> Path:
 
 
 def read_key_file(path: Path) -> list[str]:
+    """The keys in `path`, newest first. Refused (as ssh refuses a private key) when other
+    users could read or change the file: the keys open every note."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise KeyProblem(texts.key_file_too_open(path, mode))
     keys: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         text = line.strip()

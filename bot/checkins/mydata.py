@@ -2,8 +2,9 @@
 
 `ERASURES` lists every table column that names a person, and what deletion does to it. A test
 reads the schema and fails if a column that names a person is missing here, so a table added
-later cannot be forgotten. Closed monthly trend snapshots hold no member column: they are
-anonymous aggregates and stay.
+later cannot be forgotten; another uses every feature, deletes, and then finds the id in no
+column of any table (as a number or inside text) and nowhere in the files. Closed monthly
+trend snapshots hold no member column: they are anonymous aggregates and stay.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import aiosqlite
 
 from bot.checkins.crypto import NoteKeys
 from bot.checkins.entries import own_checkins
+from bot.checkins.trends import FORMER_FACILITATOR
 from bot.db import checkpoint, transaction
 from bot.meetings.queries import get_meeting
 from bot.meetings.rsvp import fill_free_places
@@ -35,6 +37,12 @@ class Erasure:
     """Parameters: :user_id and :member_key."""
     why: str = ""
 
+
+DELETE_MEMBER_SCOPES = """
+DELETE FROM outbox
+WHERE state <> 'sending'
+  AND (scope LIKE 'meeting:%:reminders:' || :user_id OR scope = 'nudge:' || :user_id)
+"""
 
 ERASURES: tuple[Erasure, ...] = (
     Erasure(
@@ -61,7 +69,20 @@ ERASURES: tuple[Erasure, ...] = (
         "DELETE FROM outbox WHERE user_id = :user_id AND state <> 'sending'",
     ),
     Erasure(
-        "trend_audit", "viewer_id", "delete", "DELETE FROM trend_audit WHERE viewer_id = :user_id"
+        "outbox",
+        "scope",
+        "delete",
+        # Rows planned for the member but addressed to a channel (reminders and nudges as a
+        # mention) name them only in their scope and key: every row of the member's own scopes
+        # goes (bot/reminders/plan.py reminders_scope, bot/checkins/nudges.py scope).
+        DELETE_MEMBER_SCOPES,
+    ),
+    Erasure(
+        "trend_audit",
+        "viewer_id",
+        "anonymise",
+        f"UPDATE trend_audit SET viewer_id = {FORMER_FACILITATOR} WHERE viewer_id = :user_id",
+        why="the record that trends were looked at stays for the admins; only who looked goes",
     ),
     Erasure(
         "series_drafts",
@@ -191,12 +212,24 @@ class Export:
         return json.dumps(self.data, indent=2, ensure_ascii=False)
 
 
+# A cell starting with one of these is read as a formula by spreadsheet programs (OWASP, "CSV
+# Injection"): a note or a group name could then run something when the export is opened.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: a leading ' where it could start a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow(row)
+        writer.writerow({key: _cell(value) for key, value in row.items()})
     return out.getvalue()
 
 

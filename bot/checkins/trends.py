@@ -260,9 +260,15 @@ async def view_trends(
     return [stored[m] for m in months]
 
 
+FORMER_FACILITATOR = 0
+"""The viewer of an audit row whose viewer deleted their data: the record of the view stays,
+the person's id goes (no Discord id is 0)."""
+
+
 @dataclass(frozen=True)
 class AuditEntry:
-    viewer_id: int
+    viewer_id: int | None
+    """None: a former facilitator, who has since deleted their data."""
     viewed_at: datetime
     group_name: str
     months: str
@@ -273,7 +279,7 @@ async def audit_log(conn: aiosqlite.Connection, guild_id: int, limit: int = 20) 
         rows = await cursor.fetchall()
     return [
         AuditEntry(
-            viewer_id=row["viewer_id"],
+            viewer_id=None if row["viewer_id"] == FORMER_FACILITATOR else row["viewer_id"],
             viewed_at=datetime.fromisoformat(row["viewed_at"]),
             group_name=row["group_name"],
             months=row["months"],

@@ -194,8 +194,9 @@ def config_problem(key: str, shown: str, code: str, fallback: str) -> str:
         )
     if code == "clock_needs_emulator":
         return (
-            "CLOCK_START is only for the test emulator and the demo: it is refused unless "
-            "DISCORD_API_BASE_URL points at an emulator on this machine. Remove CLOCK_START."
+            "CLOCK_START is only for the test emulator and the demo: it is refused unless both "
+            "DISCORD_API_BASE_URL and DISCORD_GATEWAY_URL point at an emulator on this machine "
+            "(localhost, 127.x.x.x or ::1). Remove CLOCK_START."
         )
     if key == "CLOCK_START":
         return (

@@ -5,6 +5,7 @@ A check-in must never feel like a form: few words, warm, and always clear about 
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -272,10 +273,12 @@ def audit_empty() -> str:
     return "Nobody has looked at trends in this server yet."
 
 
-def audit_lines(entries: Sequence[tuple[int, datetime, str, str]]) -> str:
+def audit_lines(entries: Sequence[tuple[int | None, datetime, str, str]]) -> str:
+    """`viewer` None: someone who has since deleted their data."""
     lines = ["**Who has looked at trends** (newest first):"]
     for viewer, when, group_name, months in entries:
-        lines.append(f"<t:{int(when.timestamp())}:f> <@{viewer}> viewed {group_name} ({months})")
+        who = f"<@{viewer}>" if viewer is not None else "A former facilitator"
+        lines.append(f"<t:{int(when.timestamp())}:f> {who} viewed {group_name} ({months})")
     return "\n".join(lines)[:1900]
 
 
@@ -380,6 +383,14 @@ def key_file_missing(path: Path) -> str:
         "NOTE_ENCRYPTION_KEYS is not set. Restore the key file from your backup (or set "
         "NOTE_ENCRYPTION_KEYS to the keys it held). Holdfast will not start without them and "
         "never stores notes unencrypted."
+    )
+
+
+def key_file_too_open(path: Path, mode: int) -> str:
+    return (
+        f"The key file {path} can be read or changed by other users on this machine (its "
+        f"permissions are {mode:04o}), and its keys open every check-in note. Holdfast will "
+        f"not use it until only this user can read it:\n    chmod 600 {shlex.quote(str(path))}"
     )
 
 

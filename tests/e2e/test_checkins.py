@@ -301,3 +301,23 @@ async def test_a_month_shows_with_k_others_besides_the_viewer_and_hides_with_one
         assert "**Nov 2026**: 5–9 people checked in" in text
         assert "**Dec 2026**: not enough check-ins" in text
     assert views[s.facilitator.id] == views[s.admin.id]
+
+
+async def test_start_up_refuses_a_key_file_other_users_can_read_and_says_how_to_fix_it(
+    bot_process: BotProcess, holdfast_settings: Settings
+) -> None:
+    # As ssh refuses a private key others can read: the keys open every note.
+    await bot_process.start()
+    key_file = holdfast_settings.DATABASE_PATH.with_name(
+        holdfast_settings.DATABASE_PATH.name + ".keys"
+    )
+    assert await bot_process.stop() == 0
+    key_file.chmod(0o644)
+    await bot_process.start(wait_ready=False)
+    assert await bot_process.wait_exit() == 1
+    assert "permissions are 0644" in bot_process.output
+    assert f"chmod 600 {key_file}" in bot_process.output
+    assert "Traceback" not in bot_process.output
+    key_file.chmod(0o600)
+    await bot_process.start()
+    assert await bot_process.stop() == 0
