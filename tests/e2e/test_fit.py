@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -288,7 +289,12 @@ async def test_every_command_at_full_length_fits(
     await shown(await member.run("/mycheckins"), "Your check-ins")
     await shown(await member.run("/mydata export"), "I've sent everything")
     await shown(await facilitator.run("/meeting cancel", meeting=meeting.id), "is cancelled")
-    await emulator.wait_for_dm(s.members[0], contains="is cancelled")
+    cancelled = await emulator.wait_for_dm(s.members[0], contains="is cancelled")
+    next_one = await emulator.as_user(s.members[0]).click(cancelled, "Show the next meeting")
+    await shown(next_one, "Changed lorem")
+    asked = await member.run("/mydata delete")
+    await shown(asked, "can't be undone")
+    await shown(await member.click(asked, "Yes, delete everything"), "Done")
     for message in emulator.messages.values():
         assert len(message.content) <= CONTENT_LIMIT
 
@@ -368,10 +374,11 @@ async def test_many_rows_fit_groups_series_checkins_trends_and_the_audit(
     assert month_text.count("people checked in") == 12
     audit = await shown(await admin.run("/audit"), "Who has looked at trends")
     assert "more" in audit
+    await shown(await facilitator.run("/rota show", group=first.name), "Rota for")
     await shown(await admin.run("/status"), "Deliveries")
 
 
-async def said(actor: Actor, command: str, quoted: str = "lorem ipsum", **options: object) -> str:
+async def said(actor: Actor, command: str, quoted: str = "lorem ipsum", **options: Any) -> str:
     """Run a command whose reply quotes `options`' long value back: the start of it, clipped."""
     handle = await actor.run(command, **options)
     text = await shown(handle, quoted)
