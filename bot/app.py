@@ -52,6 +52,7 @@ from bot.state import (
     write_state,
 )
 from bot.texts import checkins as checkin_texts
+from bot.texts import fit
 from bot.texts import groups as group_texts
 from bot.texts import meetings as meeting_texts
 
@@ -117,6 +118,8 @@ class HoldfastTree(app_commands.CommandTree["HoldfastBot"]):
 
 
 async def send_ephemeral(interaction: discord.Interaction[HoldfastBot], content: str) -> None:
+    # The last guard: an error that quotes something long must still reach the person.
+    content = fit.clip(content)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(content, ephemeral=True)

@@ -478,7 +478,7 @@ async def trends_command(interaction: Interaction, group: str | None = None) -> 
     ]
     embed = discord.Embed(
         title=None,
-        description="\n".join([texts.trends_heading(found.name, k), *lines])[:4000],
+        description=texts.trends_text(texts.trends_heading(found.name, k), lines),
     )
     embed.set_footer(text=texts.trends_footer())
     png = await asyncio.to_thread(charts.trends_chart, months, found.name)

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.app import HoldfastBot
 from bot.delivery.port import Button
 from bot.discord_port import to_view
+from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
@@ -20,6 +21,7 @@ from bot.meetings.cards import join_custom_id
 from bot.texts import groups as texts
 from bot.texts import meetings as meeting_texts
 from bot.zones import zone_suggestions
+from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 
 
@@ -226,27 +228,8 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
     async def list_(self, interaction: Interaction) -> None:
         """See the groups in this server."""
         assert interaction.guild_id is not None
-        bot = self.bot
-        lines = []
-        actor = actor_of(interaction)
-        for group in await groups.live_groups(bot.db, interaction.guild_id):
-            problem = await bot.check_group_health(group)
-            count = (
-                len(await groups.member_ids(bot.db, group))
-                if access.may_see_member_count(group, actor)
-                else None
-            )
-            lines.append(
-                texts.group_line(
-                    group.name,
-                    group.announce_channel_id,
-                    group.facilitator_role_id,
-                    group.timezone,
-                    count,
-                    problem if actor.is_admin else None,
-                )
-            )
-        await interaction.response.send_message(texts.group_list(lines), ephemeral=True)
+        pages = await group_pages(interaction, interaction.guild_id)
+        await paging.send_pages(interaction, "groups", interaction.guild_id, pages)
 
     @app_commands.command(name="archive")
     @app_commands.describe(group="Which group to close")
@@ -285,6 +268,33 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         await interaction.response.send_message(message, ephemeral=True)
 
 
+async def group_pages(interaction: Interaction, guild_id: int, _: int = 0) -> list[str]:
+    """The server's groups; admins also see each group's problems."""
+    bot = holdfast(interaction)
+    if guild_id != interaction.guild_id:
+        raise HoldfastError(texts.group_gone())
+    lines = []
+    actor = actor_of(interaction)
+    for group in await groups.live_groups(bot.db, guild_id):
+        problem = await bot.check_group_health(group)
+        count = (
+            len(await groups.member_ids(bot.db, group))
+            if access.may_see_member_count(group, actor)
+            else None
+        )
+        lines.append(
+            texts.group_line(
+                group.name,
+                group.announce_channel_id,
+                group.facilitator_role_id,
+                group.timezone,
+                count,
+                problem if actor.is_admin else None,
+            )
+        )
+    return texts.group_list(lines)
+
+
 class Groups(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
@@ -316,6 +326,7 @@ class Groups(commands.Cog):
 
 
 async def setup(bot: HoldfastBot) -> None:
-    bot.add_dynamic_items(JoinButton)
+    paging.register("groups", group_pages)
+    bot.add_dynamic_items(JoinButton, paging.PageButton)
     bot.tree.add_command(GroupCommands(bot))
     await bot.add_cog(Groups(bot))

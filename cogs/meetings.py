@@ -16,13 +16,16 @@ from bot.discord_port import to_embed, to_view
 from bot.errors import HoldfastError, NotAMember
 from bot.groups import access
 from bot.groups import service as groups
+from bot.groups.model import Group
 from bot.meetings import cards, changes, queries, rsvp
 from bot.meetings.announcements import is_announcement
 from bot.meetings.calendar import calendar_for_group
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, RsvpCounts
 from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
+from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
 from bot.zones import load_zone
+from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, join_view
 
@@ -221,15 +224,8 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         """The meetings coming up."""
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
-        meetings = await queries.upcoming_meetings(
-            self.bot.db, found.id, self.bot.clock.now(), limit=count, include_cancelled=True
-        )
-        lines = [
-            texts.meeting_line(m.title, m.starts_at, cards.where(m), m.cancelled) for m in meetings
-        ]
-        await interaction.response.send_message(
-            texts.meeting_list(found.name, lines), ephemeral=True
-        )
+        pages = await meeting_list_pages(self.bot, found, count)
+        await paging.send_pages(interaction, "meetings", found.id, pages, extra=count)
 
     @app_commands.command(name="info")
     @app_commands.describe(meeting="Which meeting")
@@ -332,17 +328,35 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
     @app_commands.autocomplete(meeting=meeting_autocomplete)
     async def attendees(self, interaction: Interaction, meeting: int) -> None:
         """For facilitators: who has answered, and what (only you see it)."""
-        found = await facilitated_meeting(interaction, meeting)
-        answered = await rsvp.attendees(self.bot.db, found.id)
-        await interaction.response.send_message(
-            texts.attendees(
-                found.title,
-                found.starts_at,
-                {answer.value: users for answer, users in answered.items()},
-            ),
-            ephemeral=True,
-            allowed_mentions=discord.AllowedMentions.none(),
-        )
+        pages = await attendee_pages(interaction, meeting)
+        await paging.send_pages(interaction, "attendees", meeting, pages)
+
+
+async def meeting_list_pages(bot: HoldfastBot, group: Group, count: int) -> list[str]:
+    meetings = await queries.upcoming_meetings(
+        bot.db, group.id, bot.clock.now(), limit=count, include_cancelled=True
+    )
+    lines = [
+        texts.meeting_line(m.title, m.starts_at, cards.where(m), m.cancelled) for m in meetings
+    ]
+    return texts.meeting_list(group.name, lines)
+
+
+async def meeting_list_source(interaction: Interaction, group_id: int, count: int) -> list[str]:
+    bot = holdfast(interaction)
+    group = await groups.get_group(bot.db, group_id)
+    if group.guild_id != interaction.guild_id:
+        raise HoldfastError(group_texts.group_gone())
+    return await meeting_list_pages(bot, group, min(max(count, 1), 10))
+
+
+async def attendee_pages(interaction: Interaction, meeting_id: int, _: int = 0) -> list[str]:
+    """Who answered what; only the group's facilitators (checked again on every page)."""
+    found = await facilitated_meeting(interaction, meeting_id)
+    answered = await rsvp.attendees(holdfast(interaction).db, found.id)
+    return texts.attendees(
+        found.title, found.starts_at, {answer.value: users for answer, users in answered.items()}
+    )
 
 
 def new_start(meeting: Meeting, day: str | None, at: str | None) -> datetime:
@@ -395,6 +409,8 @@ class Meetings(commands.Cog):
 async def setup(bot: HoldfastBot) -> None:
     for kind, renderer in cards.RENDERERS.items():
         bot.register_renderer(kind, renderer)
-    bot.add_dynamic_items(RsvpButton, NextMeetingButton)
+    paging.register("meetings", meeting_list_source)
+    paging.register("attendees", attendee_pages)
+    bot.add_dynamic_items(RsvpButton, NextMeetingButton, paging.PageButton)
     bot.tree.add_command(MeetingCommands(bot))
     await bot.add_cog(Meetings(bot))

@@ -18,7 +18,9 @@ from bot.groups.model import Group
 from bot.meetings import queries, series
 from bot.meetings.model import Series, SeriesDraft
 from bot.meetings.recurrence import Frequency, Rule, RuleError, parse_local_time, parse_rule
+from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
+from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete
 from cogs.meetings import place_from, required_place
@@ -303,13 +305,24 @@ class SeriesCommands(app_commands.Group, name="series", description="A group's r
         """The group's regular meetings."""
         assert interaction.guild_id is not None
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
-        lines = [
-            texts.series_line(s.title, describe(s.rule), s.local_time.strftime("%H:%M"), s.zone)
-            for s in await queries.live_series(self.bot.db, found.id)
-        ]
-        await interaction.response.send_message(
-            texts.series_list(found.name, lines), ephemeral=True
-        )
+        pages = await series_pages(self.bot, found)
+        await paging.send_pages(interaction, "series", found.id, pages)
+
+
+async def series_pages(bot: HoldfastBot, group: Group) -> list[str]:
+    lines = [
+        texts.series_line(s.title, describe(s.rule), s.local_time.strftime("%H:%M"), s.zone)
+        for s in await queries.live_series(bot.db, group.id)
+    ]
+    return texts.series_list(group.name, lines)
+
+
+async def series_source(interaction: Interaction, group_id: int, _: int) -> list[str]:
+    bot = holdfast(interaction)
+    group = await groups.get_group(bot.db, group_id)
+    if group.guild_id != interaction.guild_id:
+        raise HoldfastError(group_texts.group_gone())
+    return await series_pages(bot, group)
 
 
 class SeriesCog(commands.Cog):
@@ -318,6 +331,7 @@ class SeriesCog(commands.Cog):
 
 
 async def setup(bot: HoldfastBot) -> None:
-    bot.add_dynamic_items(DraftButton)
+    paging.register("series", series_source)
+    bot.add_dynamic_items(DraftButton, paging.PageButton)
     bot.tree.add_command(SeriesCommands(bot))
     await bot.add_cog(SeriesCog(bot))

@@ -196,6 +196,18 @@ def test_interaction_callbacks_like_discord_py(v: SpecValidator) -> None:
     assert v.validate("POST", CALLBACK + "?with_response=true", {"type": 6}) == []
 
 
+def test_autocomplete_choice_string_values_are_at_most_100_characters_as_discord_documents(
+    v: SpecValidator,
+) -> None:
+    # Discord, "Application Command Option Choice Structure": value "up to 100 characters if
+    # string"; the OpenAPI spec says 6000.
+    def choices(value: str) -> dict[str, Any]:
+        return {"type": 8, "data": {"choices": [{"name": "North", "value": value}]}}
+
+    assert v.validate("POST", CALLBACK, choices("n" * 100)) == []
+    _one(v.validate("POST", CALLBACK, choices("n" * 101)), "choices[0].value", "at most 100")
+
+
 def test_followup_and_original_response(v: SpecValidator) -> None:
     body = _message_payload(
         content="Follow-up",

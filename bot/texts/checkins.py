@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
+from bot.texts.fit import EMBED_DESCRIPTION_LIMIT, echo, fit_lines
+
 MEASURE_NAMES = {"mood": "Mood", "stress": "Stress", "supported": "Feeling supported"}
 QUESTIONS = {
     "mood": "How are you feeling?",
@@ -107,7 +109,7 @@ def group_chosen(group_name: str) -> str:
 
 
 def no_such_group(name: str) -> str:
-    return f"You're not in a group called “{name}”."
+    return f"You're not in a group called “{echo(name)}”."
 
 
 def saved(lowest_is_very_low: bool) -> str:
@@ -142,10 +144,13 @@ def signposts(lines: Sequence[tuple[str, date]]) -> str:
 # --- /mycheckins ------------------------------------------------------------------------------
 
 
+HISTORY_NOTE_LIMIT = 150
+
+
 def own_history(entries: Sequence[tuple[datetime, int, int, int, str | None]]) -> str:
     if not entries:
         return "You haven't checked in yet. `/checkin` takes a few seconds."
-    lines = ["**Your check-ins** (only you can see these):"]
+    lines: list[str] = []
     for when, mood, stress, supported, note in entries:
         line = (
             f"<t:{int(when.timestamp())}:d> mood {word('mood', mood).lower()}, "
@@ -153,9 +158,10 @@ def own_history(entries: Sequence[tuple[datetime, int, int, int, str | None]]) -
             f"supported {word('supported', supported).lower()}"
         )
         if note:
-            line += f"\n> {note}"
+            # The start of each note; `/mydata export` has them whole.
+            line += f"\n> {echo(note, HISTORY_NOTE_LIMIT)}"
         lines.append(line)
-    return "\n".join(lines)[:1900]
+    return fit_lines("**Your check-ins** (only you can see these):", lines)
 
 
 def own_chart_title() -> str:
@@ -243,6 +249,11 @@ def trend_month_shown(
     return line
 
 
+def trends_text(heading: str, months: Sequence[str]) -> str:
+    """The trends embed's description: the heading and as many months as fit."""
+    return fit_lines(heading, months, limit=EMBED_DESCRIPTION_LIMIT)
+
+
 def trend_month_hidden(month: str) -> str:
     return (
         f"**{long_month(month)}**: not enough check-ins to show anything, which keeps everyone "
@@ -275,11 +286,13 @@ def audit_empty() -> str:
 
 def audit_lines(entries: Sequence[tuple[int | None, datetime, str, str]]) -> str:
     """`viewer` None: someone who has since deleted their data."""
-    lines = ["**Who has looked at trends** (newest first):"]
-    for viewer, when, group_name, months in entries:
-        who = f"<@{viewer}>" if viewer is not None else "A former facilitator"
-        lines.append(f"<t:{int(when.timestamp())}:f> {who} viewed {group_name} ({months})")
-    return "\n".join(lines)[:1900]
+    lines = [
+        f"<t:{int(when.timestamp())}:f> "
+        f"{f'<@{viewer}>' if viewer is not None else 'A former facilitator'} "
+        f"viewed {group_name} ({months})"
+        for viewer, when, group_name, months in entries
+    ]
+    return fit_lines("**Who has looked at trends** (newest first):", lines)
 
 
 # --- /mydata ----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.texts.fit import clip, echo, paginate
+
 
 def admins_only() -> str:
     return "Only server admins (Manage Server) can change groups. An admin can help with this."
@@ -34,13 +36,13 @@ def name_too_long(limit: int) -> str:
 
 def unknown_timezone(name: str) -> str:
     return (
-        f"I don't know the time zone “{name.strip()}”. Please use a name like Europe/London "
+        f"I don't know the time zone “{echo(name)}”. Please use a name like Europe/London "
         "or America/New_York; the list offers them as you type."
     )
 
 
 def name_taken(name: str) -> str:
-    return f"There is already a group called “{name}” here. Please choose another name."
+    return f"There is already a group called “{echo(name)}” here. Please choose another name."
 
 
 def group_gone() -> str:
@@ -48,7 +50,7 @@ def group_gone() -> str:
 
 
 def no_such_group(name: str) -> str:
-    return f"I can't find a group called “{name}” here. `/group list` shows the groups."
+    return f"I can't find a group called “{echo(name)}” here. `/group list` shows the groups."
 
 
 def no_groups_yet() -> str:
@@ -57,7 +59,7 @@ def no_groups_yet() -> str:
 
 def which_group(names: Sequence[str]) -> str:
     listed = ", ".join(f"“{n}”" for n in names)
-    return f"Which group do you mean? Please choose one in the group option: {listed}."
+    return clip(f"Which group do you mean? Please choose one in the group option: {listed}.")
 
 
 def group_archived(name: str) -> str:
@@ -140,10 +142,11 @@ def not_in_group(name: str) -> str:
     return f"You weren't in {name}, so there was nothing to leave."
 
 
-def group_list(lines: Sequence[str]) -> str:
+def group_list(lines: Sequence[str]) -> list[str]:
+    """Pages of the server's groups (one page when they fit)."""
     if not lines:
-        return no_groups_yet()
-    return "Groups here:\n" + "\n".join(lines)
+        return [no_groups_yet()]
+    return paginate("Groups here:", lines)
 
 
 def group_line(
@@ -177,7 +180,8 @@ def role_not_notified(role_id: int) -> str:
 
 
 def help_member(groups: Sequence[str]) -> str:
-    where = ", ".join(groups) if groups else "no groups yet"
+    # Room for the facilitators' and admins' parts below, whatever the groups are called.
+    where = clip(", ".join(groups), 400) if groups else "no groups yet"
     return (
         f"**What you can do** (you're in: {where})\n"
         "• `/group join` / `/group leave`: join or leave a group\n"

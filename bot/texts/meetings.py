@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.texts.fit import CONTENT_LIMIT, clip, echo, paginate
+
 ANSWER_LABELS = {"going": "Going", "maybe": "Maybe", "no": "Can't make it"}
 
 
@@ -182,10 +184,11 @@ def meeting_line(title: str, starts: datetime, where: str, cancelled: bool) -> s
     return f"~~{text}~~ (cancelled)" if cancelled else text
 
 
-def meeting_list(group: str, lines: Sequence[str]) -> str:
+def meeting_list(group: str, lines: Sequence[str]) -> list[str]:
+    """Pages of the meetings coming up (one page when they fit)."""
     if not lines:
-        return no_meetings()
-    return f"Coming up in {group}:\n" + "\n".join(lines)
+        return [no_meetings()]
+    return paginate(f"Coming up in {group}:", lines)
 
 
 def announcement_title(title: str) -> str:
@@ -290,13 +293,23 @@ def note_done(title: str) -> str:
     return f"The note on “{title}” is updated."
 
 
-def attendees(title: str, starts: datetime, groups: dict[str, Sequence[int]]) -> str:
-    lines = [f"Answers for **{title}** on {when_short(starts)} (only you can see this):"]
+ATTENDEES_PER_LINE = 10
+
+
+def attendees(title: str, starts: datetime, groups: dict[str, Sequence[int]]) -> list[str]:
+    """Pages of who answered what, ten people to a line (one page when they fit)."""
+    head = f"Answers for **{title}** on {when_short(starts)} (only you can see this):"
     labels = {**ANSWER_LABELS, "waitlist": "Waiting for a place"}
+    lines: list[str] = []
     for answer, users in groups.items():
-        people = ", ".join(f"<@{u}>" for u in users) if users else "nobody yet"
-        lines.append(f"• {labels[answer]} ({len(users)}): {people}")
-    return "\n".join(lines)
+        if not users:
+            lines.append(f"• {labels[answer]} (0): nobody yet")
+            continue
+        for start in range(0, len(users), ATTENDEES_PER_LINE):
+            people = ", ".join(f"<@{u}>" for u in users[start : start + ATTENDEES_PER_LINE])
+            label = f"{labels[answer]} ({len(users)})" if start == 0 else f"{labels[answer]}, more"
+            lines.append(f"• {label}: {people}")
+    return paginate(head, lines)
 
 
 def meeting_info(
@@ -310,32 +323,34 @@ def meeting_info(
     cancelled: bool,
     counts: str,
 ) -> str:
-    lines = [f"**{title}** ({group})"]
+    head = [f"**{title}** ({group})"]
     if cancelled:
-        lines.append(f"Cancelled (was {when_short(starts)}).")
+        head.append(f"Cancelled (was {when_short(starts)}).")
     else:
-        lines.append(f"{when(starts)}, for {minutes} minutes")
-        lines.append(where)
+        head.append(f"{when(starts)}, for {minutes} minutes")
+        head.append(where)
+    tail = [f"📝 {note}"] if note else []
+    tail.append(counts)
     if description:
-        lines.append(description)
-    if note:
-        lines.append(f"📝 {note}")
-    lines.append(counts)
-    return "\n".join(lines)
+        # Everything else at its longest fits; the description gives way if need be.
+        room = CONTENT_LIMIT - len("\n".join([*head, *tail])) - 1
+        head.append(clip(description, room))
+    return clip("\n".join([*head, *tail]))
 
 
 def series_line(title: str, rule: str, time_text: str, zone: str) -> str:
     return f"• **{title}**: {rule} at {time_text} ({zone})"
 
 
-def series_list(group: str, lines: Sequence[str]) -> str:
+def series_list(group: str, lines: Sequence[str]) -> list[str]:
+    """Pages of the group's series (one page when they fit)."""
     if not lines:
-        return f"{group} has no regular meetings yet. `/series create` sets one up."
-    return f"Regular meetings in {group}:\n" + "\n".join(lines)
+        return [f"{group} has no regular meetings yet. `/series create` sets one up."]
+    return paginate(f"Regular meetings in {group}:", lines)
 
 
 def bad_date(text: str) -> str:
-    return f"I couldn't read “{text}” as a date. Please write it like 2026-12-03."
+    return f"I couldn't read “{echo(text)}” as a date. Please write it like 2026-12-03."
 
 
 def place_not_voice() -> str:

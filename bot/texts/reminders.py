@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.texts.fit import clip, fit_lines
 from bot.texts.meetings import when
 
 
@@ -55,7 +56,7 @@ def prefs_summary(
     )
     nudge_line = "A gentle nudge if you haven't answered: on." if nudge else "Nudges: off."
     every = (
-        "Reminded of every meeting of: " + ", ".join(every_meeting)
+        "Reminded of every meeting of: " + clip(", ".join(every_meeting), 1000)
         if every_meeting
         else "Reminders come for meetings you've said Going or Maybe to."
     )
@@ -165,8 +166,9 @@ def rota_line(title: str, starts_at: datetime, user_id: int | None, confirmed: b
 
 
 def rota_list(group: str, lines: Sequence[str], unreachable: str) -> str:
-    body = "\n".join(lines) if lines else "No meetings coming up."
-    return f"**Rota for {group}**\n{body}\n{unreachable}"
+    if not lines:
+        return f"**Rota for {group}**\nNo meetings coming up.\n{unreachable}"
+    return fit_lines(f"**Rota for {group}**", lines, tail=unreachable)
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -180,5 +182,5 @@ def delivery_status(
     parts = [f"Deliveries: {line}.", f"Next due: {due}."]
     if errors:
         parts.append("Last problems:")
-        parts.extend(f"• {kind}: {reason}" for kind, reason in errors)
+        parts.extend(f"• {kind}: {clip(reason, 300)}" for kind, reason in errors)
     return "\n".join(parts)

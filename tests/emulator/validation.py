@@ -15,9 +15,11 @@ allows an empty command description), required options before optional ones, ext
 events need ``scheduled_end_time`` and ``entity_metadata.location`` (and ``channel_id`` null),
 link buttons need ``url`` and no ``custom_id``, other buttons need ``custom_id``, a select menu
 is alone in its row, no two components of one message or modal share a ``custom_id``
-(COMPONENT_CUSTOM_ID_DUPLICATED). The checks also restate limits the spec already has
+(COMPONENT_CUSTOM_ID_DUPLICATED), an autocomplete choice's string value <= 100 characters
+(Discord's choice structure; spec: 6000). The checks also restate limits the spec already has
 (custom_id 100, button label 80, 5 per row, 25 select options, option label/value 100, modal
-title and text-input label 45, embed part limits, 10 embeds, 25 fields, 25 options/choices) so
+title and text-input label 45, embed part limits, 10 embeds, 25 fields, 25 options/choices,
+autocomplete choice names 1-100) so
 they hold even where the spec's schema is not reached; a field the schema already flagged is
 never reported twice.
 
@@ -603,6 +605,12 @@ def _callback(out: Problems, body: object) -> None:
         data = body.get("data")
         if isinstance(data, dict):
             _max_items(out, data, "choices", 25, ("data",))
+            # Discord, "Application Command Option Choice Structure": name 1-100 characters,
+            # value "up to 100 characters if string" (the spec allows a 6,000-character value).
+            for j, choice in _dicts(data.get("choices")):
+                here = ("data", "choices", j)
+                _len_range(out, choice, "name", 1, 100, here)
+                _max_len(out, choice, "value", 100, here)
     elif kind == 9:
         _check_modal(out, body.get("data"), ("data",))
 
