@@ -3,20 +3,22 @@
 Transactions are explicit (`isolation_level=None` plus `transaction()`), so a multi-statement
 write is all-or-nothing and nothing commits by accident.
 
-One discipline for every statement on a connection: **each takes the connection's turn**, the
-same turn a transaction holds from BEGIN to COMMIT, and runs to its end (every row fetched) in
-one step on the connection's thread. The bot shares one connection between all its handlers
-(and the dispatcher has a second), so without this a read could stay open between two awaits
-while another handler's `BEGIN IMMEDIATE` ran on the same connection. Once the other connection
-has committed, that read's snapshot is stale and SQLite refuses the upgrade at once with
-"database is locked": the busy timeout does not apply to it. A read could also land inside
-another handler's open transaction and see writes that are then rolled back.
+One discipline for every statement on a connection: **it respects the connection's turn**, the
+turn a transaction holds from BEGIN to COMMIT, and runs to its end (every row fetched) in one
+step on the connection's thread. A transaction takes the turn; a single statement outside one
+waits until nobody holds it and then runs whole before the next BEGIN. The bot shares one
+connection between all its handlers (and the dispatcher has a second), so without this a read
+could stay open between two awaits while another handler's `BEGIN IMMEDIATE` ran on the same
+connection. Once the other connection has committed, that read's snapshot is stale and SQLite
+refuses the upgrade at once with "database is locked": the busy timeout does not apply to it.
+A read could also land inside another handler's open transaction and see writes that are then
+rolled back.
 
-Reads in the same turn were chosen over a separate read-only connection: the domain's
-functions take one connection and mix reads with writes (a read inside a transaction must see
-that transaction's own writes), and aiosqlite already runs a connection's statements one at a
-time on its thread, so a read waiting for a turn costs next to nothing. The task holding the
-turn (inside `transaction()` or `write_lock()`) passes straight through; any other task waits.
+Reads under the turn were chosen over a separate read-only connection: the domain's functions
+take one connection and mix reads with writes (a read inside a transaction must see that
+transaction's own writes), and aiosqlite already runs a connection's statements one at a time
+on its thread, so waiting for the turn costs next to nothing. The task holding the turn
+(inside `transaction()` or `write_lock()`) passes straight through.
 """
 
 from __future__ import annotations
@@ -101,24 +103,46 @@ def inspect_file(path: Path) -> bool:
 
 
 class Turn:
-    """Whose turn it is on one connection: a lock the task holding it may enter again."""
+    """Whose turn it is on one connection.
+
+    A transaction (or `write_lock`) holds the turn exclusively, and the task holding it may
+    enter again. A single statement outside a transaction only waits until nobody holds the
+    turn, then goes straight away: it runs whole before the next holder's BEGIN, so it never
+    sees half a transaction, and it does not queue behind every transaction already waiting
+    (a click's reply would otherwise wait for the whole crowd's clicks).
+    """
 
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
+        self._free = asyncio.Event()
+        self._free.set()
+
+    def _mine(self) -> bool:
+        task = asyncio.current_task()
+        return task is not None and self._holder is task
 
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[None]:
-        task = asyncio.current_task()
-        if task is not None and self._holder is task:
+        if self._mine():
             yield
             return
         async with self._lock:
-            self._holder = task
+            self._holder = asyncio.current_task()
+            self._free.clear()
             try:
                 yield
             finally:
                 self._holder = None
+                # Waiting statements wake before the next holder (the lock wakes it after
+                # this), so each gets its moment between two transactions.
+                self._free.set()
+
+    async def between(self) -> None:
+        """Return when a single statement may run: nobody else holds the turn. The caller
+        must queue its statement without awaiting anything else first."""
+        while self._lock.locked() and not self._mine():
+            await self._free.wait()
 
 
 def _run_to_end(
@@ -191,25 +215,25 @@ class Connection(aiosqlite.Connection):
 
     @aiosqlite_result
     async def execute(self, sql: str, parameters: Any = None) -> aiosqlite.Cursor:
-        async with self.turn():
-            cursor, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
+        await self.turn.between()
+        cursor, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
         return FetchedCursor(self, cursor, rows)
 
     @aiosqlite_result
     async def execute_fetchall(self, sql: str, parameters: Any = None) -> Iterable[sqlite3.Row]:
-        async with self.turn():
-            _, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
+        await self.turn.between()
+        _, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
         return rows
 
     @aiosqlite_result
     async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
-        async with self.turn():
-            return await self._on_thread(self._execute_insert, sql, parameters or [])
+        await self.turn.between()
+        return await self._on_thread(self._execute_insert, sql, parameters or [])
 
     @aiosqlite_result
     async def executemany(self, sql: str, parameters: Any) -> aiosqlite.Cursor:
-        async with self.turn():
-            cursor = await self._on_thread(_run_many_to_end, self._conn, sql, parameters)
+        await self.turn.between()
+        cursor = await self._on_thread(_run_many_to_end, self._conn, sql, parameters)
         return FetchedCursor(self, cursor, [])
 
     @aiosqlite_result
