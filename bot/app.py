@@ -92,6 +92,34 @@ def point_discord_at(api_base_url: str | None, gateway_url: str | None) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
 
 
+# Discord's global limit does not count interaction responses: the callback
+# (/interactions/{id}/{token}/callback) and followups (/webhooks/{application_id}/{token}...).
+PACE_EXEMPT_PATHS = ("/interactions/", "/webhooks/")
+
+
+def takes_a_turn(route: discord.http.Route) -> bool:
+    """True for a REST request that counts against Discord's global limit."""
+    return not route.path.startswith(PACE_EXEMPT_PATHS)
+
+
+def pace_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
+    """Every request through discord.py's HTTP client takes a turn from `pacer` first.
+
+    The turn comes before discord.py's per-route bucket (inside `HTTPClient.request`), so a
+    request leaves as soon as its bucket lets it and discord.py's count of each bucket stays
+    true. (Interaction responses do not come through here: discord.py sends them with
+    discord.webhook.async_; they are exempt anyway.)
+    """
+    send = http.request
+
+    async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
+        if takes_a_turn(route):
+            await pacer.turn()
+        return await send(route, **kwargs)
+
+    http.request = paced  # type: ignore[method-assign]
+
+
 def bot_intents() -> discord.Intents:
     # Guilds only: channels and roles for permission checks. No privileged intents, no message
     # content: members talk to Holdfast through slash commands, buttons and modals.
@@ -140,6 +168,9 @@ class HoldfastBot(commands.Bot):
     """Holdfast's runtime. Services live in `bot/`; cogs reach them through this object."""
 
     def __init__(self, settings: Settings, clock: Clock) -> None:
+        # One pace for everything the bot sends (scheduled deliveries, welcome DMs, command
+        # syncs...): discord.py learns of the global limit only from a 429.
+        pacer = Pacer(settings.SEND_RATE_PER_SECOND)
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -153,6 +184,8 @@ class HoldfastBot(commands.Bot):
             # note with "<@id>" or "@everyone" in it stays inert): discord_port.allowed_mentions
             allowed_mentions=discord.AllowedMentions.none(),
         )
+        self.pacer = pacer
+        pace_requests(self.http, pacer)
         self.settings = settings
         self.clock = clock
         # When start-up began (run_bot sets it before migrating), for the start-up figure.
@@ -167,8 +200,8 @@ class HoldfastBot(commands.Bot):
         self._delivery_db: aiosqlite.Connection | None = None
         self._delivery: Dispatcher | None = None
         self._alarm: Alarm | None = None
-        # Scheduled traffic keeps to Holdfast's own pace (DM channels are added in setup_hook).
-        self.port = DiscordPyPort(self, pacer=Pacer(settings.SEND_RATE_PER_SECOND))
+        # Its requests keep to the pace above like every other (DM channels: setup_hook).
+        self.port = DiscordPyPort(self)
         self._refreshing: dict[int, asyncio.Task[None]] = {}
         self._events_lock = asyncio.Lock()
         self._note_keys: NoteKeys | None = None

@@ -2,6 +2,23 @@
 
 Transactions are explicit (`isolation_level=None` plus `transaction()`), so a multi-statement
 write is all-or-nothing and nothing commits by accident.
+
+One discipline for every statement on a connection: **it respects the connection's turn**, the
+turn a transaction holds from BEGIN to COMMIT, and runs to its end (every row fetched) in one
+step on the connection's thread. A transaction takes the turn; a single statement outside one
+waits until nobody holds it and then runs whole before the next BEGIN. The bot shares one
+connection between all its handlers (and the dispatcher has a second), so without this a read
+could stay open between two awaits while another handler's `BEGIN IMMEDIATE` ran on the same
+connection. Once the other connection has committed, that read's snapshot is stale and SQLite
+refuses the upgrade at once with "database is locked": the busy timeout does not apply to it.
+A read could also land inside another handler's open transaction and see writes that are then
+rolled back.
+
+Reads under the turn were chosen over a separate read-only connection: the domain's functions
+take one connection and mix reads with writes (a read inside a transaction must see that
+transaction's own writes), and aiosqlite already runs a connection's statements one at a time
+on its thread, so waiting for the turn costs next to nothing. The task holding the turn
+(inside `transaction()` or `write_lock()`) passes straight through.
 """
 
 from __future__ import annotations
@@ -11,15 +28,18 @@ import fcntl
 import os
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 import aiosqlite
+from aiosqlite.context import contextmanager as aiosqlite_result
 
 from bot import texts
+
+_T = TypeVar("_T")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # Long enough for the largest planning transaction (a series for a big group) to finish.
@@ -82,11 +102,165 @@ def inspect_file(path: Path) -> bool:
     return True
 
 
+class Turn:
+    """Whose turn it is on one connection.
+
+    A transaction (or `write_lock`) holds the turn exclusively, and the task holding it may
+    enter again. A single statement outside a transaction only waits until nobody holds the
+    turn, then goes straight away: it runs whole before the next holder's BEGIN, so it never
+    sees half a transaction, and it does not queue behind every transaction already waiting
+    (a click's reply would otherwise wait for the whole crowd's clicks).
+    """
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+        self._free = asyncio.Event()
+        self._free.set()
+
+    def _mine(self) -> bool:
+        task = asyncio.current_task()
+        return task is not None and self._holder is task
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        if self._mine():
+            yield
+            return
+        async with self._lock:
+            self._holder = asyncio.current_task()
+            self._free.clear()
+            try:
+                yield
+            finally:
+                self._holder = None
+                # Waiting statements wake before the next holder (the lock wakes it after
+                # this), so each gets its moment between two transactions.
+                self._free.set()
+
+    async def between(self) -> None:
+        """Return when a single statement may run: nobody else holds the turn. The caller
+        must queue its statement without awaiting anything else first."""
+        while self._lock.locked() and not self._mine():
+            await self._free.wait()
+
+
+def _run_to_end(
+    conn: sqlite3.Connection, sql: str, parameters: Any
+) -> tuple[sqlite3.Cursor, list[Any]]:
+    """On the connection's thread: run a statement and fetch every row, so it holds no read
+    snapshot once this returns."""
+    cursor = conn.execute(sql, parameters)
+    rows = cursor.fetchall()
+    cursor.close()
+    return cursor, rows
+
+
+def _run_many_to_end(conn: sqlite3.Connection, sql: str, parameters: Any) -> sqlite3.Cursor:
+    cursor = conn.executemany(sql, parameters)
+    cursor.close()
+    return cursor
+
+
+class FetchedCursor(aiosqlite.Cursor):
+    """A finished statement's cursor: its rows were all fetched when it ran."""
+
+    def __init__(self, conn: aiosqlite.Connection, cursor: sqlite3.Cursor, rows: list[Any]):
+        super().__init__(conn, cursor)
+        self._rows = rows
+
+    async def _fetch_chunked(self) -> AsyncIterator[Any]:
+        while self._rows:
+            yield self._rows.pop(0)
+
+    async def fetchone(self) -> Any:
+        return self._rows.pop(0) if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        count = self.arraysize if size is None else size
+        taken, self._rows = self._rows[:count], self._rows[count:]
+        return taken
+
+    async def fetchall(self) -> list[Any]:
+        taken, self._rows = self._rows, []
+        return taken
+
+    async def close(self) -> None:
+        self._rows = []
+
+    async def execute(self, sql: str, parameters: Any = None) -> aiosqlite.Cursor:
+        raise TypeError("run each statement with Connection.execute, which takes the turn")
+
+    async def executemany(self, sql: str, parameters: Any) -> aiosqlite.Cursor:
+        raise TypeError("run each statement with Connection.executemany, which takes the turn")
+
+    async def executescript(self, sql_script: str) -> aiosqlite.Cursor:
+        raise TypeError("run scripts with Connection.executescript, which takes the turn")
+
+
+class Connection(aiosqlite.Connection):
+    """aiosqlite's connection where every statement takes the connection's turn and runs to
+    its end (see the module's docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        def connector() -> sqlite3.Connection:
+            return sqlite3.connect(path, isolation_level=None)
+
+        super().__init__(connector, iter_chunk_size=64)
+        self.turn = Turn()
+
+    async def _on_thread(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run `fn` on the connection's thread (aiosqlite's queue, typed)."""
+        return cast(_T, await self._execute(fn, *args))  # type: ignore[no-untyped-call]
+
+    @aiosqlite_result
+    async def execute(self, sql: str, parameters: Any = None) -> aiosqlite.Cursor:
+        await self.turn.between()
+        cursor, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
+        return FetchedCursor(self, cursor, rows)
+
+    @aiosqlite_result
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> Iterable[sqlite3.Row]:
+        await self.turn.between()
+        _, rows = await self._on_thread(_run_to_end, self._conn, sql, parameters or [])
+        return rows
+
+    @aiosqlite_result
+    async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
+        await self.turn.between()
+        return await self._on_thread(self._execute_insert, sql, parameters or [])
+
+    @aiosqlite_result
+    async def executemany(self, sql: str, parameters: Any) -> aiosqlite.Cursor:
+        await self.turn.between()
+        cursor = await self._on_thread(_run_many_to_end, self._conn, sql, parameters)
+        return FetchedCursor(self, cursor, [])
+
+    @aiosqlite_result
+    async def executescript(self, sql_script: str) -> aiosqlite.Cursor:
+        async with self.turn():
+            cursor = await self._on_thread(self._conn.executescript, sql_script)
+            await self._on_thread(cursor.close)
+        return FetchedCursor(self, cursor, [])
+
+    @aiosqlite_result
+    async def cursor(self) -> aiosqlite.Cursor:
+        raise TypeError("run each statement with Connection.execute, which takes the turn")
+
+    async def commit(self) -> None:
+        async with self.turn():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        async with self.turn():
+            await super().rollback()
+
+
 async def open_database(path: Path) -> aiosqlite.Connection:
     """Open (creating if needed) the database at `path`, after checking it is really ours."""
     await asyncio.to_thread(_prepare_location, path)
     try:
-        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn = await Connection(path)
     except sqlite3.Error as exc:
         raise DatabaseUnavailableError(texts.database_unwritable(path, str(exc))) from exc
     try:
@@ -175,16 +349,21 @@ async def checkpoint(conn: aiosqlite.Connection, attempts: int = 20) -> bool:
     return False
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[aiosqlite.Connection, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
+# Turns for connections not made by open_database (none in the bot; kept for safety).
+_TURNS: weakref.WeakKeyDictionary[aiosqlite.Connection, Turn] = weakref.WeakKeyDictionary()
+
+
+def turn_of(conn: aiosqlite.Connection) -> Turn:
+    if isinstance(conn, Connection):
+        return conn.turn
+    return _TURNS.setdefault(conn, Turn())
 
 
 @asynccontextmanager
 async def write_lock(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
-    """The connection's turn to write, without a transaction: for one statement that is atomic
-    by itself, which must still not land inside another handler's open transaction."""
-    async with _WRITE_LOCKS.setdefault(conn, asyncio.Lock()):
+    """The connection's turn, without a transaction: for statements that must not land inside
+    another handler's open transaction. Every statement on a `Connection` takes it anyway."""
+    async with turn_of(conn)():
         yield conn
 
 
@@ -195,7 +374,8 @@ async def transaction(conn: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Con
     IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
     failing half-way with SQLITE_BUSY on upgrade. The bot shares one connection between
     handlers, so transactions on it also queue here: two members clicking at the same moment
-    must not interleave their statements in one SQLite transaction.
+    must not interleave their statements in one SQLite transaction, and nobody else's read
+    runs inside it either (see the module's docstring).
     """
     async with write_lock(conn):
         await conn.execute("BEGIN IMMEDIATE")

@@ -18,7 +18,6 @@ import aiohttp
 import discord
 
 from bot.delivery.dm_channels import DmChannels
-from bot.delivery.pacer import Pacer
 from bot.delivery.port import (
     CANNOT_DM,
     MISSING_ACCESS,
@@ -157,24 +156,19 @@ def _custom_ids(components: list[Any]) -> Iterator[str]:
 class DiscordPyPort:
     """`DiscordPort` over a logged-in discord.py client (HTTP only; no gateway needed).
 
-    Every request takes a turn from the global `pacer` first (when given), and DM channels come
-    from `dm_channels` (when given) so only a member's first DM opens the channel.
+    DM channels come from `dm_channels` (when given) so only a member's first DM opens the
+    channel. Pacing is not done here: the bot's HTTP client paces every request it makes
+    (bot/app.py, `pace_requests`), so a turn taken here as well would count each request twice.
     """
 
     def __init__(
         self,
         client: discord.Client,
         *,
-        pacer: Pacer | None = None,
         dm_channels: DmChannels | None = None,
     ) -> None:
         self.client = client
-        self.pacer = pacer
         self.dm_channels = dm_channels
-
-    async def _turn(self) -> None:
-        if self.pacer is not None:
-            await self.pacer.turn()
 
     async def _messageable(self, destination: Destination) -> discord.abc.Messageable:
         if destination.user_id is not None:
@@ -185,7 +179,6 @@ class DiscordPyPort:
                     return self.client.get_partial_messageable(
                         stored, type=discord.ChannelType.private
                     )
-            await self._turn()
             dm = await self.client.create_dm(discord.Object(id=user_id))
             if self.dm_channels is not None:
                 await self.dm_channels.put(user_id, dm.id)
@@ -210,7 +203,6 @@ class DiscordPyPort:
     ) -> Sent:
         with _as_delivery_failure():
             channel = await self._messageable(destination)
-            await self._turn()
             # Only what the message has: discord.py's overloads take each part or none.
             parts: dict[str, Any] = {"nonce": nonce, "allowed_mentions": _mentions(message)}
             if message.content:
@@ -226,7 +218,6 @@ class DiscordPyPort:
 
     async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
         with _as_delivery_failure():
-            await self._turn()
             partial = self.client.get_partial_messageable(channel_id).get_partial_message(
                 message_id
             )
@@ -245,7 +236,6 @@ class DiscordPyPort:
         assert me is not None, "find_marker needs a logged-in client"
         with _as_delivery_failure():
             channel = await self._messageable(destination)
-            await self._turn()
             async for found in channel.history(limit=limit):
                 if found.author.id != me.id:
                     continue
