@@ -24,11 +24,11 @@ from discord.ext import commands
 from bot import texts
 from bot.checkins.crypto import KeyProblem, NoteKeys, load_note_keys
 from bot.checkins.trends import snapshot_closed_months
-from bot.clock import Clock
+from bot.clock import Clock, real_delay
 from bot.config import Settings
 from bot.db import acquire_process_lock, open_database, transaction
 from bot.delivery.alarm import Alarm
-from bot.delivery.dispatcher import Dispatcher, Renderer
+from bot.delivery.dispatcher import LATE_GRACE, Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.pacer import Pacer
 from bot.delivery.planners import Policy
@@ -60,6 +60,14 @@ COGS_PACKAGE = "cogs"
 HORIZON_JOB = "meetings:horizon"
 EVENTS_JOB = "meetings:events"
 SNAPSHOT_JOB = "checkins:snapshots"
+# How often each periodic job runs, on the bot's clock.
+EVENTS_EVERY = timedelta(minutes=15)
+SNAPSHOT_EVERY = timedelta(hours=1)
+HORIZON_EVERY = timedelta(hours=6)
+# Real scheduling latency a fast demo clock allows before calling a message late.
+DEMO_REAL_SLACK = timedelta(seconds=1)
+# However fast the demo clock runs, a periodic job runs at most once a real second.
+MIN_REAL_INTERVAL = timedelta(seconds=1)
 # Answers arriving together update the announcement once, this long after the first.
 REFRESH_SETTLE_SECONDS = 2.0
 # How long shutdown waits for handlers that are already running (a member mid-RSVP).
@@ -220,7 +228,11 @@ class HoldfastBot(commands.Bot):
         self._delivery_db = await open_database(self.settings.DATABASE_PATH)
         self.port.dm_channels = DmChannels(self._delivery_db, self.clock.now)
         self._delivery = Dispatcher(
-            self._delivery_db, self.port, self.clock, self.delivery_renderers
+            self._delivery_db,
+            self.port,
+            self.clock,
+            self.delivery_renderers,
+            grace=late_grace(self.clock),
         )
         self._alarm = Alarm(self._delivery, self.scheduler)
         self.scheduler.start()
@@ -230,39 +242,38 @@ class HoldfastBot(commands.Bot):
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
         await self.sync_commands_if_changed()
         await self.extend_meeting_horizon()
-        self.scheduler.add_job(
-            self.mirror_events,
-            "interval",
-            minutes=15,
-            id=EVENTS_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            # Once straight away too: catch up on what changed while the bot was stopped.
-            next_run_time=datetime.now(UTC),
-        )
-        self.scheduler.add_job(
-            self.snapshot_months,
-            "interval",
-            hours=1,
-            id=SNAPSHOT_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-        )
-        self.scheduler.add_job(
-            self.extend_meeting_horizon,
-            "interval",
-            hours=6,
-            id=HORIZON_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-        )
+        # Periodic work runs on the bot's clock, like the reminders.
+        # Once straight away too: catch up on what changed while the bot was stopped.
+        self.every(EVENTS_EVERY, self.mirror_events, EVENTS_JOB, at_once=True)
+        self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
+        self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
         # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
         # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
         # alarm) runs in the background so start-up does not wait on Discord.
         self._alarm.start().add_done_callback(self._deliveries_ready)
+
+    def every(
+        self,
+        interval: timedelta,
+        job: Callable[[], Awaitable[object]],
+        job_id: str,
+        *,
+        at_once: bool = False,
+    ) -> None:
+        """Run `job` every `interval` of the bot's clock (APScheduler counts real time, so the
+        interval is divided by the clock's speed; on a fast demo clock at most once a real
+        second). `at_once`: also run it straight away."""
+        real = max(real_delay(self.clock, interval), MIN_REAL_INTERVAL)
+        self.scheduler.add_job(
+            job,
+            "interval",
+            seconds=real.total_seconds(),
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            **({"next_run_time": datetime.now(UTC)} if at_once else {}),
+        )
 
     def _deliveries_ready(self, task: asyncio.Task[int]) -> None:
         """Log when start-up's delivery work is done (recovered, overdue sent, alarm armed)."""
@@ -484,6 +495,14 @@ class HoldfastBot(commands.Bot):
         if pending:
             log.warning("stopping with %d handler(s) still running", len(pending))
         return waited
+
+
+def late_grace(clock: Clock) -> timedelta:
+    """When a message counts as late. On the real clock, LATE_GRACE. On a fast demo clock a
+    moment of real latency is many demo minutes (a real second at 3600 times speed is an hour),
+    so the grace grows by a real second: a reminder that the machine sent as soon as it could
+    is not called late."""
+    return LATE_GRACE + DEMO_REAL_SLACK * (clock.speed - 1)
 
 
 def offered_in_dms(
