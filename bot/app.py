@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
+import os
 import pkgutil
 import signal
 import time
@@ -21,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
-from bot import texts
+from bot import health, notify, texts
 from bot.checkins.crypto import KeyProblem, NoteKeys, load_note_keys
 from bot.checkins.trends import snapshot_closed_months
 from bot.clock import Clock, real_delay
@@ -66,6 +68,8 @@ SNAPSHOT_EVERY = timedelta(hours=1)
 HORIZON_EVERY = timedelta(hours=6)
 # Real scheduling latency a fast demo clock allows before calling a message late.
 DEMO_REAL_SLACK = timedelta(seconds=1)
+# The heartbeat (and, under systemd's watchdog, the ping) comes this often, in real time.
+HEARTBEAT_EVERY = timedelta(seconds=15)
 # However fast the demo clock runs, a periodic job runs at most once a real second.
 MIN_REAL_INTERVAL = timedelta(seconds=1)
 # Answers arriving together update the announcement once, this long after the first.
@@ -174,6 +178,12 @@ class HoldfastBot(commands.Bot):
         self._refreshing: dict[int, asyncio.Task[None]] = {}
         self._events_lock = asyncio.Lock()
         self._note_keys: NoteKeys | None = None
+        # Whether the gateway is connected (on_connect/on_resumed until on_disconnect).
+        self.connected = False
+        self._liveness: asyncio.Task[None] | None = None
+        self._beat_now = asyncio.Event()
+        self._told_ready = False
+        self.watchdog = notify.watchdog_interval()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -251,6 +261,7 @@ class HoldfastBot(commands.Bot):
         # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
         # alarm) runs in the background so start-up does not wait on Discord.
         self._alarm.start().add_done_callback(self._deliveries_ready)
+        self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
 
     def every(
         self,
@@ -452,7 +463,65 @@ class HoldfastBot(commands.Bot):
         log.info("slash commands synced (%s)", key)
         return SyncOutcome(key, synced=True)
 
+    def real_now(self) -> datetime:
+        """Real time, for the heartbeat (the bot's clock differs on the demo clock)."""
+        return datetime.now(UTC)
+
+    async def health(self) -> health.Health:
+        """The same verdict as `python -m bot health`, for /status."""
+        return await health.check(self.db, self.real_now())
+
+    async def on_connect(self) -> None:
+        self._set_connected(True)
+
+    async def on_resumed(self) -> None:
+        self._set_connected(True)
+
+    async def on_disconnect(self) -> None:
+        self._set_connected(False)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self._beat_now.set()  # the heartbeat says so at once
+
+    async def keep_alive(self) -> None:
+        """Every few real seconds: write the heartbeat and, under systemd's watchdog, ping it,
+        but only while the event loop turns (this task runs), the database answers (the beat
+        is written) and the dispatcher is not wedged (no run stuck without a step forward for a
+        whole watchdog period). Without the pings systemd restarts the bot."""
+        every = HEARTBEAT_EVERY
+        if self.watchdog is not None:
+            every = min(every, self.watchdog / 2)  # sd_watchdog_enabled(3): half the period
+        while not self.is_closed():
+            try:
+                await health.beat(
+                    self.db,
+                    pid=os.getpid(),
+                    real_now=self.real_now(),
+                    clock_now=self.clock.now(),
+                    connected=self.connected and not self.is_closed(),
+                    started_at=self.started_at,
+                )
+            except Exception:
+                log.exception("could not write the heartbeat")
+            else:
+                if self.watchdog is not None and self._alarm is not None:
+                    stalled = self.delivery.stalled_for()
+                    if stalled < self.watchdog.total_seconds():
+                        notify.notify("WATCHDOG=1")
+                    else:
+                        log.error("%s", texts.deliveries_stalled(stalled))
+                        notify.notify("STATUS=" + texts.deliveries_stalled(stalled))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._beat_now.wait(), every.total_seconds())
+            self._beat_now.clear()
+
     async def on_ready(self) -> None:
+        self._set_connected(True)
+        if not self._told_ready:
+            self._told_ready = True
+            notify.notify("READY=1\nSTATUS=" + texts.ready_status(len(self.guilds)))
         user = self.user
         log.info(
             "Holdfast is ready: logged in as %s (%s) in %d server(s)",
@@ -467,6 +536,11 @@ class HoldfastBot(commands.Bot):
     async def close(self) -> None:
         """Finish what is in flight, then stop the timer, Discord and the database, in order."""
         if not self.is_closed():
+            notify.notify("STOPPING=1")
+            if self._liveness is not None:
+                self._liveness.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._liveness
             if self._alarm is not None:
                 # A send already under way finishes and is recorded; nothing new starts.
                 await self._alarm.stop(DRAIN_SECONDS)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import sqlite3
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bot import __version__, texts
+from bot import __version__, health, texts
 from bot.backup import BackupError, backup_database
 from bot.checkins.crypto import (
     KeyProblem,
@@ -46,6 +47,7 @@ from bot.meetings.recurrence import (
 from bot.migrate import load_migrations, migrate
 from bot.reminders.plan import reminder_times
 from bot.texts import checkins as checkin_texts
+from bot.texts import health as health_texts
 from bot.texts import recurrence as recurrence_texts
 from bot.zones import use_bundled_tzdata
 
@@ -71,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="check every setting and show the effective configuration")
     sub.add_parser("gen-key", help="print a new key for NOTE_ENCRYPTION_KEYS")
     sub.add_parser("rotate-keys", help="re-encrypt every check-in note with the newest note key")
+    health_parser = sub.add_parser(
+        "health",
+        help="exit 0 if the running bot is healthy, else 1 with one line saying why",
+    )
+    health_parser.add_argument(
+        "--max-age",
+        default=str(int(health.MAX_BEAT_AGE.total_seconds())),
+        help="seconds a heartbeat may be old (default 60)",
+    )
+    health_parser.add_argument(
+        "--overdue-minutes",
+        default=str(int(health.OVERDUE_AFTER.total_seconds() // 60)),
+        help="minutes a delivery may wait past its time (default 15)",
+    )
     backup = sub.add_parser(
         "backup", help="save a consistent copy of the database, even while the bot runs"
     )
@@ -123,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     if command == "check-config":
         return check_config(settings)
+    if command == "health":
+        return health_command(settings, args, SystemClock().now())
     configure_logging(settings.LOG_LEVEL, _secrets(settings))
     try:
         if command == "migrate":
@@ -247,6 +265,28 @@ async def _rotate(settings: Settings) -> tuple[int, Path | None]:
         return await rotate_keys(conn, keys, now), added_to
     finally:
         await conn.close()
+
+
+def health_command(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
+    """One line; 0 healthy, 1 not (or the database cannot be read), 2 a bad option."""
+    limits: list[int] = []
+    for option, text in (("--max-age", args.max_age), ("--overdue-minutes", args.overdue_minutes)):
+        if not text.strip().isdigit() or int(text) < 1:
+            print(texts.positive_number_needed(option, text), file=sys.stderr)
+            return EXIT_CONFIG
+        limits.append(int(text))
+    try:
+        verdict = health.check_file(
+            settings.DATABASE_PATH,
+            now,
+            max_age=timedelta(seconds=limits[0]),
+            overdue_after=timedelta(minutes=limits[1]),
+        )
+    except sqlite3.Error as exc:
+        print(health_texts.unreadable(settings.DATABASE_PATH, exc), file=sys.stderr)
+        return EXIT_FAILED
+    print(verdict.line(), file=sys.stdout if verdict.healthy else sys.stderr)
+    return EXIT_OK if verdict.healthy else EXIT_FAILED
 
 
 def check_config(settings: Settings) -> int:

@@ -308,6 +308,21 @@ def status(
     )
 
 
+def positive_number_needed(option: str, value: str) -> str:
+    return f"{option}: {value!r} is not a whole number of 1 or more."
+
+
+def ready_status(guilds: int) -> str:
+    return f"{PRODUCT} is ready in {guilds} server(s)."
+
+
+def deliveries_stalled(seconds: float) -> str:
+    return (
+        f"Deliveries have made no progress for {int(seconds)} s (a send that never returns); "
+        "not telling systemd's watchdog all is well."
+    )
+
+
 def something_went_wrong() -> str:
     return (
         "Sorry, something went wrong on my side and nothing was changed. "
