@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from bot import __version__, health, texts
-from bot.backup import BackupError, backup_database
+from bot.backup import BackupError, backup_and_keep, backup_database
 from bot.checkins.crypto import (
     KeyProblem,
     NoteKeys,
@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "backup", help="save a consistent copy of the database, even while the bot runs"
     )
     backup.add_argument("path", type=Path, help="file (or folder) to write the copy to")
+    backup.add_argument(
+        "--keep",
+        default=None,
+        help="PATH is a folder: write a dated copy there and keep only the newest N",
+    )
     preview = sub.add_parser(
         "preview-schedule",
         help="show when a rule's next meetings (and reminders) fall; needs no settings",
@@ -148,9 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "rotate-keys":
             return rotate_keys_command(settings)
         if command == "backup":
-            written = backup_database(settings.DATABASE_PATH, args.path)
-            print(texts.backup_done(written, written.stat().st_size))
-            return EXIT_OK
+            return backup_command(settings, args, SystemClock().now())
         if settings.token is None:
             print(texts.missing_token(args.env_file or default_env), file=sys.stderr)
             return EXIT_CONFIG
@@ -265,6 +268,24 @@ async def _rotate(settings: Settings) -> tuple[int, Path | None]:
         return await rotate_keys(conn, keys, now), added_to
     finally:
         await conn.close()
+
+
+def backup_command(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
+    if args.keep is None:
+        written = backup_database(settings.DATABASE_PATH, args.path)
+        print(texts.backup_done(written, written.stat().st_size))
+    else:
+        if not args.keep.strip().isdigit() or int(args.keep) < 1:
+            print(texts.positive_number_needed("--keep", args.keep), file=sys.stderr)
+            return EXIT_CONFIG
+        keep = int(args.keep)
+        rotation = backup_and_keep(settings.DATABASE_PATH, args.path, keep, now)
+        written = rotation.written
+        print(texts.backups_rotated(written, written.stat().st_size, len(rotation.removed), keep))
+    key_file = key_file_path(settings.DATABASE_PATH)
+    if key_file.is_file():
+        print(texts.backup_keys_reminder(key_file))
+    return EXIT_OK
 
 
 def health_command(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
