@@ -517,6 +517,21 @@ class HoldfastBot(commands.Bot):
                 await asyncio.wait_for(self._beat_now.wait(), every.total_seconds())
             self._beat_now.clear()
 
+    async def _last_beat(self) -> None:
+        """Say in the heartbeat that the bot stopped cleanly (health: "stopped", at once)."""
+        try:
+            await health.beat(
+                self.db,
+                pid=os.getpid(),
+                real_now=self.real_now(),
+                clock_now=self.clock.now(),
+                connected=False,
+                started_at=self.started_at,
+                stopped=True,
+            )
+        except Exception:
+            log.warning("could not record the stop in the heartbeat")
+
     async def on_ready(self) -> None:
         self._set_connected(True)
         if not self._told_ready:
@@ -541,6 +556,7 @@ class HoldfastBot(commands.Bot):
                 self._liveness.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._liveness
+                await self._last_beat()
             if self._alarm is not None:
                 # A send already under way finishes and is recorded; nothing new starts.
                 await self._alarm.stop(DRAIN_SECONDS)

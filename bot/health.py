@@ -26,15 +26,16 @@ MAX_BEAT_AGE = timedelta(seconds=60)
 OVERDUE_AFTER = timedelta(minutes=15)
 
 WRITE_HEARTBEAT = """
-INSERT INTO heartbeat (id, pid, beat_at, clock_now, connected, started_at)
-VALUES (1, :pid, :beat_at, :clock_now, :connected, :started_at)
+INSERT INTO heartbeat (id, pid, beat_at, clock_now, connected, stopped, started_at)
+VALUES (1, :pid, :beat_at, :clock_now, :connected, :stopped, :started_at)
 ON CONFLICT (id) DO UPDATE
 SET pid = excluded.pid, beat_at = excluded.beat_at, clock_now = excluded.clock_now,
-    connected = excluded.connected, started_at = excluded.started_at
+    connected = excluded.connected, stopped = excluded.stopped,
+    started_at = excluded.started_at
 """
 
 SELECT_HEARTBEAT = """
-SELECT pid, beat_at, clock_now, connected, started_at
+SELECT pid, beat_at, clock_now, connected, started_at, stopped
 FROM heartbeat
 WHERE id = 1
 """
@@ -60,6 +61,8 @@ class Heartbeat:
     """The bot's clock at the beat."""
     connected: bool
     started_at: datetime
+    stopped: bool = False
+    """The last beat of a clean stop."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ async def beat(
     clock_now: datetime,
     connected: bool,
     started_at: datetime,
+    stopped: bool = False,
 ) -> None:
     async with transaction(conn):
         await conn.execute(
@@ -102,6 +106,7 @@ async def beat(
                 "beat_at": iso(real_now),
                 "clock_now": iso(clock_now),
                 "connected": int(connected),
+                "stopped": int(stopped),
                 "started_at": iso(started_at),
             },
         )
@@ -119,7 +124,9 @@ def judge(
         return Health(None, None, overdue, [texts.no_heartbeat()])
     age = real_now - heartbeat.beat_at
     problems: list[str] = []
-    if age > max_age:
+    if heartbeat.stopped:
+        problems.append(texts.stopped(age))
+    elif age > max_age:
         problems.append(texts.heartbeat_stale(age, max_age))
     elif not heartbeat.connected:
         problems.append(texts.not_connected())
@@ -131,13 +138,14 @@ def judge(
 def _heartbeat(row: tuple[object, ...] | None) -> Heartbeat | None:
     if row is None:
         return None
-    pid, beat_at, clock_now, connected, started_at = row
+    pid, beat_at, clock_now, connected, started_at, stopped = row
     return Heartbeat(
         int(str(pid)),
         parse(str(beat_at)),
         parse(str(clock_now)),
         bool(connected),
         parse(str(started_at)),
+        bool(stopped),
     )
 
 

@@ -7,5 +7,7 @@ CREATE TABLE heartbeat (
     beat_at    TEXT NOT NULL,
     clock_now  TEXT NOT NULL,
     connected  INTEGER NOT NULL CHECK (connected IN (0, 1)),
+    -- 1 once the bot has stopped cleanly (its last beat).
+    stopped    INTEGER NOT NULL DEFAULT 0 CHECK (stopped IN (0, 1)),
     started_at TEXT NOT NULL
 );

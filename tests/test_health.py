@@ -48,6 +48,7 @@ async def prepare(
     *,
     beat_ago: timedelta | None = timedelta(seconds=2),
     connected: bool = True,
+    stopped: bool = False,
     clock_now: datetime = DEMO,
     due: list[datetime] | None = None,
 ) -> None:
@@ -63,6 +64,7 @@ async def prepare(
                 clock_now=clock_now,
                 connected=connected,
                 started_at=clock_now - timedelta(hours=1),
+                stopped=stopped,
             )
         for n, when in enumerate(due or []):
             await conn.execute(
@@ -121,6 +123,16 @@ async def test_a_stale_heartbeat_is_unhealthy(tmp_path: Path) -> None:
     assert "last heartbeat was 5 min ago (more than 60 s)" in one_line(result)
     # A looser limit says otherwise.
     assert run_health(path, "--max-age", "600").returncode == 0
+
+
+async def test_a_clean_stop_is_unhealthy_at_once_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "holdfast.sqlite3"
+    await prepare(path, connected=False, stopped=True)
+    result = run_health(path)
+    assert result.returncode == 1
+    assert re.fullmatch(
+        r"Unhealthy: Holdfast is stopped: it shut down cleanly \d+ s ago\.", one_line(result)
+    )
 
 
 async def test_not_connected_to_discord_is_unhealthy(tmp_path: Path) -> None:

@@ -33,6 +33,10 @@ def heartbeat_stale(age: timedelta, limit: timedelta) -> str:
     )
 
 
+def stopped(age: timedelta) -> str:
+    return f"Holdfast is stopped: it shut down cleanly {_ago(age)}."
+
+
 def not_connected() -> str:
     return "Holdfast is running but not connected to Discord."
 
