@@ -7,7 +7,10 @@ temporary file, checks it, and only then gives it its final name.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import texts
@@ -53,3 +56,35 @@ def backup_database(source: Path, target: Path) -> Path:
         raise NotADatabaseError(texts.not_a_database(source))
     os.replace(partial, target)
     return target
+
+
+@dataclass(frozen=True)
+class Rotation:
+    written: Path
+    removed: list[Path]
+
+
+def _dated_name(source: Path, now: datetime) -> str:
+    return f"{source.stem}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
+
+
+def _dated_pattern(source: Path) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(source.stem)}-\d{{8}}T\d{{6}}Z\.sqlite3")
+
+
+def backup_and_keep(source: Path, folder: Path, keep: int, now: datetime) -> Rotation:
+    """A dated copy in `folder` (e.g. holdfast-20261125T030000Z.sqlite3), then only the newest
+    `keep` dated copies are kept. Nothing else in the folder is touched, and nothing is removed
+    unless the new copy was written and checked first."""
+    if keep < 1:
+        raise BackupError(texts.backup_keep_at_least_one(keep))
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(texts.backup_folder_needed(folder))
+    private_folder(folder)
+    written = backup_database(source, folder / _dated_name(source, now))
+    pattern = _dated_pattern(source)
+    dated = sorted(p for p in folder.iterdir() if p.is_file() and pattern.fullmatch(p.name))
+    removed = dated[:-keep]
+    for old in removed:
+        old.unlink()
+    return Rotation(written, removed)

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox
-from bot.delivery.alarm import ALARM_JOB, Alarm
+from bot.delivery.alarm import ALARM_JOB, SWEEP_JOB, Alarm
 from bot.delivery.dispatcher import (
     Backoff,
     Dispatcher,
@@ -677,3 +677,23 @@ async def test_alarm_arms_for_the_earliest_due_time_measured_on_the_bots_clock(
     finally:
         scheduler.shutdown(wait=False)
     assert len(port.messages) == 2
+
+
+async def test_on_a_clock_ten_times_real_speed_the_alarm_and_sweep_wait_a_tenth_as_long(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, clock: ManualClock
+) -> None:
+    clock.speed = 10.0
+    real = datetime(2030, 1, 1, tzinfo=UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    alarm = Alarm(dispatcher, scheduler, real_now=lambda: real)
+    try:
+        await plan(conn, "meeting:1", [planned("a", due=timedelta(minutes=5))])
+        await alarm.start()
+        assert alarm.armed_for == T0 + timedelta(minutes=5)
+        # Five demo minutes are thirty real seconds, not five real minutes.
+        assert scheduler.get_job(ALARM_JOB).next_run_time == real + timedelta(seconds=30)
+        assert scheduler.get_job(SWEEP_JOB).trigger.interval == timedelta(seconds=6)
+    finally:
+        await alarm.stop()
+        scheduler.shutdown(wait=False)
