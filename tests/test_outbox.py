@@ -3,6 +3,7 @@ port with real shapes, and a ManualClock."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator
@@ -695,5 +696,42 @@ async def test_on_a_clock_ten_times_real_speed_the_alarm_and_sweep_wait_a_tenth_
         assert scheduler.get_job(ALARM_JOB).next_run_time == real + timedelta(seconds=30)
         assert scheduler.get_job(SWEEP_JOB).trigger.interval == timedelta(seconds=6)
     finally:
+        await alarm.stop()
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_sweep_during_a_long_run_returns_at_once_and_starts_no_second_run(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher
+) -> None:
+    """APScheduler warns "maximum number of running instances reached" whenever a job is still
+    running at its next interval; a sweep that waited for a long fan-out did so every minute.
+    The sweep returns at once, and a run already under way is left to finish and re-arm."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    runs = 0
+
+    async def long_run() -> int:
+        nonlocal runs
+        runs += 1
+        entered.set()
+        await release.wait()
+        return 0
+
+    dispatcher.cycle = long_run  # type: ignore[method-assign]
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    alarm = Alarm(dispatcher, scheduler)
+    try:
+        await asyncio.wait_for(alarm._fire(), timeout=2)
+        await asyncio.wait_for(entered.wait(), timeout=2)
+        for _ in range(3):
+            await asyncio.wait_for(alarm._fire(), timeout=2)
+        assert runs == 1
+        release.set()
+        await asyncio.gather(*alarm._tasks)
+        await asyncio.wait_for(alarm._fire(), timeout=2)
+        await asyncio.gather(*alarm._tasks)
+        assert runs == 2, "once the run is over, the next sweep runs again"
+    finally:
+        release.set()
         await alarm.stop()
         scheduler.shutdown(wait=False)

@@ -82,7 +82,13 @@ class Alarm:
         return task
 
     async def _fire(self) -> None:
-        await self.wake()
+        # A long fan-out outlasts the sweep's interval. That is normal, not a warning: while a
+        # run is under way the sweep has nothing to add (the run re-arms the alarm when it
+        # ends), and returning at once, without waiting for the run, keeps APScheduler from
+        # logging "maximum number of running instances reached" every minute.
+        if any(not task.done() for task in self._tasks):
+            return
+        self.wake()
 
     async def _cycle(self) -> int:
         if self._stopped:
