@@ -50,6 +50,7 @@ class Demo:
         self.data_dir = data_dir
         self.clock = DemoClock(start)
         self.emulator = Emulator(clock=self.clock)
+        self.emulator.bot_user.username = self.emulator.bot_user.global_name = "Holdfast"
         self.server: DemoServer = build_north_adopters(self.emulator)
         self.seeded: Seeded | None = None
         self.settings: Settings | None = None

@@ -94,7 +94,7 @@ async def seed(settings: Settings, server: DemoServer, start: datetime) -> Seede
             who = rng.sample(server.members, people)
             for n, user in enumerate(who):
                 # Things get a little better over the months: the group is doing its work.
-                lift = index // 3
+                lift = index // 4
                 for visit in range(rng.choice((1, 1, 2))):
                     clock.set(local_instant(year, month, 2 + (n * 2 + visit * 11) % 26, 20))
                     answers = Answers(

@@ -150,13 +150,15 @@ function render() {
 
 function renderPeople(v) {
   const select = $("#person");
-  if (select.dataset.me === v.me.id && select.options.length) return;
-  select.replaceChildren();
-  for (const [role, label] of [["admin", "Admin"], ["facilitator", "Facilitators"], ["member", "Members"]]) {
-    const group = el("optgroup", { label });
-    for (const p of v.people.filter((x) => x.role === role)) group.append(el("option", { value: p.id }, `${p.name} (${role})`));
-    select.append(group);
+  if (!select.options.length) {
+    // The people never change: built once, so a choice being made is never pulled away.
+    for (const [role, label] of [["admin", "Admin"], ["facilitator", "Facilitators"], ["member", "Members"]]) {
+      const group = el("optgroup", { label });
+      for (const p of v.people.filter((x) => x.role === role)) group.append(el("option", { value: p.id }, `${p.name} (${role})`));
+      select.append(group);
+    }
   }
+  if (select.dataset.me === v.me.id) return;
   select.value = v.me.id;
   select.dataset.me = v.me.id;
 }
@@ -213,7 +215,7 @@ function renderMessages(v) {
 
 function renderMessage(m) {
   const node = el("article", { class: "msg", "data-id": m.id });
-  if (m.used) node.append(el("div", { class: "used" }, `${m.used.by} used `, el("strong", {}, m.used.command ? `/${m.used.command}` : "a button")));
+  if (m.used && m.used.command) node.append(el("div", { class: "used" }, `${m.used.by} used `, el("strong", {}, `/${m.used.command}`)));
   node.append(el("div", { class: "head" }, m.author, m.bot ? el("span", { class: "app" }, "APP") : null,
     el("time", { datetime: m.timestamp }, formatTimestamp(Date.parse(m.timestamp) / 1000, "f") + (m.edited ? " (edited)" : ""))));
   if (m.loading) node.append(el("div", { class: "muted" }, "Holdfast is thinking…"));
@@ -296,7 +298,7 @@ function renderSelect(c, m) {
 // --- acting -----------------------------------------------------------------------------------
 async function act(path, body) {
   hideNotice();
-  const { status, data } = await api(path, { user: state.view.me.id, ...body });
+  const { status, data } = await api(path, { user: state.me, ...body });
   if (data.modal) return openModal(data.modal, data.interaction);
   if (data.refused) return showNotice(data.refused, data.why);
   if (data.failed) return showNotice(data.failed, "Holdfast did not answer in time, as Discord would show it.");
@@ -429,8 +431,11 @@ function optionRow(leaf, o) {
   if (o.autocomplete) {
     const choices = el("div", { class: "choices", "data-for": o.name });
     row.append(choices);
+    let asked = 0;
     const suggest = async () => {
-      const { data } = await api("/api/autocomplete", { user: state.view.me.id, channel: state.channel, name: leaf.words[0], path: leaf.words.slice(1), options: readOptions(), focused: o.name });
+      const mine = ++asked;
+      const { data } = await api("/api/autocomplete", { user: state.me, channel: state.channel, name: leaf.words[0], path: leaf.words.slice(1), options: readOptions(), focused: o.name });
+      if (mine !== asked) return; // an older answer, overtaken by typing
       choices.replaceChildren(...(data.choices || []).map((c) => el("button", { type: "button", onclick: () => { input.value = c.value; choices.replaceChildren(); } }, c.name)));
     };
     input.addEventListener("input", debounce(suggest, 200));
