@@ -111,6 +111,9 @@ async def test_a_newcomer_clicks_through_the_demo(
             await be(page, member)
             await announcement.first.locator("button", has_text="Going").click()
         await expect(announcement.first).to_contain_text("Going: 2")
+        # Each answer's private reply is for the one who clicked ("Only you can see this"):
+        # Aisha sees hers, never Sam's.
+        await expect(page.locator("article.msg", has_text="you're down as going")).to_have_count(1)
         await announcement.first.scroll_into_view_if_needed()
         await page.screenshot(path=str(shots / "demo-announcement.png"))
 
@@ -126,7 +129,7 @@ async def test_a_newcomer_clicks_through_the_demo(
         await expect(reminder).to_contain_text("Friday, 6 November 2026 at 12:00")
         await page.screenshot(path=str(shots / "demo-reminder.png"))
 
-        # Sam checks in from the DM: three taps and Save.
+        # Sam checks in from the DM: three taps and a few words.
         await be(page, "Sam (member)")
         await page.click("[data-channel=dm]")
         await page.fill("#command", "/checkin")
@@ -136,7 +139,11 @@ async def test_a_newcomer_clicks_through_the_demo(
         for answer in ("Good", "A bit", "Mostly"):
             await card.locator("button", has_text=answer).first.click()
             await expect(card.locator("button", has_text=answer).first).to_have_class("s3")
-        await card.locator("button", has_text="Save").click()
+        # A few words, in the bot's form (a Discord modal), and the form saves the check-in.
+        await card.locator("button", has_text="Add a few words").click()
+        await expect(page.locator("dialog#modal")).to_be_visible()
+        await page.locator("dialog#modal textarea").fill("Tired, but the group helps.")
+        await page.locator("dialog#modal button[type=submit]").click()
         await expect(page.locator("#messages")).to_contain_text("Saved. Thank you for checking in.")
         await page.screenshot(path=str(shots / "demo-checkin.png"))
 
