@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint types unit bench emulator demo screenshots clean
+.PHONY: run test lint types unit bench emulator clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holdfast needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -41,6 +41,11 @@ bench: $(VENV)/.installed-test
 emulator: $(VENV)/.installed-test
 	$(BIN)/python -m tests.emulator
 
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: demo screenshots
+
 # Try Holdfast in two minutes without Discord: prints the page's address (DEMO_PORT to choose
 # the port, DEMO_NO_BROWSER=1 never to open a browser); Ctrl-C stops everything.
 demo: $(VENV)/.installed-test
@@ -49,6 +54,3 @@ demo: $(VENV)/.installed-test
 # The README's pictures of the demo (docs/demo-*.png), taken by its browser test.
 screenshots: $(VENV)/.installed-test
 	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_demo_page.py
-
-clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
