@@ -7,7 +7,6 @@ real bot answers it exactly as it would answer Discord, and a refusal is Discord
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import shlex
 from pathlib import Path
@@ -104,12 +103,11 @@ def _message(demo: Demo, m: Message) -> JSON:
 async def view(request: web.Request) -> web.Response:
     """What one person sees, as soon as it differs from `since` (a long poll)."""
     demo = request.app[DEMO_KEY]
+    since = int(request.query.get("since") or -1)
     try:
         user = _person(demo, request.query.get("user"))
     except web.HTTPNotFound:
-        user = demo.server.members[0]  # nobody chosen yet: the first member
-        request = request.clone(rel_url=request.rel_url.with_query(since=-1))
-    since = int(request.query.get("since") or -1)
+        user, since = demo.server.members[0], -1  # nobody chosen yet: the first member
     emu = demo.emulator
     if since == emu.changes:
         with contextlib.suppress(EmulatorTimeout):
@@ -179,7 +177,8 @@ def _channel(demo: Demo, user: User, raw: object) -> tuple[Channel, bool]:
 
 
 def _offered(demo: Demo, user: User, channel: Channel) -> tuple[list[AppCommand], dict[str, str]]:
-    """The commands Discord offers this person here, and why the others are not offered."""
+    """The commands Discord offers this person here, and why the others are not offered (the
+    emulator's own rule, the one its `run` applies, so the list and a refusal always agree)."""
     actor = demo.emulator.as_user(user, channel=channel)
     offered: dict[str, AppCommand] = {}
     refused: dict[str, str] = {}
@@ -376,5 +375,4 @@ async def serve(demo: Demo, port: int) -> tuple[web.AppRunner, str]:
     server = site._server
     assert server is not None
     bound = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-    await asyncio.sleep(0)
     return runner, f"http://127.0.0.1:{bound}"

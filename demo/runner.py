@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiosqlite
@@ -183,4 +183,4 @@ def _names(names: list[str]) -> str:
 
 def default_start() -> datetime:
     """Now, to the minute: the demo starts today."""
-    return datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(0)
+    return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -263,7 +263,7 @@ function renderComponent(c, m) {
   if (c.type === 1) return el("div", { class: "row" }, (c.components || []).map((x) => renderComponent(x, m)));
   if (c.type === 2) {
     const label = `${c.emoji && c.emoji.name ? c.emoji.name + " " : ""}${c.label || ""}`.trim();
-    if (c.style === 5) return el("a", { class: "s5", href: c.url, target: "_blank", rel: "noopener" }, label + " ↗");
+    if (c.style === 5) return el("a", { class: "s5", href: /^https?:/.test(c.url || "") ? c.url : null, target: "_blank", rel: "noopener" }, label + " ↗");
     return el("button", { type: "button", class: `s${c.style || 2}`, disabled: !!c.disabled, onclick: () => clickButton(m, c) }, label);
   }
   if ([3, 5, 6, 7, 8].includes(c.type)) return renderSelect(c, m);
