@@ -38,6 +38,7 @@ types: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-test
+	@test -x /usr/bin/chromium || echo "Note: the demo page's browser test will be skipped: install chromium: apt-get install chromium"
 	$(BIN)/python -m pytest -q
 
 test: lint types unit
@@ -59,3 +60,14 @@ lock-upgrade: lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: demo screenshots
+
+# Try Holdfast in two minutes without Discord: prints the page's address (DEMO_PORT to choose
+# the port, DEMO_NO_BROWSER=1 never to open a browser); Ctrl-C stops everything.
+demo: $(VENV)/.installed-test
+	$(BIN)/python -m demo
+
+# The README's pictures of the demo (docs/demo-*.png), taken by its browser test.
+screenshots: $(VENV)/.installed-test
+	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_demo_page.py

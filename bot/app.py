@@ -338,21 +338,7 @@ class HoldfastBot(commands.Bot):
 
     @property
     def policy(self) -> Policy:
-        s = self.settings
-        return Policy(
-            announce_lead=timedelta(days=s.ANNOUNCE_DAYS_BEFORE),
-            reminders=ReminderPolicy(
-                leads=tuple(s.reminder_leads),
-                nudge=Lead(s.NUDGE_DAYS_BEFORE, "d", f"{s.NUDGE_DAYS_BEFORE}d")
-                if s.NUDGE_DAYS_BEFORE
-                else None,
-                rota_ask=Lead(s.ROTA_ASK_DAYS_BEFORE, "d", f"{s.ROTA_ASK_DAYS_BEFORE}d"),
-                rota_escalate=Lead(
-                    s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
-                ),
-                admins=s.ADMIN_USER_IDS,
-            ),
-        )
+        return policy_for(self.settings)
 
     async def extend_meeting_horizon(self) -> None:
         """Keep each series' meetings stored a few months ahead (and their announcements)."""
@@ -666,6 +652,24 @@ def _handler_tasks() -> set[asyncio.Task[object]]:
         and not task.done()
         and task.get_name().startswith(_HANDLER_TASK_PREFIXES)
     }
+
+
+def policy_for(s: Settings) -> Policy:
+    """The admin's planning choices from the settings (the bot's, and a demo's seeding)."""
+    return Policy(
+        announce_lead=timedelta(days=s.ANNOUNCE_DAYS_BEFORE),
+        reminders=ReminderPolicy(
+            leads=tuple(s.reminder_leads),
+            nudge=Lead(s.NUDGE_DAYS_BEFORE, "d", f"{s.NUDGE_DAYS_BEFORE}d")
+            if s.NUDGE_DAYS_BEFORE
+            else None,
+            rota_ask=Lead(s.ROTA_ASK_DAYS_BEFORE, "d", f"{s.ROTA_ASK_DAYS_BEFORE}d"),
+            rota_escalate=Lead(
+                s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
+            ),
+            admins=s.ADMIN_USER_IDS,
+        ),
+    )
 
 
 def _cogs_path() -> list[str]:

@@ -256,6 +256,18 @@ async def test_replan_inserts_then_is_idempotent(conn: aiosqlite.Connection) -> 
     assert await outbox.next_due(conn) == T0
 
 
+async def test_pending_lists_what_is_still_to_send_soonest_first(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher
+) -> None:
+    later, soon = planned("later", due=timedelta(hours=3)), planned("soon")
+    await plan(conn, "meeting:1", [later, soon, planned("dropped", due=timedelta(hours=1))])
+    await plan(conn, "meeting:1", [later, soon])
+    assert [d.key for d in await outbox.pending(conn)] == ["soon", "later"]
+    assert await dispatcher.run_due() == 1
+    assert [d.key for d in await outbox.pending(conn)] == ["later"]
+    assert [d.key for d in await outbox.pending(conn, limit=0)] == []
+
+
 async def test_replan_updates_changed_pending_rows_and_cancels_dropped_ones(
     conn: aiosqlite.Connection,
 ) -> None:
