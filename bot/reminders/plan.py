@@ -17,6 +17,7 @@ import aiosqlite
 
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan
 from bot.delivery.port import Destination
+from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting
@@ -81,6 +82,32 @@ class Recipient:
 class RotaFacts:
     facilitator_id: int | None
     confirmed: bool
+
+
+def register(registry: Registry, policy: ReminderPolicy) -> None:
+    """What reminders plan for which subject, with the admin's settings (`policy`): members'
+    reminders and nudges and the rota's messages follow every change to a meeting, an answer
+    re-plans the member's own part, joining or leaving re-plans the member's part of every
+    meeting still to come."""
+
+    async def on_meeting_changed(
+        conn: aiosqlite.Connection, subject: MeetingChanged, now: datetime
+    ) -> None:
+        await replan_reminders(conn, subject.meeting_id, now, policy, subject.user_ids)
+
+    async def on_meeting_deleted(
+        conn: aiosqlite.Connection, subject: MeetingDeleted, now: datetime
+    ) -> None:
+        await forget_reminders(conn, subject.meeting_id, now)
+
+    async def on_membership_changed(
+        conn: aiosqlite.Connection, subject: MembershipChanged, now: datetime
+    ) -> None:
+        await replan_for_group(conn, subject.group_id, subject.user_ids, now, policy)
+
+    registry.register(MeetingChanged, "reminders", on_meeting_changed)
+    registry.register(MeetingDeleted, "reminders", on_meeting_deleted)
+    registry.register(MembershipChanged, "reminders", on_membership_changed)
 
 
 def reminder_times(start_utc: datetime, leads: Sequence[Lead], zone: str) -> list[datetime]:
