@@ -13,7 +13,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.delivery.outbox import PlannedDelivery, replan, sent_message
+from bot.delivery.outbox import PlannedDelivery, replan, replan_many, sent_message
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, Registry
 from bot.groups import service as groups
@@ -157,16 +157,24 @@ async def tell_answered(
     users = await users_with_answers(
         conn, meeting_id, (Answer.GOING, Answer.MAYBE, Answer.WAITLIST)
     )
-    for user_id in users:
-        await _send_once(
-            conn,
-            f"{what}:{meeting_id}:{_stamp(now)}:{user_id}",
-            MEETING_CHANGED,
-            Destination(user_id=user_id),
-            meeting,
-            _still_useful(meeting, what),
-            now,
-        )
+    # One message each, each in its own scope (nothing else replaces it), written at once.
+    notices = {
+        key: [
+            PlannedDelivery(
+                key=key,
+                scope=key,
+                kind=MEETING_CHANGED,
+                destination=Destination(user_id=user_id),
+                due_at=now,
+                not_after=_still_useful(meeting, what),
+                guild_id=meeting.guild_id,
+                subject_id=meeting.id,
+            )
+        ]
+        for user_id in users
+        for key in [f"{what}:{meeting_id}:{_stamp(now)}:{user_id}"]
+    }
+    await replan_many(conn, notices, now)
     return users
 
 
