@@ -33,7 +33,6 @@ from bot.delivery.alarm import Alarm
 from bot.delivery.dispatcher import LATE_GRACE, Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.pacer import Pacer
-from bot.delivery.planners import Policy
 from bot.discord_port import DiscordPyPort, allowed_mentions
 from bot.errors import HoldfastError
 from bot.groups import access
@@ -44,6 +43,7 @@ from bot.meetings.announcements import refresh_announcement
 from bot.meetings.events import EventSync, sync_events
 from bot.meetings.recurrence import Lead
 from bot.migrate import migrate, schema_version
+from bot.planning import Policy, use_defaults
 from bot.reminders.model import ReminderPolicy
 from bot.state import (
     clear_state,
@@ -269,6 +269,9 @@ class HoldfastBot(commands.Bot):
         self.delivery_renderers[kind] = renderer
 
     async def setup_hook(self) -> None:
+        # What re-plans for what, with the admin's settings (bot/planning.py), for services
+        # whose caller names no policy.
+        use_defaults(self.policy)
         self._db = await open_database(self.settings.DATABASE_PATH)
         await self.load_keys()
         # The dispatcher has its own connection: its claim and mark transactions must never

@@ -17,7 +17,6 @@ from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox as outbox_rows
 from bot.delivery.dispatcher import RenderContext, Skip
-from bot.delivery.planners import Policy
 from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
@@ -25,6 +24,7 @@ from bot.meetings import cards, changes, queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
+from bot.planning import Policy
 from bot.reminders.model import PrefsChange
 from bot.reminders.service import update_prefs
 
