@@ -172,8 +172,10 @@ def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
         conn.execute(COUNT_SCHEMA).fetchall()
     except sqlite3.OperationalError as exc:
         conn.close()
-        if _primary_code(exc) not in (SQLITE_READONLY, SQLITE_CANTOPEN) or _wal_has_content(path):
+        if _primary_code(exc) not in (SQLITE_READONLY, SQLITE_CANTOPEN):
             raise
+        if _wal_has_content(path):
+            raise DatabaseUnavailableError(texts.database_wal_needs_writing(path)) from exc
     else:
         return conn, False
     return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30), True
@@ -577,16 +579,20 @@ class NewDatabase:
 
     @classmethod
     def before(cls, database: Path) -> NewDatabase:
-        exists = database.is_file()
-        size = database.stat().st_size if exists else 0
-        folder = database.parent
-        return cls(
-            database=database,
-            is_new=size == 0,
-            was_empty=exists and size == 0,
-            absent=tuple(p for p in files_beside(database) if not p.exists()),
-            folders=tuple(p for p in [folder, *folder.parents] if not p.exists()),
-        )
+        try:
+            exists = database.is_file()
+            size = database.stat().st_size if exists else 0
+            folder = database.parent
+            return cls(
+                database=database,
+                is_new=size == 0,
+                was_empty=exists and size == 0,
+                absent=tuple(p for p in files_beside(database) if not p.exists()),
+                folders=tuple(p for p in [folder, *folder.parents] if not p.exists()),
+            )
+        except OSError:
+            # A place this process cannot look into: opening it will say so; take nothing back.
+            return cls(database=database, is_new=False, was_empty=False)
 
     def take_back(self) -> None:
         """Remove what was made since `before` (call it while still holding the process lock,

@@ -266,3 +266,37 @@ async def test_backup_of_a_missing_database_in_a_read_only_folder_says_it_is_mis
     assert f"There is no database at {data / 'holdfast.sqlite3'} to back up" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(out.iterdir()) == []
+
+
+async def test_backup_from_a_read_only_folder_never_skips_changes_it_cannot_read(
+    shared_tmp: Path,
+) -> None:
+    # What a crash can leave: committed changes in the -wal, no -shm. Reading the file alone
+    # would quietly miss them, and reading the -wal needs a -shm this user cannot create.
+    live, data, out = shared_tmp / "live", shared_tmp / "data", shared_tmp / "out"
+    for folder in (live, data, out):
+        folder.mkdir()
+    db = await make_db(live)
+    writer = sqlite3.connect(db)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute("INSERT INTO counter (n) VALUES (7)")
+        writer.commit()
+        for name in (db.name, f"{db.name}-wal"):
+            shutil.copy(live / name, data / name)
+    finally:
+        writer.close()
+    copied = data / db.name
+    assert (data / f"{db.name}-wal").stat().st_size > 0
+    hand_over(data, out)
+    os.chmod(data, 0o555)
+    listing = sorted(p.name for p in data.iterdir())
+
+    result = backup_as_user(shared_tmp, copied, out / "copy.sqlite3")
+    assert result.returncode == 1
+    assert f"has changes in its {db.name}-wal file that can only be read" in result.stderr
+    assert "Start and stop Holdfast once" in result.stderr
+    assert "not a Holdfast database" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in data.iterdir()) == listing

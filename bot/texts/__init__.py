@@ -270,6 +270,15 @@ def database_unreadable(path: Path, reason: str) -> str:
     )
 
 
+def database_wal_needs_writing(path: Path) -> str:
+    return (
+        f"The database at {path} has changes in its {path.name}-wal file that can only be read "
+        "by writing beside it, and its folder is read-only to this user. Nothing was changed. "
+        "Start and stop Holdfast once (it folds the changes in), or run this as the user "
+        "Holdfast runs as."
+    )
+
+
 def disk_full(folder: Path, size_limited: bool) -> str:
     why = "the disk is full"
     if size_limited:
