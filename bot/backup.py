@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sqlite3
 from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import texts
@@ -107,3 +110,38 @@ def _destination_error(exc: OSError | sqlite3.Error, folder: Path) -> DatabaseEr
         return BackupError(texts.backup_target_unwritable(folder, exc.strerror or str(exc)))
     reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     return BackupError(texts.backup_failed(folder, reason))
+
+
+@dataclass(frozen=True)
+class Rotation:
+    written: Path
+    removed: list[Path]
+
+
+def _dated_name(source: Path, now: datetime) -> str:
+    return f"{source.stem}-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.sqlite3"
+
+
+def _dated_pattern(source: Path) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(source.stem)}-\d{{8}}T\d{{6}}Z\.sqlite3")
+
+
+def backup_and_keep(source: Path, folder: Path, keep: int, now: datetime) -> Rotation:
+    """A dated copy in `folder` (e.g. holdfast-20261125T030000Z.sqlite3), then only the newest
+    `keep` dated copies are kept. Nothing else in the folder is touched, and nothing is removed
+    unless the new copy was written and checked first."""
+    if keep < 1:
+        raise BackupError(texts.backup_keep_at_least_one(keep))
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(texts.backup_folder_needed(folder))
+    try:
+        private_folder(folder)
+    except OSError as exc:
+        raise _destination_error(exc, folder) from exc
+    written = backup_database(source, folder / _dated_name(source, now))
+    pattern = _dated_pattern(source)
+    dated = sorted(p for p in folder.iterdir() if p.is_file() and pattern.fullmatch(p.name))
+    removed = dated[:-keep]
+    for old in removed:
+        old.unlink()
+    return Rotation(written, removed)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.backup import BackupError, backup_database
+from bot.backup import BackupError, backup_and_keep, backup_database
 from bot.config import Settings
 from bot.migrate import migrate
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def make_db(tmp_path: Path) -> Path:
@@ -102,6 +103,81 @@ def test_backup_of_a_missing_database_says_so(tmp_path: Path) -> None:
         backup_database(tmp_path / "absent.sqlite3", tmp_path / "copy.sqlite3")
 
 
+# --- dated copies, keeping the newest N (the nightly timer) ---------------------------------
+
+
+async def test_dated_backups_keep_only_the_newest_n_and_touch_nothing_else(
+    tmp_path: Path,
+) -> None:
+    db = await make_db(tmp_path)
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the admin's own file")
+    (folder / "live-manual.sqlite3").write_bytes(b"")
+    nights = [datetime(2026, 11, day, 3, 0, tzinfo=UTC) for day in range(20, 26)]
+    for night in nights:
+        rotation = backup_and_keep(db, folder, 3, night)
+    assert rotation.written.name == "live-20261125T030000Z.sqlite3"
+    assert [p.name for p in rotation.removed] == ["live-20261122T030000Z.sqlite3"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "live-20261123T030000Z.sqlite3",
+        "live-20261124T030000Z.sqlite3",
+        "live-20261125T030000Z.sqlite3",
+        "live-manual.sqlite3",
+        "notes.txt",
+    ]
+    copy = sqlite3.connect(rotation.written)
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    copy.close()
+    assert rotation.written.stat().st_mode & 0o777 == 0o600
+
+
+async def test_keep_needs_a_folder_and_at_least_one(tmp_path: Path) -> None:
+    db = await make_db(tmp_path)
+    with pytest.raises(BackupError, match="keep at least 1"):
+        backup_and_keep(db, tmp_path / "b", 0, NOW)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(BackupError, match="give a folder"):
+        backup_and_keep(db, tmp_path / "file", 2, NOW)
+
+
+async def test_the_backup_command_with_keep_as_the_timer_runs_it(tmp_path: Path) -> None:
+    db = await make_db(tmp_path)
+    folder = tmp_path / "backups"
+    for day in (1, 2, 3):
+        backup_and_keep(db, folder, 5, datetime(2026, 1, day, tzinfo=UTC))
+    key_file = tmp_path / "live.sqlite3.keys"
+    key_file.write_text("k\n")
+    env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    env.update(DATABASE_PATH=str(db), PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", "--keep", "2", str(folder)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result
+    assert "removed 2 older one(s), keeping the newest 2" in result.stdout
+    assert f"need the key file {key_file}" in result.stdout
+    names = sorted(p.name for p in folder.iterdir())
+    assert len(names) == 2
+    assert names[0] == "live-20260103T000000Z.sqlite3"
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot", "backup", "--keep", "none", str(folder)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "--keep: 'none' is not a whole number of 1 or more."
+
+
 # --- a read-only folder ------------------------------------------------------------------------
 #
 # Permission bits do not stop root, so when the tests run as root the backup runs as an
@@ -149,7 +225,7 @@ def shared_tmp() -> Iterator[Path]:
 
 def cli_env(database: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
-    env["DATABASE_PATH"] = str(database)
+    env.update(DATABASE_PATH=str(database), PYTHONPATH=str(ROOT))
     return env
 
 

@@ -167,6 +167,14 @@ ORDER BY next_attempt_at, id
 LIMIT 1
 """
 
+SELECT_PENDING = f"""
+SELECT {_COLUMNS}
+FROM outbox
+WHERE state = 'pending'
+ORDER BY next_attempt_at, id
+LIMIT :limit
+"""
+
 CLAIM = """
 UPDATE outbox
 SET state = 'sending', attempts = attempts + 1, claimed_at = :now,
@@ -389,6 +397,11 @@ async def by_key(conn: aiosqlite.Connection, key: str) -> Delivery | None:
 
 async def first_due(conn: aiosqlite.Connection, now: datetime) -> Delivery | None:
     return await _one(conn, SELECT_FIRST_DUE, {"now": iso(now)})
+
+
+async def pending(conn: aiosqlite.Connection, limit: int = 20) -> list[Delivery]:
+    """The rows still to send, soonest first (what Holdfast will do next)."""
+    return await _many(conn, SELECT_PENDING, {"limit": limit})
 
 
 async def claim(conn: aiosqlite.Connection, delivery_id: int, nonce: str, now: datetime) -> bool:

@@ -329,6 +329,27 @@ def backup_done(path: Path, size: int) -> str:
     return f"Backup written to {path} ({size:,} bytes) and checked."
 
 
+def backup_keep_at_least_one(keep: int) -> str:
+    return f"--keep {keep}: keep at least 1 backup."
+
+
+def backup_folder_needed(path: Path) -> str:
+    return f"{path} is a file; with --keep, give a folder for the dated backups."
+
+
+def backups_rotated(written: Path, size: int, removed: int, keep: int) -> str:
+    gone = f"; removed {removed} older one(s), keeping the newest {keep}" if removed else ""
+    return f"Backup written to {written} ({size:,} bytes) and checked{gone}."
+
+
+def backup_keys_reminder(key_file: Path) -> str:
+    return (
+        f"Check-in notes need the key file {key_file}, which is not in this backup: keep a copy "
+        "of it somewhere safe, apart from the database backups (it changes only with "
+        "rotate-keys)."
+    )
+
+
 def migrated(applied: list[str], backup: Path | None) -> str:
     if not applied:
         return "The database is up to date."
@@ -363,6 +384,21 @@ def status(
         f"Version {version} · database schema {schema_version}\n"
         f"Servers: {guilds} · Discord latency: {latency}\n"
         f"Up since <t:{up_since}:F> (<t:{up_since}:R>)"
+    )
+
+
+def positive_number_needed(option: str, value: str) -> str:
+    return f"{option}: {value!r} is not a whole number of 1 or more."
+
+
+def ready_status(guilds: int) -> str:
+    return f"{PRODUCT} is ready in {guilds} server(s)."
+
+
+def deliveries_stalled(seconds: float) -> str:
+    return (
+        f"Deliveries have made no progress for {int(seconds)} s (a send that never returns); "
+        "not telling systemd's watchdog all is well."
     )
 
 
