@@ -599,6 +599,8 @@ class NewDatabase:
         so nobody opens the files meanwhile)."""
         if not self.is_new:
             return
+        # Made again later in this process, the file must be created private again.
+        _INSPECTED.discard(self.database.resolve())
         for path in self.absent:
             with suppress(OSError):
                 path.unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.db import DiskFullError, disk_full, inspect_file
+from bot.db import DiskFullError, NewDatabase, disk_full, inspect_file
 from bot.migrate import load_migrations, migrate
 
 TOKEN = "MTA4NjQ0NjE3NzQ1NjM4NjE2Ng.GxYzAb.abcdefghijklmnopqrstuvwxyz0123456789ABCD"
@@ -212,3 +212,26 @@ def test_every_way_of_running_out_of_room_is_a_full_disk(
 def test_other_failures_are_not_called_a_full_disk(tmp_path: Path, error: BaseException) -> None:
     assert resource.getrlimit(resource.RLIMIT_FSIZE)[0] == resource.RLIM_INFINITY
     assert disk_full(error, tmp_path) is None
+
+
+async def test_taking_back_a_new_database_and_making_it_again_keeps_it_private(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "new" / "holdfast.sqlite3"
+    fresh = NewDatabase.before(database)
+    await migrate(database, NOW)
+    fresh.take_back()
+    assert not database.parent.exists()
+    await migrate(database, NOW)
+    assert database.stat().st_mode & 0o777 == 0o600
+
+
+async def test_an_existing_database_is_never_taken_back(tmp_path: Path) -> None:
+    database = tmp_path / "holdfast.sqlite3"
+    await migrate(database, NOW)
+    before = dump(database)
+    fresh = NewDatabase.before(database)
+    (tmp_path / "holdfast.sqlite3.lock").touch()
+    fresh.take_back()
+    assert dump(database) == before
+    assert (tmp_path / "holdfast.sqlite3.lock").exists()
