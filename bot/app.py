@@ -9,6 +9,7 @@ import logging
 import os
 import pkgutil
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,7 +29,14 @@ from bot.checkins.crypto import KeyProblem, NoteKeys, load_note_keys
 from bot.checkins.trends import snapshot_closed_months
 from bot.clock import Clock, real_delay
 from bot.config import Settings
-from bot.db import acquire_process_lock, open_database, transaction
+from bot.db import (
+    DiskFullError,
+    NewDatabase,
+    acquire_process_lock,
+    disk_full,
+    open_database,
+    transaction,
+)
 from bot.delivery.alarm import Alarm
 from bot.delivery.dispatcher import LATE_GRACE, Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
@@ -686,9 +694,13 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
     assert token is not None
     point_discord_at(settings.DISCORD_API_BASE_URL, settings.DISCORD_GATEWAY_URL)
     boot_started = time.perf_counter()
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    # A first migration that fails takes back every file it made (see NewDatabase).
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        result = await migrate(settings.DATABASE_PATH, clock.now())
+        with fresh.taken_back_on_failure():
+            result = await migrate(settings.DATABASE_PATH, clock.now())
         for line in texts.migrated(result.applied, result.backup).splitlines():
             log.info("%s", line)
         bot = HoldfastBot(settings, clock)
@@ -698,8 +710,19 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: stopping.append(loop.create_task(bot.close())))
         try:
-            async with bot:
-                await bot.start(token)
+            try:
+                async with bot:
+                    await bot.start(token)
+            except (OSError, sqlite3.Error) as exc:
+                # A start-up write (the key file, the first state rows) that found no room is
+                # the admin's to fix, not an unexpected problem or an unreachable Discord.
+                full = disk_full(exc, settings.DATABASE_PATH.parent)
+                if full is None:
+                    raise
+                raise full from exc
+        except DiskFullError as exc:
+            log.error("%s", exc)
+            return 1
         except discord.LoginFailure:
             log.error("%s", texts.token_rejected())
             return 1

@@ -29,7 +29,13 @@ from bot.checkins.crypto import (
 )
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.config import ConfigError, Settings, load_settings, masked
-from bot.db import DatabaseError, acquire_process_lock, inspect_file, open_database
+from bot.db import (
+    DatabaseError,
+    NewDatabase,
+    acquire_process_lock,
+    inspect_file,
+    open_database,
+)
 from bot.logs import configure_logging
 from bot.meetings.recurrence import (
     Lead,
@@ -138,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
     default_env = Path(".env")
     env_file = args.env_file or (default_env if default_env.is_file() else None)
     try:
-        settings = load_settings(env_file)
+        # A backup only reads the database: its folder may be read-only.
+        settings = load_settings(env_file, writes_database=command != "backup")
     except ConfigError as exc:
         _print_problems([p.message for p in exc.problems])
         return EXIT_CONFIG
@@ -228,9 +235,13 @@ def clock_for(settings: Settings) -> Clock:
 
 
 def migrate_command(settings: Settings) -> int:
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    # A first migration that fails takes back every file it made (see NewDatabase).
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        result = asyncio.run(migrate(settings.DATABASE_PATH, SystemClock().now()))
+        with fresh.taken_back_on_failure():
+            result = asyncio.run(migrate(settings.DATABASE_PATH, SystemClock().now()))
     finally:
         lock.release()
     print(texts.migrated(result.applied, result.backup))
@@ -241,9 +252,12 @@ def rotate_keys_command(settings: Settings) -> int:
     """Re-encrypt every note with the newest key. With a generated key file (and no keys in the
     environment) a new key is added to the front of the file first, keeping the old ones, so a
     crash part-way leaves every note readable."""
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        notes, added_to = asyncio.run(_rotate(settings))
+        with fresh.taken_back_on_failure():
+            notes, added_to = asyncio.run(_rotate(settings))
     finally:
         lock.release()
     print(checkin_texts.keys_rotated(notes, added_to))

@@ -263,6 +263,60 @@ def database_unwritable(path: Path, reason: str) -> str:
     )
 
 
+def database_unreadable(path: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot read the database at {path} ({reason}). Nothing was changed. Check "
+        "that the file and its folder may be read by the user Holdfast runs as."
+    )
+
+
+def database_wal_needs_writing(path: Path) -> str:
+    return (
+        f"The database at {path} has changes in its {path.name}-wal file that can only be read "
+        "by writing beside it, and its folder is read-only to this user. Nothing was changed. "
+        "Start and stop Holdfast once (it folds the changes in), or run this as the user "
+        "Holdfast runs as."
+    )
+
+
+def disk_full(folder: Path, size_limited: bool) -> str:
+    why = "the disk is full"
+    if size_limited:
+        why += " (or Holdfast reached the file size limit it was started with, `ulimit -f`)"
+    return (
+        f"Holdfast could not write to {folder}: {why}. Nothing was lost, and nothing was left "
+        "half-done. Free some space there, then run the same command again."
+    )
+
+
+def backup_target_unwritable(folder: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot write the backup to {folder} ({reason}): that folder is not writable. "
+        "Choose a folder Holdfast may write to. The database was not changed."
+    )
+
+
+def backup_failed(folder: Path, reason: str) -> str:
+    return (
+        f"The backup could not be written to {folder} ({reason}). Nothing was left there, and "
+        "the database was not changed."
+    )
+
+
+def backup_source_unreadable(path: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot read the database at {path} to back it up ({reason}). Run the backup "
+        "as the user Holdfast runs as, or check DATABASE_PATH."
+    )
+
+
+def backup_source_changed(path: Path) -> str:
+    return (
+        f"The database at {path} changed while it was being copied (did Holdfast start?), so "
+        "no backup was written. Run the same command again."
+    )
+
+
 def backup_target_exists(path: Path) -> str:
     return f"{path} already exists. Choose a new file name; Holdfast will not overwrite a backup."
 
