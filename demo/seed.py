@@ -89,7 +89,7 @@ async def seed(settings: Settings, server: DemoServer, start: datetime) -> Seede
         )
         for user in [*server.facilitators, *server.members]:
             clock.advance(timedelta(hours=3))
-            await groups.join_group(conn, group, user.id, clock.now(), policy.reminders)
+            await groups.join_group(conn, group, user.id, clock.now(), policy)
         for index, ((year, month), people) in enumerate(zip(months, PEOPLE_PER_MONTH, strict=True)):
             who = rng.sample(server.members, people)
             for n, user in enumerate(who):
