@@ -93,6 +93,7 @@ class User:
             "avatar": None,
             "public_flags": 0,
             "flags": 0,
+            "primary_guild": None,
         }
         if self.bot:
             data["bot"] = True
@@ -151,6 +152,7 @@ class Member:
             "user": self.user.to_json(),
             "nick": self.nick,
             "avatar": None,
+            "banner": None,
             "roles": [str(r) for r in self.role_ids],
             "joined_at": iso(self.joined_at),
             "premium_since": None,
