@@ -11,6 +11,7 @@ speak REQUEST_TO_SPEAK) and "Get User Voice State" (10065 Unknown Voice State).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,14 +87,14 @@ async def test_voice_state_update_on_join_move_and_leave_per_gateway_voice_state
         person = emulator.as_user(member)
         # discord.py updates one VoiceState object in place, so each change is read before
         # the next one happens.
-        steps = [
-            person.join_voice(discord_server.voice, self_mute=True),
-            person.join_voice(discord_server.stage),
-            emulator.update_voice(member, self_video=True),
-            person.leave_voice(),
+        steps: list[Callable[[], Awaitable[object]]] = [
+            lambda: person.join_voice(discord_server.voice, self_mute=True),
+            lambda: person.join_voice(discord_server.stage),
+            lambda: emulator.update_voice(member, self_video=True),
+            person.leave_voice,
         ]
         for done, step in enumerate(steps, 1):
-            await step
+            await step()
             await poll_until(
                 lambda: len(changes) == done,  # noqa: B023 - awaited before the loop moves on
                 what=f"on_voice_state_update {done}",
