@@ -1,7 +1,7 @@
 """A Discord emulator for end-to-end tests of a real discord.py client (see README.md)."""
 
-from .actors import Actor, InteractionHandle, MessageGone, Response
-from .errors import ApiError, EmulatorTimeout
+from .actors import Actor, InteractionHandle, Response
+from .errors import ApiError, EmulatorTimeout, MessageGone
 from .factories import Server, build_guild
 from .faults import Fault, FaultKind, Faults
 from .gateway import Gateway, Intent
@@ -24,6 +24,7 @@ from .model import (
     Role,
     ScheduledEvent,
     User,
+    VoiceState,
 )
 from .permissions import P
 from .ratelimit import RateLimits
@@ -59,6 +60,7 @@ __all__ = [
     "Server",
     "User",
     "Violation",
+    "VoiceState",
     "build_guild",
     "discord_endpoints",
     "make_test_bot",

@@ -7,9 +7,19 @@ import shlex
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import EmulatorTimeout
+from .errors import EmulatorTimeout, MessageGone
 from .interactions import CallbackType, InteractionRecord, InteractionType
-from .model import JSON, AppCommand, Channel, ChannelType, Message, Role, ScheduledEvent, User
+from .model import (
+    JSON,
+    AppCommand,
+    Channel,
+    ChannelType,
+    Message,
+    Role,
+    ScheduledEvent,
+    User,
+    VoiceState,
+)
 from .permissions import P
 from .server import message_text
 
@@ -182,10 +192,6 @@ class InteractionHandle:
             f"expected a modal for {self.description}, got callback {response}"
         )
         return response.data
-
-
-class MessageGone(LookupError):
-    """A person tried to use a component on a message that no longer exists."""
 
 
 def _field_ids(components: list[JSON]) -> list[str]:
@@ -632,17 +638,30 @@ class Actor:
 
     # --- scheduled events ---------------------------------------------------------------------
     async def mark_interested(self, event: ScheduledEvent, interested: bool = True) -> None:
-        """Click "Interested" on a Discord scheduled event (or undo it)."""
+        """Click "Interested" on a Discord scheduled event (or, with False, take it back)."""
         await self.emu.set_event_interest(event, self.user, interested)
 
-    # --- messages -----------------------------------------------------------------------------
-    async def send(self, content: str, *, channel: Channel | None = None) -> Message:
-        """Post a message as this user (MESSAGE_CREATE)."""
-        target = channel or self.default_channel()
-        message = self.emu.create_message(target, self.user, content=content)
-        await self.emu.dispatch_message_create(message)
-        return message
+    async def unmark_interested(self, event: ScheduledEvent) -> None:
+        """Take back "Interested" on a scheduled event."""
+        await self.emu.set_event_interest(event, self.user, False)
 
-    async def send_dm(self, content: str) -> Message:
-        """Send the bot a direct message."""
-        return await self.send(content, channel=self.dm_channel())
+    # --- voice --------------------------------------------------------------------------------
+    async def join_voice(self, channel: Channel, **options: bool) -> VoiceState:
+        """Join (or move to) a voice or stage channel; see :meth:`Emulator.join_voice`."""
+        return await self.emu.join_voice(self.user, channel, **options)
+
+    async def leave_voice(self) -> VoiceState | None:
+        """Disconnect from voice."""
+        return await self.emu.leave_voice(self.user)
+
+    # --- messages -----------------------------------------------------------------------------
+    async def send(
+        self, content: str, *, channel: Channel | None = None, reply_to: Message | None = None
+    ) -> Message:
+        """Post a message as this user (MESSAGE_CREATE), optionally as a reply."""
+        target = channel or self.default_channel()
+        return await self.emu.user_message(self.user, target, content, reply_to=reply_to)
+
+    async def send_dm(self, content: str, *, reply_to: Message | None = None) -> Message:
+        """Send the bot a direct message (see :meth:`Emulator.dm_bot`)."""
+        return await self.emu.dm_bot(self.user, content, reply_to=reply_to)

@@ -4,6 +4,15 @@ curl -s localhost:8765/_emulator/state
 curl -s localhost:8765/_emulator/act -d '{"user": "member1", "run": "/meeting next"}'
 curl -s localhost:8765/_emulator/act -d '{"user": "member1", "click": "Going", "message_id": "…"}'
 curl -s localhost:8765/_emulator/act -d '{"user": "member1", "say": "hi", "channel": "general"}'
+curl -s localhost:8765/_emulator/act -d '{"user": "member1", "say": "going", "dm": true}'
+   (optionally "reply_to": "<message id>")
+curl -s localhost:8765/_emulator/act -d '{"user": "member1", "join_voice": "Meeting Room"}'
+curl -s localhost:8765/_emulator/act -d '{"user": "member1", "leave_voice": true}'
+curl -s localhost:8765/_emulator/act -d '{"user": "member1", "interested": "<event id>"}'
+   (and "uninterested")
+
+Anything the person could not do on Discord (join a channel without CONNECT, DM the bot
+without sharing a server, mark a finished event) answers 403 with the reason.
 """
 
 from __future__ import annotations
@@ -63,19 +72,52 @@ def add_control_routes(emu: Emulator, app: web.Application) -> None:
         try:
             handle: InteractionHandle
             if "say" in body:
-                m = await actor.send(body["say"], channel=channel)
+                reply_to = None
+                if body.get("reply_to"):
+                    reply_to = emu.messages.get(int(body["reply_to"]))
+                    if reply_to is None:
+                        raise LookupError(f"no message {body['reply_to']}")
+                if body.get("dm"):
+                    m = await actor.send_dm(body["say"], reply_to=reply_to)
+                else:
+                    m = await actor.send(body["say"], channel=channel, reply_to=reply_to)
                 return json_response({"sent": _msg(emu, m)})
+            if "join_voice" in body:
+                voice = next(
+                    (c for c in emu.channels.values() if c.name == body["join_voice"]), None
+                )
+                if voice is None:
+                    raise LookupError(f"no channel {body['join_voice']!r}")
+                state = await actor.join_voice(voice)
+                return json_response({"voice": state.to_json()})
+            if body.get("leave_voice"):
+                left = await actor.leave_voice()
+                return json_response({"left": left.to_json() if left else None})
+            if "interested" in body or "uninterested" in body:
+                raw = body.get("interested") or body.get("uninterested")
+                event = emu.scheduled_events.get(int(str(raw)))
+                if event is None:
+                    raise LookupError(f"no scheduled event {raw}")
+                await actor.mark_interested(event, "interested" in body)
+                return json_response({"user_count": len(event.subscriber_ids)})
             if "run" in body:
                 handle = await actor.run(body["run"], channel=channel, dm=bool(body.get("dm")))
             elif "click" in body:
                 message = emu.messages[int(body["message_id"])]
                 handle = await actor.click(message, body["click"])
             else:
-                return json_response({"error": "give one of say, run or click"}, 400)
+                return json_response(
+                    {
+                        "error": "give one of say, run, click, join_voice, leave_voice, "
+                        "interested or uninterested"
+                    },
+                    400,
+                )
             response = await handle.wait_for_response()
         except PermissionError as exc:
-            # Discord does not offer this person the command (default_member_permissions or
-            # contexts), so they cannot run it: a refusal with the reason, never a 500.
+            # Discord does not let this person do it (a command's default_member_permissions
+            # or contexts, CONNECT, a shared server, a finished event): a refusal with the
+            # reason, never a 500.
             return json_response({"error": str(exc)}, 403)
         except (LookupError, ValueError, EmulatorTimeout) as exc:
             return json_response({"error": str(exc)}, 400)

@@ -34,6 +34,10 @@ class EmulatorTimeout(AssertionError):
     """A waiting helper gave up; the message says what it was waiting for."""
 
 
+class MessageGone(LookupError):
+    """A person tried to use (click, pick, reply to) a message that no longer exists."""
+
+
 class ApiError(Exception):
     """Raised by handlers; becomes ``{"code": ..., "message": ...}`` with the HTTP status."""
 
@@ -98,6 +102,7 @@ NOT_FOUND = {
     10015: "Unknown Webhook",
     10062: "Unknown interaction",
     10063: "Unknown application command",
+    10065: "Unknown Voice State",
     10070: "Unknown Guild Scheduled Event",
 }
 

@@ -35,6 +35,7 @@ class Op:
 class Intent:
     GUILDS = 1 << 0
     GUILD_MEMBERS = 1 << 1
+    GUILD_VOICE_STATES = 1 << 7
     GUILD_MESSAGES = 1 << 9
     DIRECT_MESSAGES = 1 << 12
     MESSAGE_CONTENT = 1 << 15
@@ -220,11 +221,19 @@ class Gateway:
             payload = emu.guild_create_payload(guild)
             large = len(guild.members) > int(data.get("large_threshold") or 50)
             payload["large"] = large
+            in_voice = {str(s.user_id) for s in emu.voice.in_guild(guild)}
             if large or not session.has_intent(Intent.GUILD_MEMBERS):
                 # Like Discord: without the privileged intent, or in a large guild (offline
-                # members are left out; chunk them with op 8), only the bot itself is sent.
-                bot_id = str(emu.app.bot_user.id)
-                payload["members"] = [m for m in payload["members"] if m["user"]["id"] == bot_id]
+                # members are left out; chunk them with op 8), only the bot itself is sent,
+                # plus "members who are in voice" (Gateway Events, "Request Guild Members").
+                keep = in_voice | {str(emu.app.bot_user.id)}
+                payload["members"] = [m for m in payload["members"] if m["user"]["id"] in keep]
+            if not session.has_intent(Intent.GUILD_VOICE_STATES):
+                # VOICE_STATE_UPDATE and the voice-state cache it feeds belong to
+                # GUILD_VOICE_STATES ("List of Intents"; discord.py Intents.voice_states: "This
+                # also corresponds to ... VoiceChannel.members, VoiceChannel.voice_states,
+                # Member.voice"): without it the initial states are not sent either.
+                payload["voice_states"] = []
             await self._send_dispatch(session, "GUILD_CREATE", payload)
 
     async def _resume(self, conn: Connection, data: JSON) -> None:
@@ -301,13 +310,21 @@ class Gateway:
             if not session.valid or not session.has_intent(intent):
                 continue
             payload = data
-            if (
-                event in ("MESSAGE_CREATE", "MESSAGE_UPDATE")
-                and not session.has_intent(Intent.MESSAGE_CONTENT)
-                and self._content_withheld(data)
+            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE") and not session.has_intent(
+                Intent.MESSAGE_CONTENT
             ):
-                payload = {**data, "content": "", "embeds": [], "attachments": [], "components": []}
+                payload = self._without_content(data)
+                referenced = data.get("referenced_message")
+                if isinstance(referenced, dict):
+                    # The replied-to message is a message object too: the same exceptions
+                    # decide whether its content reaches an app without the intent.
+                    payload = {**payload, "referenced_message": self._without_content(referenced)}
             await self._send_dispatch(session, event, payload)
+
+    def _without_content(self, message: JSON) -> JSON:
+        if not self._content_withheld(message):
+            return message
+        return {**message, "content": "", "embeds": [], "attachments": [], "components": []}
 
     def _content_withheld(self, message: JSON) -> bool:
         """Gateway docs, "Message Content Intent": apps without it "will receive empty values in

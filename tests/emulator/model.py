@@ -93,6 +93,7 @@ class User:
             "avatar": None,
             "public_flags": 0,
             "flags": 0,
+            "primary_guild": None,
         }
         if self.bot:
             data["bot"] = True
@@ -151,6 +152,7 @@ class Member:
             "user": self.user.to_json(),
             "nick": self.nick,
             "avatar": None,
+            "banner": None,
             "roles": [str(r) for r in self.role_ids],
             "joined_at": iso(self.joined_at),
             "premium_since": None,
@@ -338,6 +340,50 @@ class Message:
             data["interaction_metadata"] = self.interaction_metadata
         if self.message_reference is not None:
             data["message_reference"] = self.message_reference
+        return data
+
+
+@dataclass
+class VoiceState:
+    """A member connected to a voice or stage channel (Discord's "Voice State Object",
+    docs/resources/voice). One per user: Discord connects an account to one voice channel at a
+    time, so joining another channel (in any guild) moves or disconnects the old state."""
+
+    guild_id: int
+    user_id: int
+    channel_id: int | None
+    session_id: str
+    """The voice session; kept when the member moves channel, new after they disconnect."""
+    self_mute: bool = False
+    self_deaf: bool = False
+    self_video: bool = False
+    self_stream: bool = False
+    suppress: bool = False
+    """Stage audience: "whether this user's permission to speak is denied"."""
+    request_to_speak_timestamp: datetime | None = None
+    deaf: bool = False
+    mute: bool = False
+
+    def to_json(self, member: Member | None = None, *, in_guild_create: bool = False) -> JSON:
+        """The voice state object. In GUILD_CREATE the states "lack the guild_id key" (Guild
+        Create extra fields) and carry no member (the members are in ``members``)."""
+        data: JSON = {
+            "channel_id": _opt_id(self.channel_id),
+            "user_id": str(self.user_id),
+            "session_id": self.session_id,
+            "deaf": self.deaf,
+            "mute": self.mute,
+            "self_deaf": self.self_deaf,
+            "self_mute": self.self_mute,
+            "self_video": self.self_video,
+            "self_stream": self.self_stream,
+            "suppress": self.suppress,
+            "request_to_speak_timestamp": iso(self.request_to_speak_timestamp),
+        }
+        if not in_guild_create:
+            data["guild_id"] = str(self.guild_id)
+            if member is not None:
+                data["member"] = member.to_json()
         return data
 
 

@@ -516,22 +516,35 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
         return no_content()
 
     async def event_users(request: web.Request) -> web.Response:
+        """Get Guild Scheduled Event Users: "Users will always be returned in ascending order by
+        user_id. If both before and after are provided, only before is respected"; ``limit`` up
+        to 100 (default 100; the validator refuses more); "Guild member data, if it exists, is
+        included if the with_member query parameter is set". Each entry also carries
+        ``user_id`` and ``response`` (1, INTERESTED), as Discord's OpenAPI spec
+        (ScheduledEventUserResponse) requires. Which users a ``before`` page holds is not
+        documented: the emulator returns the ``limit`` closest below it."""
         guild = _guild(request)
         event = _event(request, guild)
-        limit = max(1, min(100, int(request.query.get("limit", "100"))))
+        q = request.query
+        limit = int(q.get("limit", "100"))
         ids = sorted(event.subscriber_ids)
-        if "after" in request.query:
-            ids = [i for i in ids if i > int(request.query["after"])]
-        if "before" in request.query:
-            ids = [i for i in ids if i < int(request.query["before"])]
+        if "before" in q:
+            ids = [i for i in ids if i < int(q["before"])][-limit:]
+        else:
+            if "after" in q:
+                ids = [i for i in ids if i > int(q["after"])]
+            ids = ids[:limit]
+        with_member = q.get("with_member", "").lower() in ("true", "1")
         out = []
-        for uid in ids[:limit]:
+        for uid in ids:
             entry: JSON = {
                 "guild_scheduled_event_id": str(event.id),
+                "user_id": str(uid),
                 "user": emu.users[uid].to_json(),
+                "response": 1,
             }
             member = guild.members.get(uid)
-            if request.query.get("with_member") in ("true", "1", "True") and member is not None:
+            if with_member and member is not None:
                 entry["member"] = member.to_json()
             out.append(entry)
         return json_response(out)
@@ -543,6 +556,21 @@ def add_routes(emu: Emulator, app: web.Application) -> None:
     r.add_patch(f"{e}/{{event_id}}", edit_event)
     r.add_delete(f"{e}/{{event_id}}", delete_event)
     r.add_get(f"{e}/{{event_id}}/users", event_users)
+
+    # --- voice states ------------------------------------------------------------------------
+    async def voice_state(request: web.Request) -> web.Response:
+        """Get Current User Voice State / Get User Voice State: the user's voice state in the
+        guild, or 404 10065 Unknown Voice State when they are not connected there."""
+        guild = _guild(request)
+        raw = request.match_info.get("user_id", "@me")
+        user_id = bot.id if raw == "@me" else _int(raw, 10013)
+        state = emu.voice.state_of(user_id, guild)
+        if state is None:
+            raise not_found(10065)
+        return json_response(state.to_json(guild.members.get(user_id)))
+
+    r.add_get(f"{g}/voice-states/@me", voice_state)
+    r.add_get(f"{g}/voice-states/{{user_id}}", voice_state)
 
     add_interaction_routes(emu, app)
 

@@ -848,6 +848,23 @@ class SpecValidator:
                 out.append(line)
         return out
 
+    def check_schema(self, schema_name: str, instance: object) -> list[str]:
+        """Problems of ``instance`` against ``components.schemas[schema_name]`` (e.g.
+        ``VoiceStateResponse``): emulator self-tests use it to check that what the emulator
+        *sends* has the shape Discord's spec gives its responses."""
+        schemas = self._doc["components"]["schemas"]
+        if schema_name not in schemas:
+            raise KeyError(f"the spec has no schema {schema_name!r}")
+        validator = Draft202012Validator(
+            {"$ref": f"{_SPEC_URI}#/components/schemas/{schema_name}"},
+            registry=self._registry,
+            format_checker=self._format_checker,
+        )
+        found: Problems = []
+        for err in validator.iter_errors(instance):
+            found.extend(_schema_problems(err))
+        return list(dict.fromkeys(f"{_fmt_path(path)}: {message}" for path, message in found))
+
     def _requires_fields(self, entry: _Operation) -> bool:
         assert entry.body_pointer is not None
         node: Any = self._doc

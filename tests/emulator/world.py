@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
-from .errors import ApiError, EmulatorTimeout
+from .errors import ApiError, EmulatorTimeout, MessageGone
 from .events import ScheduledEventRules
 from .gateway import Intent
 from .model import (
@@ -31,8 +31,10 @@ from .model import (
     SnowflakeGenerator,
     SystemTime,
     User,
+    VoiceState,
 )
 from .permissions import P, channel_permissions
+from .voice import VoiceStates
 
 if TYPE_CHECKING:
     from .gateway import Gateway
@@ -92,6 +94,8 @@ class World:
         self.event_rules = ScheduledEventRules(self)
         """Discord's scheduled-event rules; ``event_rules.auto_cancel_after`` is adjustable."""
         self.commands: dict[int, AppCommand] = {}
+        self.voice = VoiceStates(self)
+        """Who is in which voice or stage channel (``voice.py``)."""
         self.dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self.nonce_window = 300.0
         """Seconds of :attr:`clock` during which ``enforce_nonce`` de-duplicates a message."""
@@ -242,7 +246,10 @@ class World:
         return member
 
     async def member_leaves(self, guild: Guild, user: User) -> None:
-        """A member leaves the guild (GUILD_MEMBER_REMOVE)."""
+        """A member leaves the guild (GUILD_MEMBER_REMOVE); if they were in one of its voice
+        channels they are disconnected first (VOICE_STATE_UPDATE, channel null)."""
+        if self.voice.state_of(user, guild) is not None:
+            await self.voice.leave(user)
         guild.members.pop(user.id, None)
         await self.gateway.dispatch(
             "GUILD_MEMBER_REMOVE",
@@ -307,7 +314,28 @@ class World:
         return await self.event_rules.advance()
 
     async def set_event_interest(self, event: ScheduledEvent, user: User, interested: bool) -> None:
-        """A member marks (or unmarks) "Interested" on an event (GUILD_SCHEDULED_EVENT_USER_*)."""
+        """A member clicks "Interested" on an event, or clicks it again to take it back
+        (Gateway Events: "Guild Scheduled Event User Add": "Sent when a user has subscribed to a
+        guild scheduled event", fields ``guild_scheduled_event_id``, ``user_id``, ``guild_id``;
+        GUILD_SCHEDULED_EVENTS intent). Clicking what is already so changes nothing.
+
+        Refused (``PermissionError``) where Discord offers no button: to someone who is not a
+        member of the event's guild (privacy level GUILD_ONLY: "only accessible to guild
+        members"), and on a deleted, completed or canceled event (Discord's own transitions
+        are applied first, as the routes do)."""
+        await self.advance_scheduled_events()
+        guild = self.guilds.get(event.guild_id)
+        if guild is None or user.id not in guild.members:
+            raise PermissionError(
+                f"{user.username} is not a member of the event's server; they cannot see it"
+            )
+        if event.deleted:
+            raise PermissionError(f"the event {event.name!r} was deleted")
+        if event.status in (3, 4):
+            raise PermissionError(
+                f"the event {event.name!r} is {'completed' if event.status == 3 else 'canceled'};"
+                " Discord shows no Interested button on it"
+            )
         if interested == (user.id in event.subscriber_ids):
             return
         if interested:
@@ -325,7 +353,57 @@ class World:
         )
         self.notify()
 
+    async def mark_interested(self, user: User, event: ScheduledEvent) -> None:
+        """``user`` clicks Interested on ``event`` (see :meth:`set_event_interest`)."""
+        await self.set_event_interest(event, user, True)
+
+    async def unmark_interested(self, user: User, event: ScheduledEvent) -> None:
+        """``user`` takes their Interested back (GUILD_SCHEDULED_EVENT_USER_REMOVE)."""
+        await self.set_event_interest(event, user, False)
+
+    # --- voice ----------------------------------------------------------------------------------
+    async def join_voice(
+        self,
+        user: User,
+        channel: Channel,
+        *,
+        self_mute: bool = False,
+        self_deaf: bool = False,
+        self_video: bool = False,
+        self_stream: bool = False,
+        speaker: bool = False,
+        request_to_speak: bool = False,
+    ) -> VoiceState:
+        """``user`` joins (or moves to) a voice or stage channel: VOICE_STATE_UPDATE to sessions
+        with GUILD_VOICE_STATES. Refused (``PermissionError``) without VIEW_CHANNEL and CONNECT
+        there, for a non-member, for ``speaker=True`` on a stage without MUTE_MEMBERS and
+        ``request_to_speak=True`` without REQUEST_TO_SPEAK. On a stage the member is suppressed
+        (audience) unless ``speaker``; ``request_to_speak`` stamps ``emu.clock.now()``."""
+        return await self.voice.join(
+            user,
+            channel,
+            self_mute=self_mute,
+            self_deaf=self_deaf,
+            self_video=self_video,
+            self_stream=self_stream,
+            speaker=speaker,
+            request_to_speak=request_to_speak,
+        )
+
+    async def leave_voice(self, user: User) -> VoiceState | None:
+        """``user`` disconnects from voice (VOICE_STATE_UPDATE with ``channel_id`` null)."""
+        return await self.voice.leave(user)
+
+    async def update_voice(self, user: User, **flags: bool) -> VoiceState:
+        """A connected member changes ``self_mute``, ``self_deaf``, ``self_video`` or
+        ``self_stream`` (VOICE_STATE_UPDATE)."""
+        return await self.voice.update(user, **flags)
+
+    def voice_state_of(self, user: User, guild: Guild | None = None) -> VoiceState | None:
+        return self.voice.state_of(user, guild)
+
     async def delete_channel(self, channel: Channel) -> None:
+        await self.voice.disconnect_channel(channel)
         channel.deleted = True
         if channel.guild_id is not None:
             guild = self.guilds[channel.guild_id]
@@ -402,7 +480,7 @@ class World:
             "large": len(guild.members) > 250,
             "unavailable": False,
             "member_count": len(guild.members),
-            "voice_states": [],
+            "voice_states": self.voice.guild_create_states(guild),
             "members": [m.to_json() for m in guild.members.values()],
             "channels": channels,
             "threads": [],
@@ -597,6 +675,65 @@ class World:
             self.messages[message.id] = message
             channel.last_message_id = message.id
         return message
+
+    # --- people's messages ----------------------------------------------------------------------
+    USER_CONTENT_LIMIT = 4000
+    """Characters a person may type in one message (2,000, or 4,000 with Nitro: a bot must
+    cope with the longer ones)."""
+
+    async def user_message(
+        self, user: User, channel: Channel, content: str, *, reply_to: Message | None = None
+    ) -> Message:
+        """``user`` posts ``content`` in ``channel`` (MESSAGE_CREATE: DIRECT_MESSAGES intent in
+        a DM, GUILD_MESSAGES in a guild). With ``reply_to`` it is a reply as Discord makes it:
+        type 19 (REPLY) with ``message_reference`` {type 0, message_id, channel_id[,
+        guild_id]} and the replied-to message as ``referenced_message`` (Message Reference
+        object; Message Create). A person can only reply to a message they can see in that
+        channel: a deleted one raises :class:`MessageGone`, one elsewhere ``LookupError``."""
+        if not content.strip():
+            raise ValueError("Discord does not send an empty message")
+        if len(content) > self.USER_CONTENT_LIMIT:
+            raise ValueError(f"a message holds at most {self.USER_CONTENT_LIMIT} characters")
+        if channel.deleted:
+            raise LookupError(f"channel {channel.id} was deleted")
+        reference: JSON | None = None
+        if reply_to is not None:
+            target = self.messages.get(reply_to.id)
+            if target is None or target.channel_id != channel.id or target.ephemeral:
+                raise LookupError(
+                    f"message {reply_to.id} is not in channel {channel.id}: "
+                    f"{user.username} cannot reply to it there"
+                )
+            if target.deleted:
+                raise MessageGone(f"message {reply_to.id} was deleted: nobody can reply to it")
+            reference = {
+                "type": 0,
+                "message_id": str(target.id),
+                "channel_id": str(channel.id),
+            }
+            if channel.guild_id is not None:
+                reference["guild_id"] = str(channel.guild_id)
+        message = self.create_message(channel, user, content=content, message_reference=reference)
+        if reference is not None:
+            message.type = 19  # REPLY
+        await self.dispatch_message_create(message)
+        return message
+
+    async def dm_bot(self, user: User, content: str, *, reply_to: Message | None = None) -> Message:
+        """``user`` writes to the bot in their DM: the same channel the bot's own DMs to them
+        use (``POST /users/@me/channels`` answers it). MESSAGE_CREATE goes to sessions with
+        DIRECT_MESSAGES, with ``content`` even without MESSAGE_CONTENT (Gateway, "Message
+        Content Intent": "Content in DMs with the app"). A person can message the bot only
+        while they share a server with it (``PermissionError`` otherwise); their own "allow
+        DMs from server members" setting (``User.dms_closed``) limits what they receive, not
+        what they send. ``reply_to`` one of the bot's DMs makes it a reply."""
+        if user.bot:
+            raise PermissionError(f"{user.username} is a bot; bots cannot DM each other")
+        if not any(user.id in g.members for g in self.bot_guilds()):
+            raise PermissionError(
+                f"{user.username} shares no server with the bot, so they cannot message it"
+            )
+        return await self.user_message(user, self.dm_channel_for(user), content, reply_to=reply_to)
 
     async def dispatch_message_create(self, message: Message) -> None:
         intent = Intent.DIRECT_MESSAGES if message.guild_id is None else Intent.GUILD_MESSAGES
