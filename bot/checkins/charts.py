@@ -68,6 +68,8 @@ PANEL_GAP = 0.12
 DATES = 2 * TEXT * LINE + 0.08
 """Two lines: a date, and its year beneath the first and each January."""
 MAX_DATE_TICKS = 5
+DATE_INSET = 0.07
+"""The share of the time axis at each end with no date mark: half a label's width."""
 MARKERS_UP_TO = 45
 """Up to this many check-ins each is a dot on its line; more would be a smudge, so then each is a
 faint dot and the line is a running mean of SMOOTHING in a row."""
@@ -366,7 +368,9 @@ def own_figure(checkins: Sequence[Checkin]) -> Figure:
     if when:
         pad = max((when[-1] - when[0]) * 0.04, timedelta(days=2))
         low, high = when[0] - pad, when[-1] + pad
-        ticks = _date_ticks(low, high)
+        # Marks keep clear of the ends, so a date's label never runs off the image.
+        inset = (high - low) * DATE_INSET
+        ticks = _date_ticks(low + inset, high - inset)
         _time_axis(panels, low, high, ticks, _date_labels(ticks))
     return figure
 

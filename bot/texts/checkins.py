@@ -239,10 +239,11 @@ def chart_date(day: date, *, by_month: bool, with_year: bool) -> str:
 
 
 def chart_month(month: str, *, with_year: bool) -> str:
-    """A YYYY-MM month under a chart: "Jun", the year beneath when asked."""
+    """A YYYY-MM month under a chart: "Jun", the year beneath ("’26", as narrow as a month's
+    name, so twelve fit side by side) when asked."""
     year, number = month.split("-")
     text = MONTHS[int(number) - 1]
-    return f"{text}\n{year}" if with_year else text
+    return f"{text}\n’{year[2:]}" if with_year else text
 
 
 def own_chart_filename() -> str:
