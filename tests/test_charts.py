@@ -314,6 +314,8 @@ def test_a_name_that_looks_like_maths_is_printed_as_written() -> None:
     figure = trend("a name that looks like maths")
     title = next(t for t in figure.texts if "Adopters" in t.get_text())
     assert "$x^2$" in title.get_text()
+    # Drawn as the characters typed, not as mathematics.
+    assert not title.get_parse_math()
     assert " ".join(title.get_text().split()) == texts.trends_chart_title(name)
 
 
