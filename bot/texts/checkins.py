@@ -359,11 +359,7 @@ def trends_chart_words(
     elif hidden == 0:
         which = "every one of them is shown"
     else:
-        which = (
-            f"{shown} had enough check-ins to show; the other {hidden} are grey"
-            if shown > 1
-            else f"1 had enough check-ins to show; the other {hidden} are grey"
-        )
+        which = f"{shown} had enough check-ins to show; the other {hidden} are grey"
     lines = [
         f"The chart shows these {months} months, oldest on the left, one panel per measure "
         f"(up is always the easier side): {which}."
