@@ -375,7 +375,8 @@ async def mycheckins(interaction: Interaction) -> None:
         [
             (c.created_at, c.answers.mood, c.answers.stress, c.answers.supported, c.note)
             for c in own[:10]
-        ]
+        ],
+        chart=charts.own_words(own),
     )
     if not own:
         await interaction.followup.send(text, ephemeral=True)
@@ -383,7 +384,9 @@ async def mycheckins(interaction: Interaction) -> None:
     png = await asyncio.to_thread(charts.own_chart, own)
     await interaction.followup.send(
         text,
-        file=discord.File(io.BytesIO(png), filename=texts.own_chart_filename()),
+        file=discord.File(
+            io.BytesIO(png), filename=texts.own_chart_filename(), description=texts.own_chart_alt()
+        ),
         ephemeral=True,
     )
 
@@ -479,13 +482,19 @@ async def trends_command(interaction: Interaction, group: str | None = None) -> 
     ]
     embed = discord.Embed(
         title=None,
-        description=texts.trends_text(texts.trends_heading(found.name, k), lines),
+        description=texts.trends_text(
+            texts.trends_heading(found.name, k), lines, chart=charts.trends_words(months)
+        ),
     )
     embed.set_footer(text=texts.trends_footer())
     png = await asyncio.to_thread(charts.trends_chart, months, found.name)
     await interaction.followup.send(
         embed=embed,
-        file=discord.File(io.BytesIO(png), filename=texts.trends_chart_filename()),
+        file=discord.File(
+            io.BytesIO(png),
+            filename=texts.trends_chart_filename(),
+            description=texts.trends_chart_alt(found.name),
+        ),
         ephemeral=True,
     )
 

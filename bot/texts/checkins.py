@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.texts.fit import EMBED_DESCRIPTION_LIMIT, echo, fit_lines
+from bot.texts.fit import CONTENT_LIMIT, EMBED_DESCRIPTION_LIMIT, clip, echo, fit_lines
 
 MEASURE_NAMES = {"mood": "Mood", "stress": "Stress", "supported": "Feeling supported"}
 QUESTIONS = {
@@ -147,7 +147,10 @@ def signposts(lines: Sequence[tuple[str, date]]) -> str:
 HISTORY_NOTE_LIMIT = 150
 
 
-def own_history(entries: Sequence[tuple[datetime, int, int, int, str | None]]) -> str:
+def own_history(
+    entries: Sequence[tuple[datetime, int, int, int, str | None]], chart: str = ""
+) -> str:
+    """The member's most recent check-ins and, first, `chart`: their chart in words."""
     if not entries:
         return "You haven't checked in yet. `/checkin` takes a few seconds."
     lines: list[str] = []
@@ -161,11 +164,86 @@ def own_history(entries: Sequence[tuple[datetime, int, int, int, str | None]]) -
             # The start of each note; `/mydata export` has them whole.
             line += f"\n> {echo(note, HISTORY_NOTE_LIMIT)}"
         lines.append(line)
-    return fit_lines("**Your check-ins** (only you can see these):", lines)
+    head = "**Your check-ins** (only you can see these)"
+    if not chart:
+        return fit_lines(f"{head}:", lines)
+    chart = clip(chart, CONTENT_LIMIT // 2)
+    recent = fit_lines("**Most recent:**", lines, limit=CONTENT_LIMIT - len(head) - len(chart) - 2)
+    return "\n".join([head, chart, recent])
+
+
+def _change(measure: str, change: int | None) -> str:
+    if change is None:
+        return ""
+    return "; " + CHANGES[measure][change + 1]
+
+
+# How a measure has moved, the newer half of the check-ins against the older: harder, about the
+# same, easier.
+CHANGES = {
+    "mood": ("lower lately", "about the same lately", "brighter lately"),
+    "stress": ("more stretched lately", "about the same lately", "calmer lately"),
+    "supported": ("less supported lately", "about the same lately", "more supported lately"),
+}
+
+
+def own_chart_words(
+    count: int,
+    first: datetime,
+    last: datetime,
+    facts: Sequence[tuple[str, int, int, int, int | None]],
+) -> str:
+    """The member's chart in words. `facts`: per measure (measure, the answer given most often,
+    the lowest, the highest, how it has moved lately: -1 harder, 0 the same, 1 easier, None)."""
+    if count == 1:
+        answers = ", ".join(
+            f"{MEASURE_NAMES[m].lower()} {word(m, usual)}" for m, usual, *_ in facts
+        )
+        return f"The chart shows your one check-in, <t:{int(first.timestamp())}:D>: {answers}."
+    lines = [
+        f"The chart shows your {count} check-ins, <t:{int(first.timestamp())}:D> to "
+        f"<t:{int(last.timestamp())}:D>, one panel each (up is always the easier side):"
+    ]
+    for measure, usual, lowest, highest, change in facts:
+        spread = (
+            f"always {word(measure, usual)}"
+            if lowest == highest
+            else f"most often {word(measure, usual)}, from {word(measure, lowest)} to "
+            f"{word(measure, highest)}"
+        )
+        lines.append(f"• {MEASURE_NAMES[measure]}: {spread}{_change(measure, change)}.")
+    return "\n".join(lines)
 
 
 def own_chart_title() -> str:
-    return "Your check-ins (1 = hardest, 5 = best; stress 5 = most)"
+    return "Your check-ins"
+
+
+def own_chart_smoothed(window: int) -> str:
+    return f"Dots: each check-in. Line: the average of {window} in a row."
+
+
+def own_chart_alt() -> str:
+    """The picture's description (Discord's alt text), for screen readers."""
+    return (
+        "Chart of your check-ins over time: mood, stress and feeling supported, one panel "
+        "each. The message says the same in words."
+    )
+
+
+def chart_date(day: date, *, by_month: bool, with_year: bool) -> str:
+    """A date under a chart: "12 Jun", or "Jun" when the marks are months; the year beneath
+    when asked."""
+    text = MONTHS[day.month - 1] if by_month else f"{day.day} {MONTHS[day.month - 1]}"
+    return f"{text}\n{day.year}" if with_year else text
+
+
+def chart_month(month: str, *, with_year: bool) -> str:
+    """A YYYY-MM month under a chart: "Jun", the year beneath ("’26", as narrow as a month's
+    name, so twelve fit side by side) when asked."""
+    year, number = month.split("-")
+    text = MONTHS[int(number) - 1]
+    return f"{text}\n’{year[2:]}" if with_year else text
 
 
 def own_chart_filename() -> str:
@@ -222,6 +300,18 @@ def _half(value: float | None) -> str:
     return f"{value:g}"
 
 
+def mean_words(measure: str, value: float | None) -> str:
+    """A month's rounded mean with the answers' words, as the chart's axis shows it: "3 (Okay)",
+    "3.5 (Okay–Good)"."""
+    if value is None:
+        return "?"
+    low, high = int(value // 1), int(-(-value // 1))
+    if not 1 <= low <= high <= 5:
+        return _half(value)
+    named = word(measure, low) if low == high else f"{word(measure, low)}–{word(measure, high)}"
+    return f"{_half(value)} ({named})"
+
+
 def trends_heading(group_name: str, k: int) -> str:
     return (
         f"**How {group_name} has been** (closed months only. A month shows only when at least "
@@ -237,8 +327,10 @@ def trend_month_shown(
     distribution: dict[str, tuple[int, int, int]] | None,
 ) -> str:
     line = (
-        f"**{long_month(month)}**: {band} people checked in. Mood {_half(means['mood'])}, "
-        f"stress {_half(means['stress'])}, supported {_half(means['supported'])} (out of 5)"
+        f"**{long_month(month)}**: {band} people checked in. "
+        f"Mood {mean_words('mood', means['mood'])}, "
+        f"stress {mean_words('stress', means['stress'])}, "
+        f"supported {mean_words('supported', means['supported'])}"
     )
     if distribution:
         parts = [
@@ -249,9 +341,35 @@ def trend_month_shown(
     return line
 
 
-def trends_text(heading: str, months: Sequence[str]) -> str:
-    """The trends embed's description: the heading and as many months as fit."""
-    return fit_lines(heading, months, limit=EMBED_DESCRIPTION_LIMIT)
+def trends_text(heading: str, months: Sequence[str], chart: str = "") -> str:
+    """The trends embed's description: the heading, the chart in words, and as many months
+    (newest first) as fit."""
+    head = f"{heading}\n{chart}" if chart else heading
+    return fit_lines(head, months, limit=EMBED_DESCRIPTION_LIMIT)
+
+
+def trends_chart_words(
+    months: int, shown: int, moves: Sequence[tuple[str, str, float, str, float]]
+) -> str:
+    """The group's chart in words. `moves`: per measure (measure, the first shown month, its
+    mean, the last shown month, its mean)."""
+    hidden = months - shown
+    if shown == 0:
+        which = "none of them had enough check-ins to show, so all are grey"
+    elif hidden == 0:
+        which = "every one of them is shown"
+    else:
+        which = f"{shown} had enough check-ins to show; the other {hidden} are grey"
+    lines = [
+        f"The chart shows these {months} months, oldest on the left, one panel per measure "
+        f"(up is always the easier side): {which}."
+    ]
+    for measure, first, start, last, end in moves:
+        lines.append(
+            f"• {MEASURE_NAMES[measure]}: {mean_words(measure, start)} in {long_month(first)}, "
+            f"{mean_words(measure, end)} in {long_month(last)}."
+        )
+    return "\n".join(lines)
 
 
 def trend_month_hidden(month: str) -> str:
@@ -269,11 +387,19 @@ def trends_footer() -> str:
 
 
 def trends_chart_title(group_name: str) -> str:
-    return f"{group_name}: the last 12 months (group averages)"
+    return f"{echo(group_name, 60)}: group averages by month"
 
 
 def trends_chart_footnote() -> str:
     return "Grey: not enough check-ins that month to show anything."
+
+
+def trends_chart_alt(group_name: str) -> str:
+    """The picture's description (Discord's alt text), for screen readers."""
+    return (
+        f"Chart of {echo(group_name, 60)}'s last 12 months: group averages for mood, stress and "
+        "feeling supported, one panel each. The message says the same in words."
+    )
 
 
 def trends_chart_filename() -> str:

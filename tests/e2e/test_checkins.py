@@ -116,6 +116,10 @@ async def test_members_check_in_a_facilitator_sees_closed_months_and_data_can_le
     assert history.ephemeral
     assert SENTINEL in history.content
     assert emulator.attachment_bytes(history.attachments[0]).startswith(b"\x89PNG")
+    # The chart's facts in words beside it, and alt text on the picture, for screen readers.
+    assert "The chart shows your one check-in" in history.content
+    assert "mood Very low, stress Overwhelmed, feeling supported Alone." in history.content
+    assert history.attachments[0]["description"].startswith("Chart of your check-ins")
 
     # The month in progress is never shown; a non-facilitator is refused.
     facilitator = emulator.as_user(s.facilitator, channel=s.general)
@@ -123,6 +127,7 @@ async def test_members_check_in_a_facilitator_sees_closed_months_and_data_can_le
     early_text = message_text(await shown_message(early, "How North adopters"))
     assert "Nov 2026" not in early_text
     assert "Oct 2026**: not enough check-ins" in early_text
+    assert "none of them had enough check-ins to show, so all are grey" in early_text
     refused = await emulator.as_user(s.members[1], channel=s.general).run("/trends")
     assert "facilitators" in await refused.wait_for_text("facilitator")
 
@@ -132,8 +137,13 @@ async def test_members_check_in_a_facilitator_sees_closed_months_and_data_can_le
     view = await shown_message(shown, "How North adopters")
     text = message_text(view)
     assert "Nov 2026**: 5–9 people checked in" in text
+    # Seven people: moods 1, 4 x5, 3 average 3.43; stress 5, 3 x5, 2: 3.14; supported 1, 4 x5,
+    # 4: 3.57; rounded to 0.5 and named as the chart's axes name them.
+    assert "Mood 3.5 (Okay–Good), stress 3 (Some), supported 3.5 (Somewhat–Mostly)" in text
+    assert "1 had enough check-ins to show; the other 11 are grey" in text
     assert SENTINEL not in text
     assert emulator.attachment_bytes(view.attachments[0]).startswith(b"\x89PNG")
+    assert view.attachments[0]["description"].startswith("Chart of North adopters")
     audit = await emulator.as_user(s.admin, channel=s.general).run("/audit")
     audit_text = await audit.wait_for_text("looked at trends")
     assert audit_text.count(f"<@{s.facilitator.id}>") == 2
