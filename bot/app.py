@@ -267,6 +267,12 @@ class HoldfastBot(commands.Bot):
             if module.startswith("_"):
                 continue  # shared helpers for the cogs, not extensions
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
+        # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
+        # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
+        # alarm) runs in the background so start-up does not wait on Discord, and it starts as
+        # soon as the cogs have registered their renderers: never behind the command sync,
+        # which can wait out a long rate limit.
+        self._alarm.start().add_done_callback(self._deliveries_ready)
         await self.sync_commands_if_changed()
         await self.extend_meeting_horizon()
         self.scheduler.add_job(
@@ -298,10 +304,6 @@ class HoldfastBot(commands.Bot):
             coalesce=True,
             max_instances=1,
         )
-        # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
-        # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
-        # alarm) runs in the background so start-up does not wait on Discord.
-        self._alarm.start().add_done_callback(self._deliveries_ready)
 
     def _deliveries_ready(self, task: asyncio.Task[int]) -> None:
         """Log when start-up's delivery work is done (recovered, overdue sent, alarm armed)."""
