@@ -1,23 +1,31 @@
 # Holdfast: `make run` sets up and starts the bot; `make test` sets up and runs lint, types and tests.
+# Dependencies are installed from the hash-locked files in requirements/ (`make lock` updates them).
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
+	--no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe
 
-.PHONY: run test lint types unit bench emulator clean
+.PHONY: run install test lint types unit bench emulator lock lock-upgrade clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holdfast needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The Dockerfile runs these same two pip commands (tests/test_deploy.py keeps them in step).
+$(VENV)/.installed-run: pyproject.toml requirements/run.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
 	$(BIN)/python -m bot run
@@ -30,6 +38,7 @@ types: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 unit: $(VENV)/.installed-test
+	@test -x /usr/bin/chromium || echo "Note: the demo page's browser test will be skipped: install chromium: apt-get install chromium"
 	$(BIN)/python -m pytest -q
 
 test: lint types unit
@@ -40,5 +49,25 @@ bench: $(VENV)/.installed-test
 emulator: $(VENV)/.installed-test
 	$(BIN)/python -m tests.emulator
 
+# Re-lock after changing dependencies in pyproject.toml (keeps other pins as they are);
+# lock-upgrade moves every pin to the newest release the ranges allow.
+lock: $(VENV)/.installed-test
+	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements/run.txt pyproject.toml
+	$(PIP_COMPILE) $(LOCK_FLAGS) --extra test -o requirements/test.txt pyproject.toml
+
+lock-upgrade: LOCK_FLAGS = --upgrade
+lock-upgrade: lock
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: demo screenshots
+
+# Try Holdfast in two minutes without Discord: prints the page's address (DEMO_PORT to choose
+# the port, DEMO_NO_BROWSER=1 never to open a browser); Ctrl-C stops everything.
+demo: $(VENV)/.installed-test
+	$(BIN)/python -m demo
+
+# The README's pictures of the demo (docs/demo-*.png), taken by its browser test.
+screenshots: $(VENV)/.installed-test
+	DEMO_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/e2e/test_demo_page.py

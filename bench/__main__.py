@@ -117,7 +117,11 @@ def main() -> None:
         asyncio.run(foundation(Path(tmp)))
         asyncio.run(against_the_emulator(Path(tmp)))
         trends.main(Path(tmp))
+        from bench.planning import run as planning
         from bench.reminders import run as reminders
+
+        # Planning's figures on a line of their own (issue 14), before the reminders section.
+        print(asyncio.run(planning(Path(tmp))))
 
         # Last: its final line holds every reminder figure as key=value (issue 9). The trends
         # summary line comes just before the reminders section.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
+import os
 import pkgutil
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,17 +24,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
-from bot import texts
+from bot import health, notify, texts
 from bot.checkins.crypto import KeyProblem, NoteKeys, load_note_keys
 from bot.checkins.trends import snapshot_closed_months
-from bot.clock import Clock
+from bot.clock import Clock, real_delay
 from bot.config import Settings
-from bot.db import acquire_process_lock, open_database, transaction
+from bot.db import (
+    DiskFullError,
+    NewDatabase,
+    acquire_process_lock,
+    disk_full,
+    open_database,
+    transaction,
+)
 from bot.delivery.alarm import Alarm
-from bot.delivery.dispatcher import Dispatcher, Renderer
+from bot.delivery.dispatcher import LATE_GRACE, Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.pacer import Pacer
-from bot.delivery.planners import Policy
 from bot.discord_port import DiscordPyPort, allowed_mentions
 from bot.errors import HoldfastError
 from bot.groups import access
@@ -42,6 +51,7 @@ from bot.meetings.announcements import refresh_announcement
 from bot.meetings.events import EventSync, sync_events
 from bot.meetings.recurrence import Lead
 from bot.migrate import migrate, schema_version
+from bot.planning import Policy, use_defaults
 from bot.reminders.model import ReminderPolicy
 from bot.state import (
     clear_state,
@@ -62,6 +72,16 @@ COGS_PACKAGE = "cogs"
 HORIZON_JOB = "meetings:horizon"
 EVENTS_JOB = "meetings:events"
 SNAPSHOT_JOB = "checkins:snapshots"
+# How often each periodic job runs, on the bot's clock.
+EVENTS_EVERY = timedelta(minutes=15)
+SNAPSHOT_EVERY = timedelta(hours=1)
+HORIZON_EVERY = timedelta(hours=6)
+# Real scheduling latency a fast demo clock allows before calling a message late.
+DEMO_REAL_SLACK = timedelta(seconds=1)
+# The heartbeat (and, under systemd's watchdog, the ping) comes this often, in real time.
+HEARTBEAT_EVERY = timedelta(seconds=15)
+# However fast the demo clock runs, a periodic job runs at most once a real second.
+MIN_REAL_INTERVAL = timedelta(seconds=1)
 # Answers arriving together update the announcement once, this long after the first.
 REFRESH_SETTLE_SECONDS = 2.0
 # How long shutdown waits for handlers that are already running (a member mid-RSVP).
@@ -205,6 +225,12 @@ class HoldfastBot(commands.Bot):
         self._refreshing: dict[int, asyncio.Task[None]] = {}
         self._events_lock = asyncio.Lock()
         self._note_keys: NoteKeys | None = None
+        # Whether the gateway is connected (on_connect/on_resumed until on_disconnect).
+        self.connected = False
+        self._liveness: asyncio.Task[None] | None = None
+        self._beat_now = asyncio.Event()
+        self._told_ready = False
+        self.watchdog = notify.watchdog_interval()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -251,6 +277,9 @@ class HoldfastBot(commands.Bot):
         self.delivery_renderers[kind] = renderer
 
     async def setup_hook(self) -> None:
+        # What re-plans for what, with the admin's settings (bot/planning.py), for services
+        # whose caller names no policy.
+        use_defaults(self.policy)
         self._db = await open_database(self.settings.DATABASE_PATH)
         await self.load_keys()
         # The dispatcher has its own connection: its claim and mark transactions must never
@@ -259,7 +288,11 @@ class HoldfastBot(commands.Bot):
         self._delivery_db = await open_database(self.settings.DATABASE_PATH)
         self.port.dm_channels = DmChannels(self._delivery_db, self.clock.now)
         self._delivery = Dispatcher(
-            self._delivery_db, self.port, self.clock, self.delivery_renderers
+            self._delivery_db,
+            self.port,
+            self.clock,
+            self.delivery_renderers,
+            grace=late_grace(self.clock),
         )
         self._alarm = Alarm(self._delivery, self.scheduler)
         self.scheduler.start()
@@ -275,34 +308,34 @@ class HoldfastBot(commands.Bot):
         self._alarm.start().add_done_callback(self._deliveries_ready)
         await self.sync_commands_if_changed()
         await self.extend_meeting_horizon()
+        # Periodic work runs on the bot's clock, like the reminders.
+        # Once straight away too: catch up on what changed while the bot was stopped.
+        self.every(EVENTS_EVERY, self.mirror_events, EVENTS_JOB, at_once=True)
+        self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
+        self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
+        self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
+
+    def every(
+        self,
+        interval: timedelta,
+        job: Callable[[], Awaitable[object]],
+        job_id: str,
+        *,
+        at_once: bool = False,
+    ) -> None:
+        """Run `job` every `interval` of the bot's clock (APScheduler counts real time, so the
+        interval is divided by the clock's speed; on a fast demo clock at most once a real
+        second). `at_once`: also run it straight away."""
+        real = max(real_delay(self.clock, interval), MIN_REAL_INTERVAL)
         self.scheduler.add_job(
-            self.mirror_events,
+            job,
             "interval",
-            minutes=15,
-            id=EVENTS_JOB,
+            seconds=real.total_seconds(),
+            id=job_id,
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            # Once straight away too: catch up on what changed while the bot was stopped.
-            next_run_time=datetime.now(UTC),
-        )
-        self.scheduler.add_job(
-            self.snapshot_months,
-            "interval",
-            hours=1,
-            id=SNAPSHOT_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-        )
-        self.scheduler.add_job(
-            self.extend_meeting_horizon,
-            "interval",
-            hours=6,
-            id=HORIZON_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
+            **({"next_run_time": datetime.now(UTC)} if at_once else {}),
         )
 
     def _deliveries_ready(self, task: asyncio.Task[int]) -> None:
@@ -318,21 +351,7 @@ class HoldfastBot(commands.Bot):
 
     @property
     def policy(self) -> Policy:
-        s = self.settings
-        return Policy(
-            announce_lead=timedelta(days=s.ANNOUNCE_DAYS_BEFORE),
-            reminders=ReminderPolicy(
-                leads=tuple(s.reminder_leads),
-                nudge=Lead(s.NUDGE_DAYS_BEFORE, "d", f"{s.NUDGE_DAYS_BEFORE}d")
-                if s.NUDGE_DAYS_BEFORE
-                else None,
-                rota_ask=Lead(s.ROTA_ASK_DAYS_BEFORE, "d", f"{s.ROTA_ASK_DAYS_BEFORE}d"),
-                rota_escalate=Lead(
-                    s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
-                ),
-                admins=s.ADMIN_USER_IDS,
-            ),
-        )
+        return policy_for(self.settings)
 
     async def extend_meeting_horizon(self) -> None:
         """Keep each series' meetings stored a few months ahead (and their announcements)."""
@@ -498,7 +517,80 @@ class HoldfastBot(commands.Bot):
         log.info("slash commands synced (%s)", key)
         return SyncOutcome(key, synced=True)
 
+    def real_now(self) -> datetime:
+        """Real time, for the heartbeat (the bot's clock differs on the demo clock)."""
+        return datetime.now(UTC)
+
+    async def health(self) -> health.Health:
+        """The same verdict as `python -m bot health`, for /status."""
+        return await health.check(self.db, self.real_now())
+
+    async def on_connect(self) -> None:
+        self._set_connected(True)
+
+    async def on_resumed(self) -> None:
+        self._set_connected(True)
+
+    async def on_disconnect(self) -> None:
+        self._set_connected(False)
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected != self.connected:
+            self.connected = connected
+            self._beat_now.set()  # the heartbeat says so at once
+
+    async def keep_alive(self) -> None:
+        """Every few real seconds: write the heartbeat and, under systemd's watchdog, ping it,
+        but only while the event loop turns (this task runs), the database answers (the beat
+        is written) and the dispatcher is not wedged (no run stuck without a step forward for a
+        whole watchdog period). Without the pings systemd restarts the bot."""
+        every = HEARTBEAT_EVERY
+        if self.watchdog is not None:
+            every = min(every, self.watchdog / 2)  # sd_watchdog_enabled(3): half the period
+        while not self.is_closed():
+            try:
+                await health.beat(
+                    self.db,
+                    pid=os.getpid(),
+                    real_now=self.real_now(),
+                    clock_now=self.clock.now(),
+                    connected=self.connected and not self.is_closed(),
+                    started_at=self.started_at,
+                )
+            except Exception:
+                log.exception("could not write the heartbeat")
+            else:
+                if self.watchdog is not None and self._alarm is not None:
+                    stalled = self.delivery.stalled_for()
+                    if stalled < self.watchdog.total_seconds():
+                        notify.notify("WATCHDOG=1")
+                    else:
+                        log.error("%s", texts.deliveries_stalled(stalled))
+                        notify.notify("STATUS=" + texts.deliveries_stalled(stalled))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._beat_now.wait(), every.total_seconds())
+            self._beat_now.clear()
+
+    async def _last_beat(self) -> None:
+        """Say in the heartbeat that the bot stopped cleanly (health: "stopped", at once)."""
+        try:
+            await health.beat(
+                self.db,
+                pid=os.getpid(),
+                real_now=self.real_now(),
+                clock_now=self.clock.now(),
+                connected=False,
+                started_at=self.started_at,
+                stopped=True,
+            )
+        except Exception:
+            log.warning("could not record the stop in the heartbeat")
+
     async def on_ready(self) -> None:
+        self._set_connected(True)
+        if not self._told_ready:
+            self._told_ready = True
+            notify.notify("READY=1\nSTATUS=" + texts.ready_status(len(self.guilds)))
         user = self.user
         log.info(
             "Holdfast is ready: logged in as %s (%s) in %d server(s)",
@@ -513,6 +605,12 @@ class HoldfastBot(commands.Bot):
     async def close(self) -> None:
         """Finish what is in flight, then stop the timer, Discord and the database, in order."""
         if not self.is_closed():
+            notify.notify("STOPPING=1")
+            if self._liveness is not None:
+                self._liveness.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._liveness
+                await self._last_beat()
             if self._alarm is not None:
                 # A send already under way finishes and is recorded; nothing new starts.
                 await self._alarm.stop(DRAIN_SECONDS)
@@ -543,6 +641,14 @@ class HoldfastBot(commands.Bot):
         return waited
 
 
+def late_grace(clock: Clock) -> timedelta:
+    """When a message counts as late. On the real clock, LATE_GRACE. On a fast demo clock a
+    moment of real latency is many demo minutes (a real second at 3600 times speed is an hour),
+    so the grace grows by a real second: a reminder that the machine sent as soon as it could
+    is not called late."""
+    return LATE_GRACE + DEMO_REAL_SLACK * (clock.speed - 1)
+
+
 def offered_in_dms(
     command: app_commands.Command[Any, ..., Any] | app_commands.Group | app_commands.ContextMenu,
 ) -> bool:
@@ -561,6 +667,24 @@ def _handler_tasks() -> set[asyncio.Task[object]]:
     }
 
 
+def policy_for(s: Settings) -> Policy:
+    """The admin's planning choices from the settings (the bot's, and a demo's seeding)."""
+    return Policy(
+        announce_lead=timedelta(days=s.ANNOUNCE_DAYS_BEFORE),
+        reminders=ReminderPolicy(
+            leads=tuple(s.reminder_leads),
+            nudge=Lead(s.NUDGE_DAYS_BEFORE, "d", f"{s.NUDGE_DAYS_BEFORE}d")
+            if s.NUDGE_DAYS_BEFORE
+            else None,
+            rota_ask=Lead(s.ROTA_ASK_DAYS_BEFORE, "d", f"{s.ROTA_ASK_DAYS_BEFORE}d"),
+            rota_escalate=Lead(
+                s.ROTA_ESCALATE_HOURS_BEFORE, "h", f"{s.ROTA_ESCALATE_HOURS_BEFORE}h"
+            ),
+            admins=s.ADMIN_USER_IDS,
+        ),
+    )
+
+
 def _cogs_path() -> list[str]:
     package = importlib.import_module(COGS_PACKAGE)
     return list(package.__path__)
@@ -572,9 +696,13 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
     assert token is not None
     point_discord_at(settings.DISCORD_API_BASE_URL, settings.DISCORD_GATEWAY_URL)
     boot_started = time.perf_counter()
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    # A first migration that fails takes back every file it made (see NewDatabase).
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        result = await migrate(settings.DATABASE_PATH, clock.now())
+        with fresh.taken_back_on_failure():
+            result = await migrate(settings.DATABASE_PATH, clock.now())
         for line in texts.migrated(result.applied, result.backup).splitlines():
             log.info("%s", line)
         bot = HoldfastBot(settings, clock)
@@ -584,8 +712,19 @@ async def run_bot(settings: Settings, clock: Clock) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: stopping.append(loop.create_task(bot.close())))
         try:
-            async with bot:
-                await bot.start(token)
+            try:
+                async with bot:
+                    await bot.start(token)
+            except (OSError, sqlite3.Error) as exc:
+                # A start-up write (the key file, the first state rows) that found no room is
+                # the admin's to fix, not an unexpected problem or an unreachable Discord.
+                full = disk_full(exc, settings.DATABASE_PATH.parent)
+                if full is None:
+                    raise
+                raise full from exc
+        except DiskFullError as exc:
+            log.error("%s", exc)
+            return 1
         except discord.LoginFailure:
             log.error("%s", texts.token_rejected())
             return 1

@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import sqlite3
 import sys
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from bot import __version__, texts
-from bot.backup import BackupError, backup_database
+from bot import __version__, health, texts
+from bot.backup import BackupError, backup_and_keep, backup_database
 from bot.checkins.crypto import (
     KeyProblem,
     NoteKeys,
@@ -28,7 +29,13 @@ from bot.checkins.crypto import (
 )
 from bot.clock import Clock, RunningClock, SystemClock
 from bot.config import ConfigError, Settings, load_settings, masked
-from bot.db import DatabaseError, acquire_process_lock, inspect_file, open_database
+from bot.db import (
+    DatabaseError,
+    NewDatabase,
+    acquire_process_lock,
+    inspect_file,
+    open_database,
+)
 from bot.logs import configure_logging
 from bot.meetings.recurrence import (
     Lead,
@@ -46,6 +53,7 @@ from bot.meetings.recurrence import (
 from bot.migrate import load_migrations, migrate
 from bot.reminders.plan import reminder_times
 from bot.texts import checkins as checkin_texts
+from bot.texts import health as health_texts
 from bot.texts import recurrence as recurrence_texts
 from bot.zones import use_bundled_tzdata
 
@@ -71,10 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="check every setting and show the effective configuration")
     sub.add_parser("gen-key", help="print a new key for NOTE_ENCRYPTION_KEYS")
     sub.add_parser("rotate-keys", help="re-encrypt every check-in note with the newest note key")
+    health_parser = sub.add_parser(
+        "health",
+        help="exit 0 if the running bot is healthy, else 1 with one line saying why",
+    )
+    health_parser.add_argument(
+        "--max-age",
+        default=str(int(health.MAX_BEAT_AGE.total_seconds())),
+        help="seconds a heartbeat may be old (default 60)",
+    )
+    health_parser.add_argument(
+        "--overdue-minutes",
+        default=str(int(health.OVERDUE_AFTER.total_seconds() // 60)),
+        help="minutes a delivery may wait past its time (default 15)",
+    )
     backup = sub.add_parser(
         "backup", help="save a consistent copy of the database, even while the bot runs"
     )
     backup.add_argument("path", type=Path, help="file (or folder) to write the copy to")
+    backup.add_argument(
+        "--keep",
+        default=None,
+        help="PATH is a folder: write a dated copy there and keep only the newest N",
+    )
     preview = sub.add_parser(
         "preview-schedule",
         help="show when a rule's next meetings (and reminders) fall; needs no settings",
@@ -117,12 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     default_env = Path(".env")
     env_file = args.env_file or (default_env if default_env.is_file() else None)
     try:
-        settings = load_settings(env_file)
+        # A backup only reads the database: its folder may be read-only.
+        settings = load_settings(env_file, writes_database=command != "backup")
     except ConfigError as exc:
         _print_problems([p.message for p in exc.problems])
         return EXIT_CONFIG
     if command == "check-config":
         return check_config(settings)
+    if command == "health":
+        return health_command(settings, args, SystemClock().now())
     configure_logging(settings.LOG_LEVEL, _secrets(settings))
     try:
         if command == "migrate":
@@ -130,9 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "rotate-keys":
             return rotate_keys_command(settings)
         if command == "backup":
-            written = backup_database(settings.DATABASE_PATH, args.path)
-            print(texts.backup_done(written, written.stat().st_size))
-            return EXIT_OK
+            return backup_command(settings, args, SystemClock().now())
         if settings.token is None:
             print(texts.missing_token(args.env_file or default_env), file=sys.stderr)
             return EXIT_CONFIG
@@ -207,9 +235,13 @@ def clock_for(settings: Settings) -> Clock:
 
 
 def migrate_command(settings: Settings) -> int:
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    # A first migration that fails takes back every file it made (see NewDatabase).
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        result = asyncio.run(migrate(settings.DATABASE_PATH, SystemClock().now()))
+        with fresh.taken_back_on_failure():
+            result = asyncio.run(migrate(settings.DATABASE_PATH, SystemClock().now()))
     finally:
         lock.release()
     print(texts.migrated(result.applied, result.backup))
@@ -220,9 +252,12 @@ def rotate_keys_command(settings: Settings) -> int:
     """Re-encrypt every note with the newest key. With a generated key file (and no keys in the
     environment) a new key is added to the front of the file first, keeping the old ones, so a
     crash part-way leaves every note readable."""
-    lock = acquire_process_lock(settings.DATABASE_PATH)
+    fresh = NewDatabase.before(settings.DATABASE_PATH)
+    with fresh.taken_back_on_failure():
+        lock = acquire_process_lock(settings.DATABASE_PATH)
     try:
-        notes, added_to = asyncio.run(_rotate(settings))
+        with fresh.taken_back_on_failure():
+            notes, added_to = asyncio.run(_rotate(settings))
     finally:
         lock.release()
     print(checkin_texts.keys_rotated(notes, added_to))
@@ -247,6 +282,46 @@ async def _rotate(settings: Settings) -> tuple[int, Path | None]:
         return await rotate_keys(conn, keys, now), added_to
     finally:
         await conn.close()
+
+
+def backup_command(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
+    if args.keep is None:
+        written = backup_database(settings.DATABASE_PATH, args.path)
+        print(texts.backup_done(written, written.stat().st_size))
+    else:
+        if not args.keep.strip().isdigit() or int(args.keep) < 1:
+            print(texts.positive_number_needed("--keep", args.keep), file=sys.stderr)
+            return EXIT_CONFIG
+        keep = int(args.keep)
+        rotation = backup_and_keep(settings.DATABASE_PATH, args.path, keep, now)
+        written = rotation.written
+        print(texts.backups_rotated(written, written.stat().st_size, len(rotation.removed), keep))
+    key_file = key_file_path(settings.DATABASE_PATH)
+    if key_file.is_file():
+        print(texts.backup_keys_reminder(key_file))
+    return EXIT_OK
+
+
+def health_command(settings: Settings, args: argparse.Namespace, now: datetime) -> int:
+    """One line; 0 healthy, 1 not (or the database cannot be read), 2 a bad option."""
+    limits: list[int] = []
+    for option, text in (("--max-age", args.max_age), ("--overdue-minutes", args.overdue_minutes)):
+        if not text.strip().isdigit() or int(text) < 1:
+            print(texts.positive_number_needed(option, text), file=sys.stderr)
+            return EXIT_CONFIG
+        limits.append(int(text))
+    try:
+        verdict = health.check_file(
+            settings.DATABASE_PATH,
+            now,
+            max_age=timedelta(seconds=limits[0]),
+            overdue_after=timedelta(minutes=limits[1]),
+        )
+    except sqlite3.Error as exc:
+        print(health_texts.unreadable(settings.DATABASE_PATH, exc), file=sys.stderr)
+        return EXIT_FAILED
+    print(verdict.line(), file=sys.stdout if verdict.healthy else sys.stderr)
+    return EXIT_OK if verdict.healthy else EXIT_FAILED
 
 
 def check_config(settings: Settings) -> int:

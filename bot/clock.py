@@ -17,8 +17,15 @@ class Clock(Protocol):
         """The current instant, timezone-aware, in UTC."""
         ...
 
+    @property
+    def speed(self) -> float:
+        """How many seconds of this clock pass in one real second (1 but for the demo)."""
+        ...
+
 
 class SystemClock:
+    speed = 1.0
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -41,9 +48,13 @@ class RunningClock:
 
 @dataclass
 class ManualClock:
-    """A clock that only moves when told to."""
+    """A clock that only moves when told to.
+
+    Its `speed` is 1: a wait on it lasts as long in real time (tests that move it by hand call
+    the delivery alarm themselves rather than wait)."""
 
     current: datetime = field(default_factory=lambda: datetime(2026, 1, 1, tzinfo=UTC))
+    speed: float = 1.0
 
     def __post_init__(self) -> None:
         self.current = _require_aware(self.current)
@@ -60,6 +71,13 @@ class ManualClock:
     def set(self, when: datetime) -> datetime:
         self.current = _require_aware(when)
         return self.current
+
+
+def real_delay(clock: Clock, delay: timedelta) -> timedelta:
+    """How long a wait of `delay` on `clock` takes in real time: the same on the real clock,
+    shorter on a demo clock that runs faster (a reminder due in five demo minutes at ten times
+    speed is due in thirty real seconds)."""
+    return delay / clock.speed
 
 
 def _require_aware(when: datetime) -> datetime:

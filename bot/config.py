@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ PRIVACY_FLOOR = 5
 
 SECRET_KEYS = frozenset({"DISCORD_TOKEN", "NOTE_ENCRYPTION_KEYS"})
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+$")
+# False while `load_settings` reads settings for a command that only reads the database.
+_WRITES_DATABASE: ContextVar[bool] = ContextVar("writes_database", default=True)
 
 
 class Settings(BaseSettings):
@@ -115,6 +118,8 @@ class Settings(BaseSettings):
         if value.is_dir():
             raise ValueError("database_is_folder")
         existing = next((p for p in [value.parent, *value.parent.parents] if p.exists()), None)
+        if not _WRITES_DATABASE.get():
+            return value
         if existing is not None and (not existing.is_dir() or not os.access(existing, os.W_OK)):
             raise ValueError(f"database_unwritable:{existing}")
         return value
@@ -268,12 +273,21 @@ class ConfigError(Exception):
         super().__init__("\n".join(p.message for p in problems))
 
 
-def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
-    """Read settings; raise ConfigError listing every problem in plain words."""
+def load_settings(
+    env_file: Path | None = Path(".env"), *, writes_database: bool = True, **overrides: Any
+) -> Settings:
+    """Read settings; raise ConfigError listing every problem in plain words.
+
+    `writes_database=False` (a command that only reads the database, such as `backup`) accepts
+    a DATABASE_PATH whose folder is read-only.
+    """
+    token = _WRITES_DATABASE.set(writes_database)
     try:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise ConfigError([_describe(err) for err in exc.errors()]) from None
+    finally:
+        _WRITES_DATABASE.reset(token)
 
 
 def _describe(err: Any) -> ConfigProblem:

@@ -24,13 +24,15 @@ on its thread, so waiting for the turn costs next to nothing. The task holding t
 from __future__ import annotations
 
 import asyncio
+import errno
 import fcntl
 import os
+import resource
 import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -60,6 +62,22 @@ FROM sqlite_master
 WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
 """
 
+COUNT_SCHEMA = """
+SELECT COUNT(*)
+FROM sqlite_master
+"""
+
+# SQLite's primary result codes (https://www.sqlite.org/rescode.html); an extended code keeps
+# its primary one in the low byte, e.g. SQLITE_IOERR_WRITE (778) & 0xFF == SQLITE_IOERR.
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 3, 8, 10, 13, 14
+# ENOSPC: no space left; EDQUOT: the user's quota is used up; EFBIG: the file would pass the
+# largest size this process may write (RLIMIT_FSIZE, `ulimit -f`) or the file system allows.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# SQLite says SQLITE_FULL only for ENOSPC; EFBIG and EDQUOT reach it as a plain I/O error. An
+# I/O error counts as a full disk when this process has a file-size limit or the folder's disk
+# has less than this left.
+LOW_SPACE_BYTES = 64 * 1024 * 1024
+
 
 class DatabaseError(Exception):
     """A problem with the database file; `str()` is wording for an admin."""
@@ -75,6 +93,104 @@ class DatabaseLockedError(DatabaseError):
 
 class DatabaseUnavailableError(DatabaseError):
     pass
+
+
+class DiskFullError(DatabaseError):
+    """There was no room to write: the disk (or a size limit) is full."""
+
+
+def _size_limited() -> bool:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return soft != resource.RLIM_INFINITY
+
+
+def _little_room(folder: Path) -> bool:
+    existing = next((p for p in [folder, *folder.parents] if p.exists()), None)
+    if existing is None:
+        return False
+    try:
+        stats = os.statvfs(existing)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_SPACE_BYTES
+
+
+def _primary_code(exc: sqlite3.Error) -> int:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return int(code) & 0xFF if isinstance(code, int) else 0
+
+
+def disk_full(exc: BaseException, folder: Path) -> DiskFullError | None:
+    """The admin's sentence when `exc` means there was no room to write in `folder`, else None.
+
+    Knows SQLite's full-disk error, its I/O error when the space or the file-size limit ran
+    out, and Python's own ENOSPC, EDQUOT and EFBIG.
+    """
+    if isinstance(exc, DiskFullError):
+        return exc
+    if isinstance(exc, OSError):
+        full = exc.errno in FULL_ERRNOS
+    elif isinstance(exc, sqlite3.Error):
+        code = _primary_code(exc)
+        full = code == SQLITE_FULL or (
+            code == SQLITE_IOERR and (_size_limited() or _little_room(folder))
+        )
+    else:
+        return None
+    if not full:
+        return None
+    return DiskFullError(texts.disk_full(Path(os.path.abspath(folder)), _size_limited()))
+
+
+def cannot_write(exc: sqlite3.Error | OSError, path: Path) -> DatabaseError:
+    """The error to raise when writing the database at `path` failed with `exc`."""
+    full = disk_full(exc, path.parent)
+    if full is not None:
+        return full
+    reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    return DatabaseUnavailableError(texts.database_unwritable(path, reason))
+
+
+def _wal_has_content(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A connection that reads `path` and never writes it; True with it when it is immutable.
+
+    A WAL database can be read without writing beside it only when its -wal and -shm files
+    exist, when they can be created, or with `immutable=1` (https://www.sqlite.org/wal.html,
+    "Read-Only Databases"). So: `mode=ro` first, which reads the live -wal through the -shm
+    while the bot runs; in a folder this process may not write to, and with no -wal holding
+    anything, `immutable=1`. Nobody can be writing then (a writer keeps a -wal), but a writer
+    could start during a long read, so a caller copying the data checks the file did not change
+    (`file_fingerprint`). A -wal with changes in it and no way to read it is an error: reading
+    without it would miss committed writes.
+    """
+    uri = path.resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute(COUNT_SCHEMA).fetchall()
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if _primary_code(exc) not in (SQLITE_READONLY, SQLITE_CANTOPEN):
+            raise
+        if _wal_has_content(path):
+            raise DatabaseUnavailableError(texts.database_wal_needs_writing(path)) from exc
+    else:
+        return conn, False
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, timeout=30), True
+
+
+def file_fingerprint(path: Path) -> tuple[int, int, int, bool]:
+    """What changes when anyone writes `path`: its inode, size, mtime, and whether a -wal exists."""
+    stats = path.stat()
+    wal = path.with_name(path.name + "-wal").exists()
+    return stats.st_ino, stats.st_size, stats.st_mtime_ns, wal
 
 
 def inspect_file(path: Path, *, thorough: bool = True) -> bool:
@@ -95,7 +211,7 @@ def inspect_file(path: Path, *, thorough: bool = True) -> bool:
         if handle.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
             raise NotADatabaseError(texts.not_a_database(path))
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn, _immutable = connect_read_only(path)
         try:
             # Reading the schema reads the header and page 1: enough to know the file is ours.
             tables = {row[0] for row in conn.execute(LIST_TABLES)}
@@ -103,6 +219,13 @@ def inspect_file(path: Path, *, thorough: bool = True) -> bool:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        # Even a reader may need room: it sizes the -shm of a WAL database.
+        full = disk_full(exc, path.parent)
+        if full is not None:
+            raise full from exc
+        if _primary_code(exc) in (SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN):
+            # The file could not be read, which says nothing about what is in it.
+            raise DatabaseUnavailableError(texts.database_unreadable(path, str(exc))) from exc
         raise NotADatabaseError(texts.not_a_database(path)) from exc
     if damaged:
         raise NotADatabaseError(texts.not_a_database(path))
@@ -284,6 +407,9 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         await conn.execute("PRAGMA secure_delete = ON")
     except sqlite3.DatabaseError as exc:
         await conn.close()
+        # Switching a new file to WAL writes its first page: a full disk fails here.
+        if _primary_code(exc) in (SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL):
+            raise cannot_write(exc, path) from exc
         raise NotADatabaseError(texts.not_a_database(path)) from exc
     return conn
 
@@ -310,9 +436,7 @@ def _prepare_location(path: Path) -> None:
         os.close(fd)
         make_private(path)
     except OSError as exc:
-        raise DatabaseUnavailableError(
-            texts.database_unwritable(path, exc.strerror or str(exc))
-        ) from exc
+        raise cannot_write(exc, path) from exc
     _INSPECTED.add(resolved)
 
 
@@ -424,12 +548,83 @@ def acquire_process_lock(database: Path) -> ProcessLock:
         private_folder(lock_file.parent)
         fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
     except OSError as exc:
-        raise DatabaseUnavailableError(
-            texts.database_unwritable(database, exc.strerror or str(exc))
-        ) from exc
+        raise cannot_write(exc, database) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         raise DatabaseLockedError(texts.database_locked(database)) from None
     return ProcessLock(lock_file, fd)
+
+
+def files_beside(database: Path) -> list[Path]:
+    """Every file Holdfast makes beside a database: the database, SQLite's side files, the
+    process lock and the note key file (with its half-written form)."""
+    names = [
+        database.name,
+        *(database.name + suffix for suffix in SIDE_FILES),
+        lock_path_for(database).name,
+        database.name + ".keys",
+        database.name + ".keys.partial",
+    ]
+    return [database.with_name(name) for name in names]
+
+
+@dataclass(frozen=True)
+class NewDatabase:
+    """What was beside a database before a command started, so that a first migration that
+    fails can take back every file and folder it made: a half-made file left behind would
+    later look like a damaged or foreign database.
+
+    Only a database that did not exist yet (or was empty) is taken back. An existing one is
+    never touched here: its -wal may hold committed writes, and a failed migration already
+    leaves it as it was (each migration is one transaction).
+    """
+
+    database: Path
+    is_new: bool
+    was_empty: bool
+    absent: tuple[Path, ...] = field(default=())
+    folders: tuple[Path, ...] = field(default=())
+
+    @classmethod
+    def before(cls, database: Path) -> NewDatabase:
+        try:
+            exists = database.is_file()
+            size = database.stat().st_size if exists else 0
+            folder = database.parent
+            return cls(
+                database=database,
+                is_new=size == 0,
+                was_empty=exists and size == 0,
+                absent=tuple(p for p in files_beside(database) if not p.exists()),
+                folders=tuple(p for p in [folder, *folder.parents] if not p.exists()),
+            )
+        except OSError:
+            # A place this process cannot look into: opening it will say so; take nothing back.
+            return cls(database=database, is_new=False, was_empty=False)
+
+    def take_back(self) -> None:
+        """Remove what was made since `before` (call it while still holding the process lock,
+        so nobody opens the files meanwhile)."""
+        if not self.is_new:
+            return
+        # Made again later in this process, the file must be created private again.
+        _INSPECTED.discard(self.database.resolve())
+        for path in self.absent:
+            with suppress(OSError):
+                path.unlink(missing_ok=True)
+        if self.was_empty:
+            with suppress(OSError):
+                os.truncate(self.database, 0)
+        for folder in self.folders:  # deepest first; a folder holding anything else stays
+            with suppress(OSError):
+                folder.rmdir()
+
+    @contextmanager
+    def taken_back_on_failure(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.take_back()
+            raise

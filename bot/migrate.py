@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import re
 import sqlite3
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ import aiosqlite
 
 from bot import texts
 from bot.backup import backup_database
-from bot.db import DatabaseError, inspect_file, open_database
+from bot.db import DatabaseError, cannot_write, disk_full, inspect_file, open_database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _FILENAME = re.compile(r"^(?P<version>\d{4})_(?P<name>[a-z0-9_]+)\.sql$")
@@ -114,19 +115,31 @@ async def migrate(
     # The header and schema now; every page only before the file is changed (the backup).
     existed = await asyncio.to_thread(inspect_file, path, thorough=False)
     conn = await open_database(path)
+    backup: Path | None = None
+    done = 0
     try:
-        await conn.execute(CREATE_SCHEMA_MIGRATIONS)
-        applied = await _applied(conn)
+        try:
+            await conn.execute(CREATE_SCHEMA_MIGRATIONS)
+            applied = await _applied(conn)
+        except sqlite3.Error as exc:
+            raise cannot_write(exc, path) from exc
         pending = _check_history(path, known, applied)
-        backup: Path | None = None
         if pending and existed and applied:
             stamp = now.strftime("%Y%m%dT%H%M%SZ")
             target = path.with_name(f"{path.name}.before-{pending[0].version:04d}-{stamp}.bak")
             backup = await asyncio.to_thread(backup_database, path, target)
         for migration in pending:
-            await _apply(conn, migration, now)
+            await _apply(conn, path, migration, now)
+            done += 1
         version = known[-1].version if known else 0
         return MigrationResult([m.filename for m in pending], backup, version)
+    except BaseException:
+        if backup is not None and done == 0:
+            # Nothing changed, so this run's copy is the database as it still is: give its
+            # space back (on a full disk each retry would otherwise leave one more copy).
+            with suppress(OSError):
+                backup.unlink()
+        raise
     finally:
         await conn.close()
 
@@ -159,7 +172,9 @@ def _check_history(
     return [m for m in known if m.version not in applied]
 
 
-async def _apply(conn: aiosqlite.Connection, migration: Migration, now: datetime) -> None:
+async def _apply(
+    conn: aiosqlite.Connection, path: Path, migration: Migration, now: datetime
+) -> None:
     # executescript cannot take parameters; every value below is an int, a hex digest, a
     # validated lower_snake name or an ISO timestamp, so quoting is safe.
     record = (
@@ -172,5 +187,11 @@ async def _apply(conn: aiosqlite.Connection, migration: Migration, now: datetime
         await conn.executescript(script)
     except sqlite3.Error as exc:
         if conn.in_transaction:
-            await conn.rollback()
+            # SQLite may have rolled back already after an I/O error; either way nothing of
+            # this migration stays.
+            with suppress(sqlite3.Error):
+                await conn.rollback()
+        full = disk_full(exc, path.parent)
+        if full is not None:
+            raise full from exc
         raise MigrationFailedError(texts.migration_failed(migration.filename, str(exc))) from exc

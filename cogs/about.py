@@ -47,7 +47,13 @@ class About(commands.Cog):
         message += "\n" + reminder_texts.delivery_status(
             found.counts, found.next_due, found.last_errors
         )
+        message += "\n" + await health_lines(self.bot)
         await interaction.response.send_message(message, ephemeral=True)
+
+
+async def health_lines(bot: HoldfastBot) -> str:
+    """Heartbeat, connection and overdue deliveries: what `python -m bot health` checks."""
+    return (await bot.health()).status_lines()
 
 
 async def setup(bot: HoldfastBot) -> None:

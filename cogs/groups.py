@@ -96,9 +96,7 @@ async def join(interaction: Interaction, group: Group) -> None:
     """Join, then a warm welcome: by DM where possible, otherwise only to them here."""
     bot = holdfast(interaction)
     now = bot.clock.now()
-    membership = await groups.join_group(
-        bot.db, group, interaction.user.id, now, bot.policy.reminders
-    )
+    membership = await groups.join_group(bot.db, group, interaction.user.id, now, bot.policy)
     if not membership.changed:
         await interaction.response.send_message(texts.already_joined(group.name), ephemeral=True)
         return

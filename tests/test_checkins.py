@@ -35,7 +35,6 @@ from bot.config import ConfigError, load_settings
 from bot.db import open_database, transaction
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.dm_channels import DmChannels
-from bot.delivery.planners import Policy
 from bot.delivery.port import DeliveryFailed, Destination
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
@@ -45,6 +44,7 @@ from bot.meetings import changes, queries, rsvp, series
 from bot.meetings.model import Answer, Place, SeriesDraft
 from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
+from bot.planning import Policy
 from bot.reminders import cards as reminder_cards
 from bot.reminders import rota
 from bot.reminders import service as reminder_service

@@ -25,7 +25,6 @@ from bot.delivery import outbox
 from bot.delivery.dispatcher import Dispatcher, RenderContext, Skip
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.outbox import Delivery, PlannedDelivery
-from bot.delivery.planners import Policy
 from bot.delivery.port import Button, Destination, OutgoingMessage, Sent
 from bot.groups import service as groups
 from bot.groups.model import GroupSettings
@@ -33,6 +32,7 @@ from bot.meetings import queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
+from bot.planning import Policy
 from tests.test_outbox import FakePort
 
 GUILD = 111111111111111111

@@ -41,3 +41,33 @@ async def test_demo_prints_settings_and_serves_a_bot() -> None:
         assert server.guild.name == "Demo Peer Support"
     finally:
         await emulator.stop()
+
+
+async def test_a_member_running_an_admin_command_is_refused_with_the_reason_not_a_500() -> None:
+    """Discord hides a command whose default_member_permissions the person lacks
+    (Application Commands: Permissions); the control API answers 403 with why."""
+    emulator, _server, _lines = await start_demo(parse_args(["--port", "0", "--token", "tok"]))
+    try:
+        bot = make_test_bot()
+
+        @bot.tree.command(name="status", description="Status")
+        @discord.app_commands.default_permissions(manage_guild=True)
+        async def status(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("all well")
+
+        async with running_bot(emulator, bot, "tok"):
+            await bot.tree.sync()
+            await emulator.wait_for_commands("status")
+            async with aiohttp.ClientSession() as session:
+                act = {"user": "member1", "run": "/status"}
+                async with session.post(f"{emulator.base_url}/_emulator/act", json=act) as resp:
+                    assert resp.status == 403
+                    answer = await resp.json()
+                act = {"user": "admin1", "run": "/status"}
+                async with session.post(f"{emulator.base_url}/_emulator/act", json=act) as resp:
+                    assert resp.status == 200
+                    assert (await resp.json())["texts"][0] == "all well"
+        assert "member1 cannot see /status" in answer["error"]
+        assert "Traceback" not in answer["error"]
+    finally:
+        await emulator.stop()

@@ -17,14 +17,15 @@ from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox as outbox_rows
 from bot.delivery.dispatcher import RenderContext, Skip
-from bot.delivery.planners import Policy
 from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
-from bot.groups.model import Group, GroupChange, GroupSettings
+from bot.groups.model import Actor, Group, GroupChange, GroupSettings
 from bot.meetings import cards, changes, queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
+from bot.planning import Policy
+from bot.reminders import rota
 from bot.reminders.model import PrefsChange
 from bot.reminders.service import update_prefs
 
@@ -456,6 +457,35 @@ async def test_deleting_my_data_frees_my_place_for_the_first_person_waiting(
     assert (await rsvp.attendees(db, meeting.id))[Answer.GOING] == [2]
     promoted = [r for r in await outbox(db) if r["kind"] == "waitlist_promoted"]
     assert [r["user_id"] for r in promoted] == [2]
+    # The one who moved up is reminded like anyone going.
+    reminded = {r["user_id"] for r in await outbox(db) if r["kind"] == "reminder"}
+    assert 2 in reminded
+
+
+async def test_deleting_my_data_asks_for_someone_to_hold_the_meeting_i_was_down_for(
+    tmp_path: Path, db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    holder = Actor(7, role_ids=frozenset({group.facilitator_role_id}))
+    await rota.assign(db, meeting.id, holder, 7, clock.now(), POLICY.reminders)
+    await rota.confirm(db, meeting.id, 7, clock.now(), POLICY.reminders)
+
+    def escalations(rows: list[aiosqlite.Row]) -> list[aiosqlite.Row]:
+        return [
+            r
+            for r in rows
+            if r["kind"] == "rota_escalation"
+            and r["state"] == "pending"
+            and r["channel_id"]
+            and r["key"].startswith(f"rota-escalate:{meeting.id}:")
+        ]
+
+    assert escalations(await outbox(db)) == [], "confirmed: nobody needs asking"
+    keys = (await load_note_keys(db, (), tmp_path / "holdfast.sqlite3", clock.now())).keys
+    await mydata.delete_everything(db, keys, 7, clock.now())
+    assert len(escalations(await outbox(db))) == 1
 
 
 async def test_reminders_by_mention_follow_the_group_to_its_new_channel(

@@ -3,6 +3,7 @@ port with real shapes, and a ManualClock."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox
-from bot.delivery.alarm import ALARM_JOB, Alarm
+from bot.delivery.alarm import ALARM_JOB, SWEEP_JOB, Alarm
 from bot.delivery.dispatcher import (
     Backoff,
     Dispatcher,
@@ -253,6 +254,18 @@ async def test_replan_inserts_then_is_idempotent(conn: aiosqlite.Connection) -> 
     assert await plan(conn, "meeting:1", desired) == ReplanResult(unchanged=2)
     assert await states(conn) == {"a": "pending", "b": "pending"}
     assert await outbox.next_due(conn) == T0
+
+
+async def test_pending_lists_what_is_still_to_send_soonest_first(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher
+) -> None:
+    later, soon = planned("later", due=timedelta(hours=3)), planned("soon")
+    await plan(conn, "meeting:1", [later, soon, planned("dropped", due=timedelta(hours=1))])
+    await plan(conn, "meeting:1", [later, soon])
+    assert [d.key for d in await outbox.pending(conn)] == ["soon", "later"]
+    assert await dispatcher.run_due() == 1
+    assert [d.key for d in await outbox.pending(conn)] == ["later"]
+    assert [d.key for d in await outbox.pending(conn, limit=0)] == []
 
 
 async def test_replan_updates_changed_pending_rows_and_cancels_dropped_ones(
@@ -677,3 +690,60 @@ async def test_alarm_arms_for_the_earliest_due_time_measured_on_the_bots_clock(
     finally:
         scheduler.shutdown(wait=False)
     assert len(port.messages) == 2
+
+
+async def test_on_a_clock_ten_times_real_speed_the_alarm_and_sweep_wait_a_tenth_as_long(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, clock: ManualClock
+) -> None:
+    clock.speed = 10.0
+    real = datetime(2030, 1, 1, tzinfo=UTC)
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    alarm = Alarm(dispatcher, scheduler, real_now=lambda: real)
+    try:
+        await plan(conn, "meeting:1", [planned("a", due=timedelta(minutes=5))])
+        await alarm.start()
+        assert alarm.armed_for == T0 + timedelta(minutes=5)
+        # Five demo minutes are thirty real seconds, not five real minutes.
+        assert scheduler.get_job(ALARM_JOB).next_run_time == real + timedelta(seconds=30)
+        assert scheduler.get_job(SWEEP_JOB).trigger.interval == timedelta(seconds=6)
+    finally:
+        await alarm.stop()
+        scheduler.shutdown(wait=False)
+
+
+async def test_a_sweep_during_a_long_run_returns_at_once_and_starts_no_second_run(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher
+) -> None:
+    """APScheduler warns "maximum number of running instances reached" whenever a job is still
+    running at its next interval; a sweep that waited for a long fan-out did so every minute.
+    The sweep returns at once, and a run already under way is left to finish and re-arm."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    runs = 0
+
+    async def long_run() -> int:
+        nonlocal runs
+        runs += 1
+        entered.set()
+        await release.wait()
+        return 0
+
+    dispatcher.cycle = long_run  # type: ignore[method-assign]
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+    alarm = Alarm(dispatcher, scheduler)
+    try:
+        await asyncio.wait_for(alarm._fire(), timeout=2)
+        await asyncio.wait_for(entered.wait(), timeout=2)
+        for _ in range(3):
+            await asyncio.wait_for(alarm._fire(), timeout=2)
+        assert runs == 1
+        release.set()
+        await asyncio.gather(*alarm._tasks)
+        await asyncio.wait_for(alarm._fire(), timeout=2)
+        await asyncio.gather(*alarm._tasks)
+        assert runs == 2, "once the run is over, the next sweep runs again"
+    finally:
+        release.set()
+        await alarm.stop()
+        scheduler.shutdown(wait=False)

@@ -20,7 +20,6 @@ from bot.clock import ManualClock
 from bot.db import open_database
 from bot.delivery import outbox as outbox_mod
 from bot.delivery.dispatcher import Dispatcher
-from bot.delivery.planners import Policy
 from bot.delivery.port import Destination
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupSettings
@@ -29,6 +28,7 @@ from bot.meetings import changes, queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
+from bot.planning import Policy
 from bot.reminders import cards, service
 from bot.reminders.model import PrefsChange, QuietHours, ReminderPolicy
 from bot.reminders.plan import reminder_times
@@ -186,8 +186,8 @@ async def test_the_admins_leads_from_the_policy(
 ) -> None:
     policy = Policy(reminders=ReminderPolicy(leads=tuple(parse_leads("1h")), nudge=None))
     group, meeting = await october_meeting(db, clock)
-    await groups.join_group(db, group, 1, clock.now(), policy.reminders)
-    await groups.join_group(db, group, 2, clock.now(), policy.reminders)
+    await groups.join_group(db, group, 1, clock.now(), policy)
+    await groups.join_group(db, group, 2, clock.now(), policy)
     await rsvp.answer_meeting(db, meeting.id, 1, Answer.GOING, clock.now(), policy)
     assert await pending_dues(db, meeting.id, 1) == [utc(2026, 10, 29, 18, 30)]
     assert await pending_dues(db, meeting.id, 2) == [], "nudges are off"

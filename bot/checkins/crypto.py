@@ -17,6 +17,7 @@ import hmac
 import os
 import secrets
 import stat
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,11 +99,17 @@ def write_key_file(path: Path, keys: list[str]) -> None:
     body = texts.key_file_header() + "".join(f"{k}\n" for k in keys)
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    with private_file(partial) as handle:
-        handle.write(body.encode("utf-8"))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    try:
+        with private_file(partial) as handle:
+            handle.write(body.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        # A full disk leaves no half-written key file behind.
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from bot.checkins.crypto import NoteKeys
 from bot.checkins.entries import own_checkins
 from bot.checkins.trends import FORMER_FACILITATOR
 from bot.db import checkpoint, transaction
+from bot.delivery.replanning import MeetingChanged, Replanner, replan_for
 from bot.meetings.queries import get_meeting
 from bot.meetings.rsvp import fill_free_places
 
@@ -134,6 +135,13 @@ JOIN series AS s ON s.id = m.series_id
 JOIN groups AS g ON g.id = s.group_id
 WHERE r.user_id = :user_id
 ORDER BY m.starts_at
+"""
+
+# Meetings still to come whose plans name the member: answered, or held by them on the rota.
+SELECT_MEETINGS_TO_REPLAN = """
+SELECT meeting_id FROM rsvps WHERE user_id = :user_id
+UNION
+SELECT meeting_id FROM rota WHERE facilitator_user_id = :user_id
 """
 
 SELECT_MEMBERSHIPS = """
@@ -297,22 +305,30 @@ class Deleted:
 
 
 async def delete_everything(
-    conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: datetime
+    conn: aiosqlite.Connection,
+    keys: NoteKeys,
+    user_id: int,
+    now: datetime,
+    policy: Replanner | None = None,
 ) -> Deleted:
     """Delete (or anonymise, see ERASURES) every row about `user_id`, in one transaction, then
     checkpoint the WAL so no copy of the deleted rows stays readable in the live files.
 
     A place the member held at a meeting still to come goes to the first person waiting, as it
-    would if they had said they can't make it."""
+    would if they had said they can't make it, and each such meeting is planned again: whoever
+    moved up gets their reminders, and a meeting the member was down to hold asks the
+    facilitators for someone to step in (`policy`: the planners; None: the default ones)."""
     params = {"user_id": user_id, "member_key": keys.member_key(user_id)}
     rows = 0
     async with transaction(conn):
         answered = [r["meeting_id"] for r in await _rows(conn, SELECT_RSVPS, params)]
+        touched = [r["meeting_id"] for r in await _rows(conn, SELECT_MEETINGS_TO_REPLAN, params)]
         for erasure in ERASURES:
             cursor = await conn.execute(erasure.sql, params)
             rows += max(cursor.rowcount, 0)
-        for meeting_id in answered:
+        for meeting_id in touched:
             meeting = await get_meeting(conn, meeting_id)
             if meeting.starts_at > now and not meeting.cancelled:
                 await fill_free_places(conn, meeting, now)
+                await replan_for(conn, MeetingChanged(meeting_id), now, policy)
     return Deleted(rows, answered, await checkpoint(conn))

@@ -4,6 +4,10 @@ The outbox is the truth; the scheduler only holds two jobs: a one-off 'date' job
 due time (re-armed after every run, one job id, so there is never more than one) and a periodic
 safety sweep that catches anything the alarm missed (a row planned by another path, a retry
 whose lookup failed, a clock jump). Nothing in the scheduler needs to survive a restart.
+
+Both are measured on the bot's clock: APScheduler runs on real time, so every wait is divided by
+the clock's speed (1 in production; faster on the demo clock, where a reminder due in five demo
+minutes at ten times speed fires thirty real seconds from now).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 
+from bot.clock import real_delay
 from bot.delivery import outbox
 from bot.delivery.dispatcher import Dispatcher
 
@@ -25,6 +30,8 @@ log = logging.getLogger(__name__)
 ALARM_JOB = "delivery:alarm"
 SWEEP_JOB = "delivery:sweep"
 SWEEP_EVERY = timedelta(seconds=60)
+# However fast the demo clock runs, the sweep comes at most once a real second.
+MIN_REAL_SWEEP = timedelta(seconds=1)
 
 
 def _real_now() -> datetime:
@@ -53,10 +60,11 @@ class Alarm:
     def start(self) -> asyncio.Task[int]:
         """Begin: the first cycle recovers rows left in doubt, sends what is overdue (late
         policy applies) and arms the alarm; the sweep runs every `sweep_every` after that."""
+        real_every = max(real_delay(self.dispatcher.clock, self.sweep_every), MIN_REAL_SWEEP)
         self.scheduler.add_job(
             self._fire,
             "interval",
-            seconds=self.sweep_every.total_seconds(),
+            seconds=real_every.total_seconds(),
             id=SWEEP_JOB,
             replace_existing=True,
             coalesce=True,
@@ -74,7 +82,13 @@ class Alarm:
         return task
 
     async def _fire(self) -> None:
-        await self.wake()
+        # A long fan-out outlasts the sweep's interval. That is normal, not a warning: while a
+        # run is under way the sweep has nothing to add (the run re-arms the alarm when it
+        # ends), and returning at once, without waiting for the run, keeps APScheduler from
+        # logging "maximum number of running instances reached" every minute.
+        if any(not task.done() for task in self._tasks):
+            return
+        self.wake()
 
     async def _cycle(self) -> int:
         if self._stopped:
@@ -102,13 +116,15 @@ class Alarm:
                 self.scheduler.remove_job(ALARM_JOB)
             return None
         # The delay is measured on the bot's clock (which tests drive by hand) and the job is
-        # set on the real clock APScheduler runs on: a ManualClock that never moves then simply
-        # means the job fires when real time catches up, and tests call wake() themselves.
-        delay = max(due - self.dispatcher.clock.now(), timedelta(0))
+        # set on the real clock APScheduler runs on, shortened by the clock's speed: a
+        # ManualClock that never moves then simply means the job fires when real time catches
+        # up, and tests call wake() themselves.
+        clock = self.dispatcher.clock
+        delay = max(due - clock.now(), timedelta(0))
         self.scheduler.add_job(
             self._fire,
             "date",
-            run_date=self.real_now() + delay,
+            run_date=self.real_now() + real_delay(clock, delay),
             id=ALARM_JOB,
             replace_existing=True,
             # Late is still useful (the dispatcher applies the late policy), never dropped.

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import random
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -112,6 +113,7 @@ class Dispatcher:
         backoff: Backoff | None = None,
         spread: Callable[[], float] = random.random,
         new_nonce: Callable[[], str] = lambda: secrets.token_hex(12),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.conn = conn
         self.port = port
@@ -126,28 +128,46 @@ class Dispatcher:
         # One run at a time: the alarm, the sweep and direct callers never overlap, so a row
         # seen 'sending' while holding the lock is truly in doubt, never merely in flight.
         self.lock = asyncio.Lock()
+        # Real time (monotonic) of the last step forward: a run started, a row was handled.
+        self.monotonic = monotonic
+        self.progress_at = monotonic()
+
+    def stalled_for(self) -> float:
+        """Real seconds a run has gone without a step forward (0 when idle): how the watchdog
+        tells a wedged dispatcher (a send that never returns) from a busy one."""
+        if not self.lock.locked():
+            return 0.0
+        return max(self.monotonic() - self.progress_at, 0.0)
+
+    def _progress(self) -> None:
+        self.progress_at = self.monotonic()
 
     async def run_due(self) -> int:
         """Send every row due now, one at a time, earliest first. Returns how many were sent."""
         async with self.lock:
+            self._progress()
             return await self._send_due()
 
     async def recover_in_doubt(self) -> RecoveryResult:
         """Settle rows left 'sending' by a process that stopped mid-send."""
         async with self.lock:
+            self._progress()
             return await self._recover()
 
     async def cycle(self) -> int:
         """Recover anything in doubt, then send what is due: the alarm's one job."""
         async with self.lock:
+            self._progress()
             await self._recover()
             return await self._send_due()
 
     async def _send_due(self) -> int:
         sent = 0
         while (delivery := await self._claim_next()) is not None:
+            self._progress()
             if await self._deliver(delivery):
                 sent += 1
+            self._progress()
         return sent
 
     # --- claiming ----------------------------------------------------------------------------
@@ -247,6 +267,7 @@ class Dispatcher:
     async def _recover(self) -> RecoveryResult:
         found = requeued = failed = unresolved = 0
         for delivery in await outbox.in_doubt(self.conn):
+            self._progress()
             now = self.clock.now()
             try:
                 sent = await self.port.find_marker(delivery.destination, delivery.marker)

@@ -16,7 +16,8 @@ Times are stored as UTC ISO-8601 text with microseconds, so text order is time o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -111,10 +112,20 @@ FROM outbox
 WHERE id = :id
 """
 
-SELECT_PENDING_IN_SCOPE = f"""
-SELECT {_COLUMNS}
+# What planning compares: the columns a plan sets, as stored (times in `iso` form, so equal
+# text is an equal instant).
+SELECT_PLAN_BY_KEYS = """
+SELECT id, idempotency_key, scope, state, kind, guild_id, channel_id, user_id, subject_id,
+       due_at, not_after
 FROM outbox
-WHERE scope = :scope AND state = 'pending'
+WHERE idempotency_key IN (SELECT value FROM json_each(:keys))
+"""
+
+SELECT_PENDING_KEYS_IN_SCOPES = """
+SELECT id, idempotency_key
+FROM outbox
+WHERE scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending'
+ORDER BY scope, id
 """
 
 INSERT_DELIVERY = """
@@ -165,6 +176,14 @@ FROM outbox
 WHERE state = 'pending' AND next_attempt_at <= :now
 ORDER BY next_attempt_at, id
 LIMIT 1
+"""
+
+SELECT_PENDING = f"""
+SELECT {_COLUMNS}
+FROM outbox
+WHERE state = 'pending'
+ORDER BY next_attempt_at, id
+LIMIT :limit
 """
 
 CLAIM = """
@@ -234,6 +253,18 @@ def _require_transaction(conn: aiosqlite.Connection, what: str) -> None:
         raise RuntimeError(f"{what} runs inside the caller's transaction (bot.db.transaction)")
 
 
+# (outbox column, `_plan_params` name) of everything a plan decides about a row.
+_PLAN_COLUMNS = (
+    ("kind", "kind"),
+    ("guild_id", "guild_id"),
+    ("channel_id", "channel_id"),
+    ("user_id", "user_id"),
+    ("subject_id", "subject_id"),
+    ("due_at", "due_at"),
+    ("not_after", "not_after"),
+)
+
+
 def _plan_params(planned: PlannedDelivery, now: datetime) -> dict[str, object]:
     return {
         "key": planned.key,
@@ -286,17 +317,6 @@ async def _many(conn: aiosqlite.Connection, sql: str, params: dict[str, object])
     return [_delivery(row) for row in rows]
 
 
-def _same_plan(row: Delivery, planned: PlannedDelivery) -> bool:
-    return (
-        row.kind == planned.kind
-        and row.destination == planned.destination
-        and row.due_at == planned.due_at
-        and row.not_after == planned.not_after
-        and row.guild_id == planned.guild_id
-        and row.subject_id == planned.subject_id
-    )
-
-
 async def replan(
     conn: aiosqlite.Connection,
     scope: str,
@@ -309,39 +329,91 @@ async def replan(
     wanted are cancelled (and revived if wanted again); rows that are sending, sent, skipped or
     failed are never touched, so a message already sent is never planned a second time.
     """
+    return await replan_many(conn, {scope: desired}, now)
+
+
+async def replan_many(
+    conn: aiosqlite.Connection,
+    desired_by_scope: Mapping[str, Sequence[PlannedDelivery]],
+    now: datetime,
+) -> ReplanResult:
+    """`replan` for many scopes at once (a meeting's every member), in a few statements
+    whatever their number: the rows are read once, compared in memory, and the difference is
+    written with executemany. Runs inside the caller's transaction."""
     _require_transaction(conn, "replan")
-    keys = [p.key for p in desired]
-    if len(set(keys)) != len(keys):
-        raise ValueError(f"replan({scope!r}): the same key is planned twice")
-    for planned in desired:
-        if planned.scope != scope:
-            raise ValueError(f"replan({scope!r}): {planned.key} belongs to {planned.scope!r}")
-    inserted = updated = cancelled = revived = unchanged = kept = 0
-    for planned in desired:
-        row = await _one(conn, SELECT_BY_KEY, {"key": planned.key})
-        params = _plan_params(planned, now)
+    planned_all: list[PlannedDelivery] = []
+    for scope, desired in desired_by_scope.items():
+        keys = [p.key for p in desired]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"replan({scope!r}): the same key is planned twice")
+        for planned in desired:
+            if planned.scope != scope:
+                raise ValueError(f"replan({scope!r}): {planned.key} belongs to {planned.scope!r}")
+        planned_all.extend(desired)
+    if not desired_by_scope:
+        return ReplanResult()
+    wanted = {p.key for p in planned_all}
+    if len(wanted) != len(planned_all):
+        raise ValueError("replan: the same key is planned in two scopes")
+    stamp = iso(now)
+    async with conn.execute(SELECT_PLAN_BY_KEYS, {"keys": json.dumps(sorted(wanted))}) as cursor:
+        existing = {str(row["idempotency_key"]): row for row in await cursor.fetchall()}
+    inserts: list[dict[str, object]] = []
+    updates: list[dict[str, object]] = []
+    revives: list[dict[str, object]] = []
+    unchanged = kept = 0
+    times: dict[datetime, str] = {}  # many rows share an instant (a meeting's start)
+
+    def stored(when: datetime) -> str:
+        if when not in times:
+            times[when] = iso(when)
+        return times[when]
+
+    for planned in planned_all:
+        params: dict[str, object] = {
+            "key": planned.key,
+            "scope": planned.scope,
+            "kind": planned.kind,
+            "guild_id": planned.guild_id,
+            "channel_id": planned.destination.channel_id,
+            "user_id": planned.destination.user_id,
+            "subject_id": planned.subject_id,
+            "due_at": stored(planned.due_at),
+            "not_after": stored(planned.not_after),
+            "now": stamp,
+        }
+        row = existing.get(planned.key)
         if row is None:
-            await conn.execute(INSERT_DELIVERY, params)
-            inserted += 1
-        elif row.scope != scope:
-            raise ValueError(f"replan({scope!r}): {planned.key} is already in {row.scope!r}")
-        elif row.state == "pending":
-            if _same_plan(row, planned):
+            inserts.append(params)
+        elif row["scope"] != planned.scope:
+            raise ValueError(
+                f"replan({planned.scope!r}): {planned.key} is already in {row['scope']!r}"
+            )
+        elif row["state"] == "pending":
+            if all(row[column] == params[name] for column, name in _PLAN_COLUMNS):
                 unchanged += 1
             else:
-                await conn.execute(UPDATE_PENDING_PLAN, {**params, "id": row.id})
-                updated += 1
-        elif row.state == "cancelled":
-            await conn.execute(REVIVE_CANCELLED, {**params, "id": row.id})
-            revived += 1
+                updates.append({**params, "id": row["id"]})
+        elif row["state"] == "cancelled":
+            revives.append({**params, "id": row["id"]})
         else:
             kept += 1
-    wanted = set(keys)
-    for row in await _many(conn, SELECT_PENDING_IN_SCOPE, {"scope": scope}):
-        if row.key not in wanted:
-            await conn.execute(CANCEL_PENDING, {"id": row.id, "now": iso(now)})
-            cancelled += 1
-    return ReplanResult(inserted, updated, cancelled, revived, unchanged, kept)
+    scopes = json.dumps(list(desired_by_scope))
+    async with conn.execute(SELECT_PENDING_KEYS_IN_SCOPES, {"scopes": scopes}) as cursor:
+        cancels = [
+            {"id": row[0], "now": stamp}
+            for row in await cursor.fetchall()
+            if str(row[1]) not in wanted
+        ]
+    for sql, rows in (
+        (INSERT_DELIVERY, inserts),
+        (UPDATE_PENDING_PLAN, updates),
+        (REVIVE_CANCELLED, revives),
+        (CANCEL_PENDING, cancels),
+    ):
+        if rows:
+            await conn.executemany(sql, rows)
+    return ReplanResult(len(inserts), len(updates), len(cancels), len(revives), unchanged, kept)
 
 
 async def enqueue(conn: aiosqlite.Connection, planned: PlannedDelivery, now: datetime) -> int:
@@ -389,6 +461,11 @@ async def by_key(conn: aiosqlite.Connection, key: str) -> Delivery | None:
 
 async def first_due(conn: aiosqlite.Connection, now: datetime) -> Delivery | None:
     return await _one(conn, SELECT_FIRST_DUE, {"now": iso(now)})
+
+
+async def pending(conn: aiosqlite.Connection, limit: int = 20) -> list[Delivery]:
+    """The rows still to send, soonest first (what Holdfast will do next)."""
+    return await _many(conn, SELECT_PENDING, {"limit": limit})
 
 
 async def claim(conn: aiosqlite.Connection, delivery_id: int, nonce: str, now: datetime) -> bool:

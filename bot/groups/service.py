@@ -9,9 +9,9 @@ from datetime import datetime
 import aiosqlite
 
 from bot.db import transaction
+from bot.delivery.replanning import MembershipChanged, Replanner, replan_for
 from bot.errors import Conflict, HoldfastError, NotFound
 from bot.groups.model import Group, GroupChange, GroupSettings
-from bot.reminders.model import ReminderPolicy
 from bot.texts import groups as texts
 from bot.zones import UnknownTimeZoneError, load_zone
 
@@ -289,11 +289,8 @@ async def join_group(
     group: Group,
     user_id: int,
     now: datetime,
-    reminders: ReminderPolicy | None = None,
+    policy: Replanner | None = None,
 ) -> Membership:
-    # Imported here: reminder planning reads groups, so this module cannot import it first.
-    from bot.reminders.plan import replan_for_group
-
     if group.archived:
         raise Conflict(texts.group_archived(group.name))
     async with transaction(conn):
@@ -302,7 +299,7 @@ async def join_group(
         )
         if cursor.rowcount == 1:
             # A newcomer gets the gentle nudge for meetings they have not answered.
-            await replan_for_group(conn, group.id, [user_id], now, reminders or ReminderPolicy())
+            await replan_for(conn, MembershipChanged(group.id, (user_id,)), now, policy)
     return Membership(group, changed=cursor.rowcount == 1)
 
 

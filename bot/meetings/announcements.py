@@ -11,9 +11,9 @@ import logging
 import aiosqlite
 
 from bot.delivery import outbox
-from bot.delivery.planners import announcement_key
 from bot.delivery.port import DeliveryFailed, DiscordPort
 from bot.meetings import cards
+from bot.meetings.planning import announcement_key
 from bot.meetings.queries import get_meeting
 from bot.meetings.rsvp import count_answers
 

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from bot.db import transaction
-from bot.delivery import planners
+from bot.delivery import replanning
+from bot.delivery.replanning import Replanner
 from bot.errors import Conflict, HoldfastError
+from bot.meetings import planning
 from bot.meetings.model import Meeting, Place
 from bot.meetings.queries import get_meeting
 from bot.texts import meetings as texts
@@ -67,15 +69,15 @@ def _require_changeable(meeting: Meeting, now: datetime) -> None:
 
 
 async def cancel_meeting(
-    conn: aiosqlite.Connection, meeting: Meeting, now: datetime, policy: planners.Policy
+    conn: aiosqlite.Connection, meeting: Meeting, now: datetime, policy: Replanner
 ) -> MeetingChanged:
     _require_changeable(meeting, now)
     async with transaction(conn):
         cursor = await conn.execute(CANCEL_MEETING, {"id": meeting.id, "now": now.isoformat()})
         if cursor.rowcount == 0:
             raise Conflict(texts.already_cancelled())
-        await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.announce_change(conn, meeting.id, "cancelled", now)
+        await policy.replan_for(conn, replanning.MeetingChanged(meeting.id), now)
+        await planning.announce_change(conn, meeting.id, "cancelled", now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)
 
@@ -86,7 +88,7 @@ async def move_meeting(
     starts_at: datetime,
     place: Place | None,
     now: datetime,
-    policy: planners.Policy,
+    policy: Replanner,
 ) -> MeetingChanged:
     _require_changeable(meeting, now)
     if starts_at <= now:
@@ -120,8 +122,8 @@ async def move_meeting(
                 "now": now.isoformat(),
             },
         )
-        await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.announce_change(conn, meeting.id, "moved", now)
+        await policy.replan_for(conn, replanning.MeetingChanged(meeting.id), now)
+        await planning.announce_change(conn, meeting.id, "moved", now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)
 
@@ -131,7 +133,7 @@ async def set_note(
     meeting: Meeting,
     note: str | None,
     now: datetime,
-    policy: planners.Policy,
+    policy: Replanner,
 ) -> MeetingChanged:
     _require_changeable(meeting, now)
     cleaned = (note or "").strip() or None
@@ -139,6 +141,6 @@ async def set_note(
         raise HoldfastError(texts.note_too_long(MAX_NOTE))
     async with transaction(conn):
         await conn.execute(SET_NOTE, {"id": meeting.id, "note": cleaned, "now": now.isoformat()})
-        await planners.replan_meeting(conn, meeting.id, now, policy)
+        await policy.replan_for(conn, replanning.MeetingChanged(meeting.id), now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)

@@ -13,13 +13,13 @@ from datetime import datetime
 import aiosqlite
 
 from bot.db import transaction
-from bot.delivery import planners
+from bot.delivery.replanning import MeetingChanged, MembershipChanged, Replanner, replan_for
 from bot.errors import Conflict, NotAMember
 from bot.groups import service as groups
 from bot.groups.model import Group
+from bot.meetings import planning
 from bot.meetings.model import Answer, Meeting, RsvpCounts
 from bot.meetings.queries import get_meeting
-from bot.reminders.plan import replan_for_group, replan_reminders
 from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
 
@@ -120,10 +120,10 @@ async def answer_meeting(
     user_id: int,
     wanted: Answer,
     now: datetime,
-    policy: planners.Policy | None = None,
+    policy: Replanner | None = None,
 ) -> RsvpResult:
     """Record an answer; the member's reminders for this meeting are re-planned with it
-    (`policy`: the admin's defaults; None means the built-in ones)."""
+    (`policy`: the planners with the admin's settings; None: the default ones)."""
     if wanted is Answer.WAITLIST:
         raise ValueError("the waitlist is where Going lands when a meeting is full")
     async with transaction(conn):
@@ -161,8 +161,8 @@ async def answer_meeting(
         if current is Answer.GOING and answer is not Answer.GOING:
             promoted = await fill_free_places(conn, meeting, now)
         if changed or promoted:
-            reminders = (policy or planners.Policy()).reminders
-            await replan_reminders(conn, meeting_id, now, reminders, [user_id, *promoted])
+            changed_for = MeetingChanged(meeting_id, (user_id, *promoted))
+            await replan_for(conn, changed_for, now, policy)
         position = (
             await _waitlist_position(conn, meeting_id, user_id)
             if answer is Answer.WAITLIST
@@ -191,7 +191,7 @@ async def fill_free_places(
             return promoted
         user_id = int(row[0])
         await conn.execute(PROMOTE, {"meeting_id": meeting.id, "user_id": user_id})
-        await planners.tell_promoted(conn, meeting, user_id, now)
+        await planning.tell_promoted(conn, meeting, user_id, now)
         promoted.append(user_id)
 
 
@@ -236,7 +236,7 @@ async def leave_group(
     group: Group,
     user_id: int,
     now: datetime,
-    policy: planners.Policy | None = None,
+    policy: Replanner | None = None,
 ) -> groups.Membership:
     """Leave a group: membership and answers to meetings still to come go, and any place the
     person held goes to the next on the waitlist, all at once."""
@@ -251,6 +251,6 @@ async def leave_group(
         for meeting_id in meeting_ids:
             promoted += await fill_free_places(conn, await get_meeting(conn, meeting_id), now)
         # Their reminders go (and anyone promoted gets theirs).
-        reminders = (policy or planners.Policy()).reminders
-        await replan_for_group(conn, group.id, [user_id, *set(promoted)], now, reminders)
+        left = MembershipChanged(group.id, (user_id, *set(promoted)))
+        await replan_for(conn, left, now, policy)
     return groups.Membership(group, changed=changed)

@@ -14,10 +14,11 @@ from datetime import date, datetime, time, timedelta
 import aiosqlite
 
 from bot.db import transaction
-from bot.delivery import planners
+from bot.delivery.replanning import MeetingChanged, MeetingDeleted, Replanner
 from bot.errors import Conflict, HoldfastError, NotFound
 from bot.groups.model import Group, GroupChange
 from bot.groups.service import archive_group, edit_group
+from bot.meetings import planning
 from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
 from bot.meetings.queries import get_series, live_series, series_meetings, upcoming_meetings
 from bot.meetings.recurrence import Frequency, Rule, Schedule, local_date_of, occurrences
@@ -280,7 +281,7 @@ async def create_series(
     draft: SeriesDraft,
     created_by: int,
     now: datetime,
-    policy: planners.Policy,
+    policy: Replanner,
     draft_id: int | None = None,
 ) -> SeriesChange:
     """Save a series, its meetings for the horizon, and plan their announcements, at once."""
@@ -306,7 +307,7 @@ async def create_series(
         series = await get_series(conn, cursor.lastrowid)
         added = await _materialise(conn, series, now)
         for meeting_id in added:
-            await planners.replan_meeting(conn, meeting_id, now, policy)
+            await policy.replan_for(conn, MeetingChanged(meeting_id), now)
     return SeriesChange(series, added=added, retimed=[], removed=[])
 
 
@@ -347,13 +348,13 @@ def _schedule(series: Series) -> Schedule:
 
 
 async def extend_horizon(
-    conn: aiosqlite.Connection, series: Series, now: datetime, policy: planners.Policy
+    conn: aiosqlite.Connection, series: Series, now: datetime, policy: Replanner
 ) -> list[int]:
     """Add the meetings that came into the horizon (the daily sweep and start-up call this)."""
     async with transaction(conn):
         added = await _materialise(conn, series, now)
         for meeting_id in added:
-            await planners.replan_meeting(conn, meeting_id, now, policy)
+            await policy.replan_for(conn, MeetingChanged(meeting_id), now)
     return added
 
 
@@ -362,7 +363,7 @@ async def edit_series(
     series: Series,
     draft: SeriesDraft,
     now: datetime,
-    policy: planners.Policy,
+    policy: Replanner,
     draft_id: int | None = None,
 ) -> SeriesChange:
     """Change a series from now on. Meetings moved or cancelled by hand keep their change;
@@ -434,27 +435,27 @@ async def edit_series(
             if not meeting.cancelled and await fill_free_places(conn, meeting, now)
         ]
         for meeting_id in dict.fromkeys([*retimed, *added, *refilled]):
-            await planners.replan_meeting(conn, meeting_id, now, policy)
+            await policy.replan_for(conn, MeetingChanged(meeting_id), now)
         for meeting_id in retimed:
-            await planners.announce_change(conn, meeting_id, "moved", now)
+            await planning.announce_change(conn, meeting_id, "moved", now)
     return SeriesChange(updated, added=added, retimed=retimed, removed=removed)
 
 
 async def _drop_meeting(
-    conn: aiosqlite.Connection, meeting: Meeting, now: datetime, policy: planners.Policy
+    conn: aiosqlite.Connection, meeting: Meeting, now: datetime, policy: Replanner
 ) -> None:
     """A meeting the series no longer has: cancelled if people may know of it, else gone."""
-    if meeting.event_id is not None or await planners.was_announced(conn, meeting.id):
+    if meeting.event_id is not None or await planning.was_announced(conn, meeting.id):
         await conn.execute(CANCEL_MEETING_QUIETLY, {"id": meeting.id, "now": now.isoformat()})
-        await planners.replan_meeting(conn, meeting.id, now, policy)
-        await planners.announce_change(conn, meeting.id, "cancelled", now)
+        await policy.replan_for(conn, MeetingChanged(meeting.id), now)
+        await planning.announce_change(conn, meeting.id, "cancelled", now)
     else:
-        await planners.forget_meeting(conn, meeting.id, now)
+        await policy.replan_for(conn, MeetingDeleted(meeting.id), now)
         await conn.execute(DELETE_MEETING, {"id": meeting.id})
 
 
 async def end_series(
-    conn: aiosqlite.Connection, series: Series, now: datetime, policy: planners.Policy
+    conn: aiosqlite.Connection, series: Series, now: datetime, policy: Replanner
 ) -> SeriesChange:
     """No more meetings from this series; announced ones still to come are cancelled."""
     if series.ended_at is not None:
@@ -472,13 +473,13 @@ async def end_series(
 
 
 async def close_group(
-    conn: aiosqlite.Connection, group: Group, now: datetime, policy: planners.Policy
+    conn: aiosqlite.Connection, group: Group, now: datetime, policy: Replanner
 ) -> Group:
     """Archive a group: nothing more is announced, and pending announcements are withdrawn."""
     closed = await archive_group(conn, group, now)
     async with transaction(conn):
         for meeting in await upcoming_meetings(conn, group.id, now, limit=1000):
-            await planners.replan_meeting(conn, meeting.id, now, policy)
+            await policy.replan_for(conn, MeetingChanged(meeting.id), now)
     return closed
 
 
@@ -487,9 +488,7 @@ async def discard_draft(conn: aiosqlite.Connection, draft_id: int) -> None:
         await conn.execute(DELETE_DRAFT, {"id": draft_id})
 
 
-async def extend_all(
-    conn: aiosqlite.Connection, now: datetime, policy: planners.Policy
-) -> list[int]:
+async def extend_all(conn: aiosqlite.Connection, now: datetime, policy: Replanner) -> list[int]:
     """Extend every live series' horizon; returns the meetings added."""
     added: list[int] = []
     for item in await live_series(conn):
@@ -508,7 +507,7 @@ async def change_group(
     group: Group,
     change: GroupChange,
     now: datetime,
-    policy: planners.Policy,
+    policy: Replanner,
 ) -> GroupChanged:
     """Edit a group's settings and follow through: announcements go to the new channel, and
     with a new time zone each series keeps its local time there (people who answered hear)."""
@@ -519,7 +518,7 @@ async def change_group(
             series_changes.append(await edit_series(conn, item, _draft_of(item), now, policy))
     async with transaction(conn):
         for meeting in await upcoming_meetings(conn, group.id, now, limit=1000):
-            await planners.replan_meeting(conn, meeting.id, now, policy)
+            await policy.replan_for(conn, MeetingChanged(meeting.id), now)
     return GroupChanged(updated, series_changes)
 
 

@@ -9,14 +9,16 @@ a lead becomes an instant; `python -m bot preview-schedule --leads` prints what 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.delivery.outbox import PlannedDelivery, iso, parse, replan
+from bot.delivery.outbox import PlannedDelivery, iso, parse, replan, replan_many
 from bot.delivery.port import Destination
+from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting
@@ -42,6 +44,27 @@ SELECT_ANSWERS = """
 SELECT user_id, answer
 FROM rsvps
 WHERE meeting_id = :meeting_id
+"""
+
+# Only some members (an answer, someone joining): what planning reads does not grow with the
+# group.
+SELECT_SOME_MEMBERS = """
+SELECT user_id
+FROM group_members
+WHERE group_id = :group_id AND user_id IN (SELECT value FROM json_each(:user_ids))
+ORDER BY joined_at, user_id
+"""
+
+SELECT_SOME_ANSWERS = """
+SELECT user_id, answer
+FROM rsvps
+WHERE meeting_id = :meeting_id AND user_id IN (SELECT value FROM json_each(:user_ids))
+"""
+
+SELECT_SOME_OPTED_IN = """
+SELECT user_id
+FROM reminder_optins
+WHERE group_id = :group_id AND user_id IN (SELECT value FROM json_each(:user_ids))
 """
 
 SELECT_ROTA = """
@@ -81,6 +104,32 @@ class Recipient:
 class RotaFacts:
     facilitator_id: int | None
     confirmed: bool
+
+
+def register(registry: Registry, policy: ReminderPolicy) -> None:
+    """What reminders plan for which subject, with the admin's settings (`policy`): members'
+    reminders and nudges and the rota's messages follow every change to a meeting, an answer
+    re-plans the member's own part, joining or leaving re-plans the member's part of every
+    meeting still to come."""
+
+    async def on_meeting_changed(
+        conn: aiosqlite.Connection, subject: MeetingChanged, now: datetime
+    ) -> None:
+        await replan_reminders(conn, subject.meeting_id, now, policy, subject.user_ids)
+
+    async def on_meeting_deleted(
+        conn: aiosqlite.Connection, subject: MeetingDeleted, now: datetime
+    ) -> None:
+        await forget_reminders(conn, subject.meeting_id, now)
+
+    async def on_membership_changed(
+        conn: aiosqlite.Connection, subject: MembershipChanged, now: datetime
+    ) -> None:
+        await replan_for_group(conn, subject.group_id, subject.user_ids, now, policy)
+
+    registry.register(MeetingChanged, "reminders", on_meeting_changed)
+    registry.register(MeetingDeleted, "reminders", on_meeting_deleted)
+    registry.register(MembershipChanged, "reminders", on_membership_changed)
 
 
 def reminder_times(start_utc: datetime, leads: Sequence[Lead], zone: str) -> list[datetime]:
@@ -136,6 +185,12 @@ SELECT_OVERDUE = """
 SELECT idempotency_key, due_at
 FROM outbox
 WHERE scope >= :low AND scope < :high AND state = 'pending' AND due_at <= :now
+"""
+
+SELECT_OVERDUE_IN_SCOPES = """
+SELECT idempotency_key, due_at
+FROM outbox
+WHERE scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending' AND due_at <= :now
 """
 
 SELECT_PENDING_SCOPES = """
@@ -194,21 +249,29 @@ def plan_member_deliveries(
             )
         )
 
-    for recipient in sorted(recipients, key=lambda r: r.prefs.user_id):
-        prefs = recipient.prefs
-        if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
-            continue
-        if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
-            leads = prefs.leads_or(policy)
-            seen: set[datetime] = set()
+    # Most members share the server's leads: their times are worked out once per meeting.
+    timed_by_leads: dict[tuple[Lead, ...], list[tuple[str, datetime]]] = {}
+
+    def timed_leads(leads: tuple[Lead, ...]) -> list[tuple[str, datetime]]:
+        if leads not in timed_by_leads:
             # Closest lead first: if quiet hours push two onto one instant, the nearer stays.
             timed = sorted(
                 zip(leads, reminder_times(start, leads, meeting.zone), strict=True),
                 key=lambda pair: pair[1],
                 reverse=True,
             )
-            for lead, base in timed:
-                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{lead_code(lead)}:{stamp}"
+            timed_by_leads[leads] = [(lead_code(lead), base) for lead, base in timed]
+        return timed_by_leads[leads]
+
+    nudge_base = lead_instant(start, policy.nudge, meeting.zone) if policy.nudge else None
+    for recipient in sorted(recipients, key=lambda r: r.prefs.user_id):
+        prefs = recipient.prefs
+        if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
+            continue
+        if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
+            seen: set[datetime] = set()
+            for code, base in timed_leads(prefs.leads_or(policy)):
+                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{code}:{stamp}"
                 if key in overdue:
                     due = overdue[key]
                 elif base < now:
@@ -219,9 +282,9 @@ def plan_member_deliveries(
                     continue
                 seen.add(due)
                 add(key, REMINDER, prefs, due)
-        elif recipient.answer is None and prefs.nudge and policy.nudge is not None:
+        elif recipient.answer is None and prefs.nudge and nudge_base is not None:
             key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
-            base = lead_instant(start, policy.nudge, meeting.zone)
+            base = nudge_base
             if key in overdue:
                 add(key, NUDGE, prefs, overdue[key])
             elif base >= now:
@@ -289,10 +352,22 @@ def plan_rota_deliveries(
 async def recipients_for(
     conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
 ) -> list[Recipient]:
-    members = [m for m in await groups.member_ids(conn, group) if only is None or m in only]
-    async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
-        answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
-    opted = await prefs_store.opted_in(conn, group.id)
+    """The meeting's group's members (those in `only`, if given) and what each told us, in
+    four reads whatever the group's size."""
+    if only is None:
+        members = await groups.member_ids(conn, group)
+        async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
+            answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
+        opted = await prefs_store.opted_in(conn, group.id)
+    else:
+        ids = json.dumps(sorted(only))
+        params = {"group_id": group.id, "meeting_id": meeting.id, "user_ids": ids}
+        async with conn.execute(SELECT_SOME_MEMBERS, params) as cursor:
+            members = [int(row[0]) for row in await cursor.fetchall()]
+        async with conn.execute(SELECT_SOME_ANSWERS, params) as cursor:
+            answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
+        async with conn.execute(SELECT_SOME_OPTED_IN, params) as cursor:
+            opted = {int(row[0]) for row in await cursor.fetchall()}
     found = await prefs_store.prefs_for(conn, members)
     return [
         Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
@@ -316,15 +391,23 @@ async def replan_reminders(
 ) -> None:
     """Bring a meeting's reminders, nudges and rota messages in line with how things are
     now; `user_ids` limits the members' part to those people (an answer, a preference).
-    Runs inside the caller's transaction."""
+    Runs inside the caller's transaction, in one pass over every member's scope: the facts
+    are read once, the plan made in memory, and the outbox given the difference."""
     meeting = await get_meeting(conn, meeting_id)
     group = await groups.get_group(conn, meeting.group_id)
     only = set(user_ids) if user_ids is not None else None
     recipients = await recipients_for(conn, meeting, group, only)
     prefix = reminders_scope(meeting_id, 0)[:-1]
     low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    async with conn.execute(SELECT_OVERDUE, {"low": low, "high": high, "now": iso(now)}) as cursor:
-        overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+    if only is None:
+        params: dict[str, object] = {"low": low, "high": high, "now": iso(now)}
+        async with conn.execute(SELECT_OVERDUE, params) as cursor:
+            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+    else:
+        scopes = json.dumps([reminders_scope(meeting_id, user_id) for user_id in sorted(only)])
+        params = {"scopes": scopes, "now": iso(now)}
+        async with conn.execute(SELECT_OVERDUE_IN_SCOPES, params) as cursor:
+            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
     by_scope: dict[str, list[PlannedDelivery]] = {
         reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
     }
@@ -338,14 +421,10 @@ async def replan_reminders(
             by_scope.setdefault(reminders_scope(meeting_id, user_id), [])
     for planned in plan_member_deliveries(meeting, group, recipients, policy, now, overdue):
         by_scope[planned.scope].append(planned)
-    for scope, desired in by_scope.items():
-        await replan(conn, scope, desired, now)
-    if only is not None:
-        return
-    rota = await rota_facts(conn, meeting_id)
-    await replan(
-        conn, rota_scope(meeting_id), plan_rota_deliveries(meeting, group, rota, policy, now), now
-    )
+    if only is None:
+        rota = await rota_facts(conn, meeting_id)
+        by_scope[rota_scope(meeting_id)] = plan_rota_deliveries(meeting, group, rota, policy, now)
+    await replan_many(conn, by_scope, now)
 
 
 async def replan_rota(
@@ -366,9 +445,7 @@ async def forget_reminders(conn: aiosqlite.Connection, meeting_id: int, now: dat
     high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     async with conn.execute(SELECT_PENDING_SCOPES, {"low": prefix, "high": high}) as cursor:
         scopes = [str(row[0]) for row in await cursor.fetchall()]
-    for scope in scopes:
-        await replan(conn, scope, [], now)
-    await replan(conn, rota_scope(meeting_id), [], now)
+    await replan_many(conn, {scope: [] for scope in [*scopes, rota_scope(meeting_id)]}, now)
 
 
 async def replan_for_member(

@@ -263,6 +263,60 @@ def database_unwritable(path: Path, reason: str) -> str:
     )
 
 
+def database_unreadable(path: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot read the database at {path} ({reason}). Nothing was changed. Check "
+        "that the file and its folder may be read by the user Holdfast runs as."
+    )
+
+
+def database_wal_needs_writing(path: Path) -> str:
+    return (
+        f"The database at {path} has changes in its {path.name}-wal file that can only be read "
+        "by writing beside it, and its folder is read-only to this user. Nothing was changed. "
+        "Start and stop Holdfast once (it folds the changes in), or run this as the user "
+        "Holdfast runs as."
+    )
+
+
+def disk_full(folder: Path, size_limited: bool) -> str:
+    why = "the disk is full"
+    if size_limited:
+        why += " (or Holdfast reached the file size limit it was started with, `ulimit -f`)"
+    return (
+        f"Holdfast could not write to {folder}: {why}. Nothing was lost, and nothing was left "
+        "half-done. Free some space there, then run the same command again."
+    )
+
+
+def backup_target_unwritable(folder: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot write the backup to {folder} ({reason}): that folder is not writable. "
+        "Choose a folder Holdfast may write to. The database was not changed."
+    )
+
+
+def backup_failed(folder: Path, reason: str) -> str:
+    return (
+        f"The backup could not be written to {folder} ({reason}). Nothing was left there, and "
+        "the database was not changed."
+    )
+
+
+def backup_source_unreadable(path: Path, reason: str) -> str:
+    return (
+        f"Holdfast cannot read the database at {path} to back it up ({reason}). Run the backup "
+        "as the user Holdfast runs as, or check DATABASE_PATH."
+    )
+
+
+def backup_source_changed(path: Path) -> str:
+    return (
+        f"The database at {path} changed while it was being copied (did Holdfast start?), so "
+        "no backup was written. Run the same command again."
+    )
+
+
 def backup_target_exists(path: Path) -> str:
     return f"{path} already exists. Choose a new file name; Holdfast will not overwrite a backup."
 
@@ -273,6 +327,27 @@ def backup_source_missing(path: Path) -> str:
 
 def backup_done(path: Path, size: int) -> str:
     return f"Backup written to {path} ({size:,} bytes) and checked."
+
+
+def backup_keep_at_least_one(keep: int) -> str:
+    return f"--keep {keep}: keep at least 1 backup."
+
+
+def backup_folder_needed(path: Path) -> str:
+    return f"{path} is a file; with --keep, give a folder for the dated backups."
+
+
+def backups_rotated(written: Path, size: int, removed: int, keep: int) -> str:
+    gone = f"; removed {removed} older one(s), keeping the newest {keep}" if removed else ""
+    return f"Backup written to {written} ({size:,} bytes) and checked{gone}."
+
+
+def backup_keys_reminder(key_file: Path) -> str:
+    return (
+        f"Check-in notes need the key file {key_file}, which is not in this backup: keep a copy "
+        "of it somewhere safe, apart from the database backups (it changes only with "
+        "rotate-keys)."
+    )
 
 
 def migrated(applied: list[str], backup: Path | None) -> str:
@@ -309,6 +384,21 @@ def status(
         f"Version {version} · database schema {schema_version}\n"
         f"Servers: {guilds} · Discord latency: {latency}\n"
         f"Up since <t:{up_since}:F> (<t:{up_since}:R>)"
+    )
+
+
+def positive_number_needed(option: str, value: str) -> str:
+    return f"{option}: {value!r} is not a whole number of 1 or more."
+
+
+def ready_status(guilds: int) -> str:
+    return f"{PRODUCT} is ready in {guilds} server(s)."
+
+
+def deliveries_stalled(seconds: float) -> str:
+    return (
+        f"Deliveries have made no progress for {int(seconds)} s (a send that never returns); "
+        "not telling systemd's watchdog all is well."
     )
 
 

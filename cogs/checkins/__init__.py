@@ -15,6 +15,7 @@ bot/checkins/card.py and `mydata.DELETE`, matched by the same templates as befor
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from discord import app_commands
@@ -48,15 +49,7 @@ async def setup(bot: HoldfastBot) -> None:
         if await nudges.plan_all(bot.db, bot.clock.now()):
             bot.alarm.wake()
 
-    bot.scheduler.add_job(
-        plan_nudges,
-        "interval",
-        hours=1,
-        id=NUDGE_JOB,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-    )
+    bot.every(timedelta(hours=1), plan_nudges, NUDGE_JOB)
     commands_: list[app_commands.Command[Any, ..., Any]] = [
         checkin_nudge,
         checkin,

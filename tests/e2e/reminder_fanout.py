@@ -12,12 +12,12 @@ from pathlib import Path
 import aiosqlite
 
 from bot.db import transaction
-from bot.delivery.planners import Policy
 from bot.groups import service as groups
 from bot.groups.model import GroupSettings
 from bot.meetings import queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule, parse_leads
+from bot.planning import Policy
 from bot.reminders.model import ReminderPolicy
 from tests.emulator.factories import Server
 from tests.emulator.model import Message, message_text
@@ -70,7 +70,7 @@ async def seed_fanout(
     meeting = (await queries.series_meetings(conn, change.series.id))[0]
     member_ids = [m.id for m in server.members]
     for user_id in member_ids:
-        await groups.join_group(conn, group, user_id, now, POLICY.reminders)
+        await groups.join_group(conn, group, user_id, now, POLICY)
         await rsvp.answer_meeting(conn, meeting.id, user_id, Answer.GOING, now, POLICY)
     if store_dm_channels:
         async with transaction(conn):

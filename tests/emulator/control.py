@@ -73,6 +73,10 @@ def add_control_routes(emu: Emulator, app: web.Application) -> None:
             else:
                 return json_response({"error": "give one of say, run or click"}, 400)
             response = await handle.wait_for_response()
+        except PermissionError as exc:
+            # Discord does not offer this person the command (default_member_permissions or
+            # contexts), so they cannot run it: a refusal with the reason, never a 500.
+            return json_response({"error": str(exc)}, 403)
         except (LookupError, ValueError, EmulatorTimeout) as exc:
             return json_response({"error": str(exc)}, 400)
         out = {"response_type": response.type, "data": response.data, "texts": handle.texts()}

@@ -97,6 +97,8 @@ class World:
         """Seconds of :attr:`clock` during which ``enforce_nonce`` de-duplicates a message."""
         self.attachment_files: dict[int, StoredFile] = {}
         self._change = asyncio.Event()
+        self.changes = 0
+        """How many times the world changed (:meth:`notify`): a watcher's "since" cursor."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._nonces: dict[tuple[int, int, str], tuple[datetime, int]] = {}
         owner = self.create_user("emulator-owner")
@@ -118,6 +120,7 @@ class World:
     # --- changes -------------------------------------------------------------------------
     def notify(self) -> None:
         """Wake up everything waiting in :meth:`wait_until` (call after any state change)."""
+        self.changes += 1
         self._change.set()
         self._change = asyncio.Event()
 

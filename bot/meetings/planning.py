@@ -1,24 +1,24 @@
-"""Planners: turn meetings and answers into the deliveries the outbox should hold.
+"""What meetings plan: each meeting's announcement, notices of a change, waitlist DMs.
 
-Planning is a pure reading of the database inside the caller's transaction: the change and its
+The announcement is re-planned whenever its meeting changes (registered with the delivery
+layer's re-planning registry by `register`); notices and waitlist DMs are sent once, by the
+change that causes them. Everything runs inside the caller's transaction: the change and its
 re-plan commit together, pending rows are replaced and sent rows are never touched.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
 import aiosqlite
 
-from bot.delivery.outbox import PlannedDelivery, replan, sent_message
+from bot.delivery.outbox import PlannedDelivery, replan, replan_many, sent_message
 from bot.delivery.port import Destination
+from bot.delivery.replanning import MeetingChanged, MeetingDeleted, Registry
 from bot.groups import service as groups
 from bot.meetings.model import Answer, Meeting
 from bot.meetings.queries import get_meeting, users_with_answers
-from bot.reminders.model import ReminderPolicy
-from bot.reminders.plan import forget_reminders, replan_reminders
 
 ANNOUNCEMENT = "announcement"
 MEETING_CHANGED = "meeting_changed"
@@ -32,20 +32,34 @@ CANCELLATION_STAYS_USEFUL = timedelta(hours=2)
 Notice = Literal["moved", "cancelled"]
 
 
-@dataclass(frozen=True)
-class Policy:
-    """Admin-configured planning choices (from `.env`)."""
+DEFAULT_ANNOUNCE_LEAD = timedelta(days=14)
 
-    announce_lead: timedelta = timedelta(days=14)
-    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+
+def register(registry: Registry, announce_lead: timedelta = DEFAULT_ANNOUNCE_LEAD) -> None:
+    """What meetings plan for which subject: the announcement, with every change to its meeting
+    (`announce_lead`: how long before the meeting it goes out, ANNOUNCE_DAYS_BEFORE)."""
+
+    async def on_meeting_changed(
+        conn: aiosqlite.Connection, subject: MeetingChanged, now: datetime
+    ) -> None:
+        if subject.user_ids is None:  # members' answers do not change the announcement
+            await replan_announcement(conn, subject.meeting_id, now, announce_lead)
+
+    async def on_meeting_deleted(
+        conn: aiosqlite.Connection, subject: MeetingDeleted, now: datetime
+    ) -> None:
+        await replan(conn, _announce_scope(subject.meeting_id), [], now)
+
+    registry.register(MeetingChanged, "meetings:announcement", on_meeting_changed)
+    registry.register(MeetingDeleted, "meetings:announcement", on_meeting_deleted)
 
 
 def announcement_key(meeting_id: int) -> str:
     return f"announce:{meeting_id}"
 
 
-async def replan_meeting(
-    conn: aiosqlite.Connection, meeting_id: int, now: datetime, policy: Policy
+async def replan_announcement(
+    conn: aiosqlite.Connection, meeting_id: int, now: datetime, announce_lead: timedelta
 ) -> None:
     """Bring a meeting's announcement in line with the meeting as it now is."""
     meeting = await get_meeting(conn, meeting_id)
@@ -58,21 +72,13 @@ async def replan_meeting(
                 scope=_announce_scope(meeting.id),
                 kind=ANNOUNCEMENT,
                 destination=Destination(channel_id=group.announce_channel_id),
-                due_at=max(meeting.starts_at - policy.announce_lead, now),
+                due_at=max(meeting.starts_at - announce_lead, now),
                 not_after=meeting.starts_at,
                 guild_id=group.guild_id,
                 subject_id=meeting.id,
             )
         )
     await replan(conn, _announce_scope(meeting.id), desired, now)
-    # Members' reminders and nudges, and the rota's asks and escalation, move with it.
-    await replan_reminders(conn, meeting.id, now, policy.reminders)
-
-
-async def forget_meeting(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
-    """A meeting that is about to be deleted: nothing pending about it may go out."""
-    await replan(conn, _announce_scope(meeting_id), [], now)
-    await forget_reminders(conn, meeting_id, now)
 
 
 def _announce_scope(meeting_id: int) -> str:
@@ -151,16 +157,24 @@ async def tell_answered(
     users = await users_with_answers(
         conn, meeting_id, (Answer.GOING, Answer.MAYBE, Answer.WAITLIST)
     )
-    for user_id in users:
-        await _send_once(
-            conn,
-            f"{what}:{meeting_id}:{_stamp(now)}:{user_id}",
-            MEETING_CHANGED,
-            Destination(user_id=user_id),
-            meeting,
-            _still_useful(meeting, what),
-            now,
-        )
+    # One message each, each in its own scope (nothing else replaces it), written at once.
+    notices = {
+        key: [
+            PlannedDelivery(
+                key=key,
+                scope=key,
+                kind=MEETING_CHANGED,
+                destination=Destination(user_id=user_id),
+                due_at=now,
+                not_after=_still_useful(meeting, what),
+                guild_id=meeting.guild_id,
+                subject_id=meeting.id,
+            )
+        ]
+        for user_id in users
+        for key in [f"{what}:{meeting_id}:{_stamp(now)}:{user_id}"]
+    }
+    await replan_many(conn, notices, now)
     return users
 
 

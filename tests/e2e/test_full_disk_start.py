@@ -1,0 +1,78 @@
+"""The disk fills while `run` starts: the admin reads where and what to do, not a traceback.
+
+The bot runs as a real process against the emulator with a file-size limit (RLIMIT_FSIZE,
+SIGXFSZ ignored), so its writes fail with EFBIG as they would on a full disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import signal
+import sqlite3
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.migrate import migrate
+from tests.e2e.conftest import BotProcess
+from tests.emulator.server import Emulator
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+class LimitedBotProcess(BotProcess):
+    """`python -m bot run` that may write no file past `limit` bytes."""
+
+    limit = 100
+
+    async def start(self, *, wait_ready: bool = True) -> BotProcess:
+        limit = self.limit
+
+        def limited() -> None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        self.lines.clear()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            self.module,
+            "run",
+            cwd=self.cwd,
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=limited,
+        )
+        self._reader = asyncio.create_task(self._read(self.process))
+        return self
+
+
+async def test_a_full_disk_while_starting_names_the_folder_and_leaves_no_half_key_file(
+    bot_process: BotProcess, emulator: Emulator, tmp_path: Path
+) -> None:
+    settings = bot_process.settings
+    database = settings.DATABASE_PATH
+    await migrate(database, NOW)
+    # Another reader keeps the -wal and a full-sized -shm in place, so opening and checking the
+    # up-to-date database needs no room: the first write of the start (the generated key file)
+    # is the one that finds the disk full.
+    reader = sqlite3.connect(database)
+    try:
+        reader.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+        process = LimitedBotProcess(settings, cwd=tmp_path)
+        try:
+            await process.start()
+            assert await process.wait_exit() == 1
+        finally:
+            await process.cleanup()
+    finally:
+        reader.close()
+    out = process.output
+    assert f"Holdfast could not write to {database.parent}: the disk is full" in out, out
+    assert "Traceback" not in out
+    assert "could not reach Discord" not in out
+    assert "unexpected problem" not in out
+    assert not database.with_name(database.name + ".keys").exists()
+    assert not database.with_name(database.name + ".keys.partial").exists()

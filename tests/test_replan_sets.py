@@ -1,0 +1,246 @@
+"""Planning in sets agrees with planning row by row.
+
+`outbox.replan_many` reads a set of scopes' rows once and writes the difference with
+executemany. The oracle here is the row-by-row `replan` it replaced (kept verbatim below, one
+SELECT/INSERT/UPDATE per row, one scope at a time): from any outbox and any plan, both leave
+every row (ids included) the same, count the same, or both refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.db import open_database, transaction
+from bot.delivery import outbox
+from bot.delivery.outbox import (
+    CANCEL_PENDING,
+    INSERT_DELIVERY,
+    REVIVE_CANCELLED,
+    SELECT_BY_KEY,
+    UPDATE_PENDING_PLAN,
+    Delivery,
+    PlannedDelivery,
+    ReplanResult,
+    iso,
+)
+from bot.delivery.port import Destination
+from bot.migrate import migrate
+
+NOW = datetime(2026, 9, 20, 12, 0, tzinfo=UTC)
+KEYS = [f"k{i}" for i in range(8)]
+SCOPES = ["s0", "s1", "s2"]
+
+SELECT_PENDING_IN_SCOPE = """
+SELECT id, idempotency_key, scope, kind, guild_id, channel_id, user_id, subject_id, due_at,
+       not_after, state, attempts, next_attempt_at, last_error, nonce, sent_channel_id,
+       sent_message_id
+FROM outbox
+WHERE scope = :scope AND state = 'pending'
+"""
+
+SELECT_ALL = """
+SELECT *
+FROM outbox
+ORDER BY id
+"""
+
+SEED = """
+INSERT INTO outbox (
+    idempotency_key, scope, kind, user_id, due_at, not_after, state, attempts,
+    next_attempt_at, sent_channel_id, sent_message_id, created_at, updated_at
+)
+VALUES (
+    :key, :scope, 'reminder', :user_id, :due_at, :not_after, :state, 1, :due_at, :sent_channel,
+    :sent_message, :created, :created
+)
+"""
+
+
+def _same_plan(row: Delivery, planned: PlannedDelivery) -> bool:
+    return (
+        row.kind == planned.kind
+        and row.destination == planned.destination
+        and row.due_at == planned.due_at
+        and row.not_after == planned.not_after
+        and row.guild_id == planned.guild_id
+        and row.subject_id == planned.subject_id
+    )
+
+
+async def replan_row_by_row(
+    conn: aiosqlite.Connection, scope: str, desired: Sequence[PlannedDelivery], now: datetime
+) -> ReplanResult:
+    """The oracle: `outbox.replan` as it was before planning in sets."""
+    keys = [p.key for p in desired]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"replan({scope!r}): the same key is planned twice")
+    for planned in desired:
+        if planned.scope != scope:
+            raise ValueError(f"replan({scope!r}): {planned.key} belongs to {planned.scope!r}")
+    inserted = updated = cancelled = revived = unchanged = kept = 0
+    for planned in desired:
+        row = await outbox._one(conn, SELECT_BY_KEY, {"key": planned.key})
+        params = outbox._plan_params(planned, now)
+        if row is None:
+            await conn.execute(INSERT_DELIVERY, params)
+            inserted += 1
+        elif row.scope != scope:
+            raise ValueError(f"replan({scope!r}): {planned.key} is already in {row.scope!r}")
+        elif row.state == "pending":
+            if _same_plan(row, planned):
+                unchanged += 1
+            else:
+                await conn.execute(UPDATE_PENDING_PLAN, {**params, "id": row.id})
+                updated += 1
+        elif row.state == "cancelled":
+            await conn.execute(REVIVE_CANCELLED, {**params, "id": row.id})
+            revived += 1
+        else:
+            kept += 1
+    wanted = set(keys)
+    for row in await outbox._many(conn, SELECT_PENDING_IN_SCOPE, {"scope": scope}):
+        if row.key not in wanted:
+            await conn.execute(CANCEL_PENDING, {"id": row.id, "now": iso(now)})
+            cancelled += 1
+    return ReplanResult(inserted, updated, cancelled, revived, unchanged, kept)
+
+
+def _total(results: Sequence[ReplanResult]) -> ReplanResult:
+    return ReplanResult(
+        *(
+            sum(getattr(r, name) for r in results)
+            for name in ("inserted", "updated", "cancelled", "revived", "unchanged", "kept")
+        )
+    )
+
+
+# A row already in the outbox: its key, scope, state and due time (hours after NOW).
+seeded_rows = st.lists(
+    st.tuples(
+        st.sampled_from(KEYS),
+        st.sampled_from(SCOPES),
+        st.sampled_from(outbox.STATES),
+        st.integers(min_value=1, max_value=4),
+    ),
+    unique_by=lambda row: row[0],
+    max_size=8,
+)
+# A plan: for some scopes, deliveries (key, due hour, to a channel?, kind).
+planned_item = st.tuples(
+    st.sampled_from(KEYS),
+    st.integers(min_value=1, max_value=4),
+    st.booleans(),
+    st.sampled_from(["reminder", "nudge"]),
+)
+plans = st.dictionaries(st.sampled_from(SCOPES), st.lists(planned_item, max_size=5), max_size=3)
+
+
+def _desired(plan: dict[str, list[tuple[str, int, bool, str]]]) -> dict[str, list[PlannedDelivery]]:
+    return {
+        scope: [
+            PlannedDelivery(
+                key=key,
+                scope=scope,
+                kind=kind,
+                destination=Destination(channel_id=5) if to_channel else Destination(user_id=7),
+                due_at=NOW + timedelta(hours=hour),
+                not_after=NOW + timedelta(hours=6),
+                guild_id=3,
+                subject_id=1,
+            )
+            for key, hour, to_channel, kind in items
+        ]
+        for scope, items in plan.items()
+    }
+
+
+async def _outcome(
+    conn: aiosqlite.Connection, seeds: list[tuple[str, str, str, int]], planning: object
+) -> tuple[object, list[tuple[object, ...]]]:
+    """Seed, plan (`planning` is a coroutine factory), and read every row; then roll back."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        for key, scope, state, hour in seeds:
+            sent = state == "sent"
+            await conn.execute(
+                SEED,
+                {
+                    "key": key,
+                    "scope": scope,
+                    "user_id": 7,
+                    "due_at": iso(NOW + timedelta(hours=hour)),
+                    "not_after": iso(NOW + timedelta(hours=6)),
+                    "state": state,
+                    "sent_channel": 9 if sent else None,
+                    "sent_message": 10 if sent else None,
+                    "created": iso(NOW - timedelta(days=1)),
+                },
+            )
+        try:
+            result: object = await planning(conn)  # type: ignore[operator]
+        except ValueError:
+            result = ValueError
+        async with conn.execute(SELECT_ALL) as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+        return result, rows
+    finally:
+        await conn.rollback()
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sets") / "holdfast.sqlite3"
+    asyncio.run(migrate(path, NOW))
+    return path
+
+
+@settings(max_examples=100, deadline=None)
+@given(seeds=seeded_rows, plan=plans)
+def test_planning_in_sets_leaves_the_outbox_as_row_by_row_did(
+    database: Path,
+    seeds: list[tuple[str, str, str, int]],
+    plan: dict[str, list[tuple[str, int, bool, str]]],
+) -> None:
+    desired = _desired(plan)
+
+    async def old_way(conn: aiosqlite.Connection) -> ReplanResult:
+        return _total([await replan_row_by_row(conn, s, d, NOW) for s, d in desired.items()])
+
+    async def new_way(conn: aiosqlite.Connection) -> ReplanResult:
+        return await outbox.replan_many(conn, desired, NOW)
+
+    async def compare() -> None:
+        conn = await open_database(database)
+        try:
+            expected_result, expected_rows = await _outcome(conn, seeds, old_way)
+            result, rows = await _outcome(conn, seeds, new_way)
+        finally:
+            await conn.close()
+        assert result == expected_result
+        if result is not ValueError:
+            assert rows == expected_rows
+
+    asyncio.run(compare())
+
+
+async def test_one_scope_replan_is_the_set_planner_with_one_scope(tmp_path: Path) -> None:
+    path = tmp_path / "holdfast.sqlite3"
+    await migrate(path, NOW)
+    conn = await open_database(path)
+    try:
+        desired = _desired({"s0": [("k0", 1, False, "reminder"), ("k1", 2, True, "nudge")]})["s0"]
+        async with transaction(conn):
+            first = await outbox.replan(conn, "s0", desired, NOW)
+            again = await outbox.replan(conn, "s0", desired, NOW)
+            gone = await outbox.replan(conn, "s0", desired[:1], NOW)
+        assert (first.inserted, again.unchanged, gone.cancelled) == (2, 2, 1)
+    finally:
+        await conn.close()
