@@ -300,6 +300,12 @@ class HoldfastBot(commands.Bot):
             if module.startswith("_"):
                 continue  # shared helpers for the cogs, not extensions
             await self.load_extension(f"{COGS_PACKAGE}.{module}")
+        # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
+        # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
+        # alarm) runs in the background so start-up does not wait on Discord, and it starts as
+        # soon as the cogs have registered their renderers: never behind the command sync,
+        # which can wait out a long rate limit.
+        self._alarm.start().add_done_callback(self._deliveries_ready)
         await self.sync_commands_if_changed()
         await self.extend_meeting_horizon()
         # Periodic work runs on the bot's clock, like the reminders.
@@ -307,10 +313,6 @@ class HoldfastBot(commands.Bot):
         self.every(EVENTS_EVERY, self.mirror_events, EVENTS_JOB, at_once=True)
         self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
         self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
-        # setup_hook runs after login, so HTTP works; recovery and sending need nothing from
-        # the gateway. The first cycle (recover what is in doubt, send what is overdue, arm the
-        # alarm) runs in the background so start-up does not wait on Discord.
-        self._alarm.start().add_done_callback(self._deliveries_ready)
         self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
 
     def every(

@@ -51,6 +51,11 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_FOLDER_MODE = 0o700
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
+# Every page of the file (b-tree structure, no index cross-checks): O(file size).
+QUICK_CHECK = """
+PRAGMA quick_check
+"""
+
 LIST_TABLES = """
 SELECT name
 FROM sqlite_master
@@ -188,11 +193,15 @@ def file_fingerprint(path: Path) -> tuple[int, int, int, bool]:
     return stats.st_ino, stats.st_size, stats.st_mtime_ns, wal
 
 
-def inspect_file(path: Path) -> bool:
+def inspect_file(path: Path, *, thorough: bool = True) -> bool:
     """True if `path` holds an SQLite database that reads cleanly, False if it is absent/empty.
 
     Raises NotADatabaseError for anything else. Reads only: a file that is not ours, or is
     damaged, must be left exactly as it was so the admin can still rescue it.
+
+    `thorough` reads every page (`PRAGMA quick_check`, time growing with the file): before a
+    migration or a backup, and for check-config. A routine start passes False and reads only the
+    header and the schema, so start-up takes as long with 100,000 rows as with none.
     """
     if not path.exists() or path.stat().st_size == 0:
         return False
@@ -204,8 +213,9 @@ def inspect_file(path: Path) -> bool:
     try:
         conn, _immutable = connect_read_only(path)
         try:
-            result = conn.execute("PRAGMA quick_check").fetchone()
+            # Reading the schema reads the header and page 1: enough to know the file is ours.
             tables = {row[0] for row in conn.execute(LIST_TABLES)}
+            damaged = thorough and conn.execute(QUICK_CHECK).fetchone() != ("ok",)
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -217,7 +227,7 @@ def inspect_file(path: Path) -> bool:
             # The file could not be read, which says nothing about what is in it.
             raise DatabaseUnavailableError(texts.database_unreadable(path, str(exc))) from exc
         raise NotADatabaseError(texts.not_a_database(path)) from exc
-    if result is None or result[0] != "ok":
+    if damaged:
         raise NotADatabaseError(texts.not_a_database(path))
     if tables and "schema_migrations" not in tables:
         # Some other program's database: adding our tables to it would be a nasty surprise.
@@ -417,7 +427,7 @@ def _prepare_location(path: Path) -> None:
     resolved = path.resolve()
     if resolved in _INSPECTED:
         return
-    inspect_file(path)
+    inspect_file(path, thorough=False)
     try:
         private_folder(path.parent)
         # SQLite gives the -wal and -shm files the database file's mode, so creating the

@@ -40,11 +40,18 @@ FROM heartbeat
 WHERE id = 1
 """
 
+# Two counts, each through its partial index (only overdue pending rows, only rows in doubt):
+# one OR over the table would scan every row, 100,000 pending reminders and all.
 COUNT_OVERDUE = """
-SELECT COUNT(*)
-FROM outbox
-WHERE (state = 'pending' AND next_attempt_at < :before)
-   OR (state = 'sending' AND claimed_at < :before)
+SELECT (
+    SELECT COUNT(*)
+    FROM outbox
+    WHERE state = 'pending' AND next_attempt_at < :before
+) + (
+    SELECT COUNT(*)
+    FROM outbox
+    WHERE state = 'sending' AND claimed_at < :before
+)
 """
 
 HAS_HEARTBEAT_TABLE = """

@@ -112,7 +112,8 @@ async def migrate(
 ) -> MigrationResult:
     """Bring the database at `path` up to date, creating it if needed."""
     known = migrations if migrations is not None else load_migrations()
-    existed = await asyncio.to_thread(inspect_file, path)
+    # The header and schema now; every page only before the file is changed (the backup).
+    existed = await asyncio.to_thread(inspect_file, path, thorough=False)
     conn = await open_database(path)
     backup: Path | None = None
     done = 0

@@ -19,7 +19,7 @@ import pytest_asyncio
 from cryptography.fernet import Fernet
 
 from bot.backup import backup_database
-from bot.checkins import entries, mydata, nudges, trends
+from bot.checkins import card, entries, mydata, nudges, trends
 from bot.checkins.crypto import (
     KeyProblem,
     NoteKeys,
@@ -273,6 +273,135 @@ async def test_a_member_of_several_groups_picks_once_and_it_is_remembered(
     assert [g.name for g in choices] == ["North", "South"]
     await entries.remember_group(db, keys, MEMBER, south, clock.now())
     assert (await entries.checkin_group(db, keys, MEMBER))[0] == south
+
+
+async def test_checkin_names_a_group_in_any_case_and_spacing_and_it_is_remembered(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    with pytest.raises(HoldfastError, match="not in one yet"):
+        await entries.choose_checkin_group(db, keys, MEMBER, None, clock.now())
+    north = await make_group(db, clock, "North Leeds")
+    south = await make_group(db, clock, "South")
+    elsewhere = await make_group(db, clock, "West")
+    for group in (north, south):
+        await groups.join_group(db, group, MEMBER, clock.now())
+    chosen, choices = await entries.choose_checkin_group(db, keys, MEMBER, None, clock.now())
+    assert (chosen, [g.name for g in choices]) == (None, ["North Leeds", "South"])
+    named = await entries.choose_checkin_group(db, keys, MEMBER, "  north   LEEDS ", clock.now())
+    assert named[0] == north
+    assert (await entries.checkin_group(db, keys, MEMBER))[0] == north, "remembered"
+    # A group they are not in is not one of theirs, whatever it is called.
+    with pytest.raises(HoldfastError, match="not in a group called “West”"):
+        await entries.choose_checkin_group(db, keys, MEMBER, elsewhere.name, clock.now())
+    assert (await entries.checkin_group(db, keys, MEMBER))[0] == north
+
+
+async def test_saving_a_card_needs_all_three_answers_and_membership_and_spots_a_low_day(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    with pytest.raises(NotAllowed):
+        await entries.save_checkin(db, keys, group.id, MEMBER, GOOD.__dict__, None, 1, clock.now())
+    await groups.join_group(db, group, MEMBER, clock.now())
+    with pytest.raises(HoldfastError, match="each of the three rows"):
+        await entries.save_checkin(
+            db, keys, group.id, MEMBER, {"mood": 3, "stress": 3}, None, 1, clock.now()
+        )
+    assert await entries.own_checkins(db, keys, MEMBER) == []
+    answered = [(4, 2, 4), (3, 3, 3), (5, 1, 5)]
+    for mood, stress, supported in answered:
+        picked = {"mood": mood, "stress": stress, "supported": supported}
+        saved = await entries.save_checkin(
+            db, keys, group.id, MEMBER, picked, None, 1, clock.now(), recent=2
+        )
+        assert not saved.very_low
+        clock.advance(timedelta(minutes=1))
+    assert saved.recent == answered[-2:], "the last few, oldest first, this one last"
+    # Stress counts the other way round: 5 ("a lot") is as low as mood 1.
+    for picked, threshold, low in (
+        ({"mood": 3, "stress": 5, "supported": 3}, 1, True),
+        ({"mood": 2, "stress": 3, "supported": 3}, 1, False),
+        ({"mood": 2, "stress": 3, "supported": 3}, 2, True),
+    ):
+        saved = await entries.save_checkin(
+            db, keys, group.id, MEMBER, picked, "a few words", threshold, clock.now()
+        )
+        assert saved.very_low is low, (picked, threshold)
+    assert (await entries.own_checkins(db, keys, MEMBER, limit=1))[0].note == "a few words"
+
+
+async def test_reachout_goes_to_the_check_in_group_if_it_has_a_facilitators_channel(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    with pytest.raises(HoldfastError, match="not in one yet"):
+        await entries.reachout_group(db, keys, MEMBER)
+    quiet = await make_group(db, clock, "Quiet")
+    await groups.join_group(db, quiet, MEMBER, clock.now())
+    with pytest.raises(HoldfastError, match="no facilitators' channel"):
+        await entries.reachout_group(db, keys, MEMBER)
+    staffed = await groups.create_group(
+        db,
+        GUILD,
+        GroupSettings("Staffed", CHANNEL, ROLE, CHANNEL + 1, "Europe/London"),
+        clock.now(),
+    )
+    await groups.join_group(db, staffed, MEMBER, clock.now())
+    with pytest.raises(HoldfastError, match="more than one group"):
+        await entries.reachout_group(db, keys, MEMBER)
+    await entries.remember_group(db, keys, MEMBER, staffed, clock.now())
+    assert await entries.reachout_group(db, keys, MEMBER) == staffed
+
+
+def test_card_custom_ids_keep_the_format_of_buttons_already_posted() -> None:
+    # Literal ids as they sit on cards and nudges in live servers: these must keep matching.
+    posted = {
+        card.PICK: "checkin:pick:42:305:s2",
+        card.WORDS: "checkin:words:42:315",
+        card.SAVE: "checkin:save:42:315",
+        card.GROUP: "checkin:group:42",
+        card.START: "checkin:start:d1234",
+    }
+    for template, custom_id in posted.items():
+        assert re.fullmatch(template, custom_id), custom_id
+    assert re.fullmatch(card.START, "checkin:start"), "nudges sent before markers existed"
+    pick = re.fullmatch(card.PICK, posted[card.PICK])
+    assert pick is not None
+    assert card.with_pick(pick["state"], pick["letter"], int(pick["value"])) == {
+        "mood": 3,
+        "stress": 2,
+        "supported": 5,
+    }
+    # A fresh card: every id it carries is matched, and the picks travel in them.
+    picked = {"mood": 3, "supported": 5}
+    buttons = card.card_buttons(42, picked)
+    assert [b.custom_id for b in buttons[:15] if b.style == "success"] == [
+        "checkin:pick:42:305:m3",
+        "checkin:pick:42:305:p5",
+    ]
+    assert [b.disabled for b in buttons[-2:]] == [True, True], "words and Save need all three"
+    templates = (card.PICK, card.WORDS, card.SAVE)
+    for button in buttons:
+        assert any(re.fullmatch(t, button.custom_id) for t in templates), button.custom_id
+    assert card.parse_state(card.state_text(picked)) == picked
+    full = card.card_buttons(42, {"mood": 1, "stress": 2, "supported": 3})
+    assert [(b.custom_id, b.disabled) for b in full[-2:]] == [
+        ("checkin:words:42:123", False),
+        ("checkin:save:42:123", False),
+    ]
+    assert re.fullmatch(card.START, card.start_button("d77").custom_id)
+
+
+def test_a_nudge_is_read_from_what_the_member_typed() -> None:
+    sunday = nudges.parse_nudge(MEMBER, "weekly", " sun ", None, " Europe/London")
+    assert (sunday.day, sunday.local_time, sunday.zone) == (6, time(19, 0), "Europe/London")
+    assert nudges.parse_nudge(MEMBER, "monthly", "28", "7:30pm", "UTC").local_time == time(19, 30)
+    for cadence, day in (("weekly", "t"), ("weekly", None), ("monthly", "29"), ("monthly", "x")):
+        with pytest.raises(HoldfastError, match="Pick a"):
+            nudges.parse_nudge(MEMBER, cadence, day, None, "UTC")  # type: ignore[arg-type]
+    with pytest.raises(HoldfastError):
+        nudges.parse_nudge(MEMBER, "weekly", "Sunday", "25:00", "UTC")
+    with pytest.raises(HoldfastError):
+        nudges.parse_nudge(MEMBER, "weekly", "Sunday", None, "Mars/Olympus")
 
 
 # --- trends -------------------------------------------------------------------------------------

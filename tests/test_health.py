@@ -180,3 +180,26 @@ async def test_finished_rows_are_never_overdue(tmp_path: Path, state: str) -> No
     db.close()
     verdict = health.check_file(path, datetime.now(UTC))
     assert verdict.healthy, verdict.problems
+
+
+async def test_overdue_counts_pending_and_in_doubt_rows_through_their_indexes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "holdfast.sqlite3"
+    await prepare(path, due=[DEMO - timedelta(hours=3), DEMO - timedelta(hours=2), DEMO])
+    db = sqlite3.connect(path)
+    # One claimed long ago and never settled (in doubt), one claimed just now (in flight).
+    db.execute("UPDATE outbox SET state = 'sending', claimed_at = due_at WHERE id IN (2, 3)")
+    db.commit()
+    before = (DEMO - timedelta(minutes=15)).isoformat(timespec="microseconds")
+    plan = [
+        row[-1]
+        for row in db.execute("EXPLAIN QUERY PLAN " + health.COUNT_OVERDUE, {"before": before})
+    ]
+    db.close()
+    # /status and every health check stay as quick with 100,000 pending rows as with none.
+    assert "SCAN outbox" not in plan, "a full scan of the table"
+    assert any("outbox_pending_due" in step for step in plan), plan
+    assert any("outbox_in_doubt" in step for step in plan), plan
+    verdict = health.check_file(path, datetime.now(UTC))
+    assert verdict.overdue == 2, verdict.problems

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import BUSY_TIMEOUT_MS, NotADatabaseError, open_database, transaction
+from bot.db import BUSY_TIMEOUT_MS, NotADatabaseError, inspect_file, open_database, transaction
 from bot.migrate import (
     MIGRATIONS_DIR,
     DatabaseNewerError,
@@ -224,3 +224,44 @@ async def test_connection_settings_and_transactions(tmp_path: Path) -> None:
         assert row[0] == "1"
     finally:
         await conn.close()
+
+
+def damage_last_page(path: Path) -> bytes:
+    """Overwrite the last page (a leaf of the rows, far from the schema) with garbage."""
+    data = bytearray(path.read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    data[len(data) - page_size :] = b"\xff" * page_size
+    path.write_bytes(bytes(data))
+    return bytes(data)
+
+
+async def test_a_routine_start_reads_the_schema_and_every_page_is_read_before_a_change(
+    tmp_path: Path,
+) -> None:
+    # Start-up must not grow with the database (100,000 pending rows take as long as none), so a
+    # start with nothing to apply reads the header and schema only; before migrations change
+    # the file, every page is read (the backup's check), and a damaged file is left untouched.
+    rows = {
+        "0001_notes.sql": "-- Notes.\nCREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\n"
+    }
+    more = {**rows, "0002_more.sql": "-- More.\nALTER TABLE notes ADD COLUMN extra TEXT;\n"}
+    db = tmp_path / "db.sqlite3"
+    await migrate(db, NOW, load_migrations(write_migrations(tmp_path / "a", rows)))
+    conn = sqlite3.connect(db)
+    conn.executemany("INSERT INTO notes (body) VALUES (?)", [("x" * 300,)] * 2000)
+    conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    damaged = damage_last_page(db)
+
+    with pytest.raises(NotADatabaseError):
+        inspect_file(db)  # every page: what check-config and backup run
+    assert inspect_file(db, thorough=False)
+    result = await migrate(db, NOW, load_migrations(tmp_path / "a"))
+    assert result.applied == []
+
+    with pytest.raises(NotADatabaseError, match="left it exactly as it was"):
+        await migrate(db, NOW, load_migrations(write_migrations(tmp_path / "b", more)))
+    assert db.read_bytes() == damaged
+    assert applied(db) == [(1, "notes")]
+    assert not list(tmp_path.glob("*.bak"))

@@ -6,6 +6,7 @@ hash. Notes are stored only encrypted. Nothing here logs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -206,3 +207,75 @@ async def checkin_group(
     if len(choices) == 1:
         return choices[0], choices
     return None, choices
+
+
+async def member_group(conn: aiosqlite.Connection, group_id: int, user_id: int) -> Group:
+    """The group, if `user_id` is in it (a card or a button names a group by its id)."""
+    group = await get_group(conn, group_id)
+    if not await is_member(conn, group.id, user_id):
+        raise NotAllowed(texts.not_in_group(group.name))
+    return group
+
+
+async def choose_checkin_group(
+    conn: aiosqlite.Connection,
+    keys: NoteKeys,
+    user_id: int,
+    group_name: str | None,
+    now: datetime,
+) -> tuple[Group | None, list[Group]]:
+    """Where a new check-in goes, as `checkin_group` says, unless the member names one of their
+    groups (any case and spacing), which is then remembered. (None, choices): they pick."""
+    group, choices = await checkin_group(conn, keys, user_id)
+    if group_name:
+        wanted = " ".join(group_name.split()).casefold()
+        named = next((g for g in choices if g.name.casefold() == wanted), None)
+        if named is None:
+            raise HoldfastError(texts.no_such_group(group_name))
+        await remember_group(conn, keys, user_id, named, now)
+        group = named
+    if group is None and not choices:
+        raise HoldfastError(texts.no_groups())
+    return group, choices
+
+
+@dataclass(frozen=True)
+class Saved:
+    answers: Answers
+    very_low: bool
+    """At or below the admin's threshold at its lowest point: the member sees support signposts."""
+    recent: list[tuple[int, int, int]]
+    """(mood, stress, supported) of their last few check-ins, oldest first, this one last."""
+
+
+async def save_checkin(
+    conn: aiosqlite.Connection,
+    keys: NoteKeys,
+    group_id: int,
+    user_id: int,
+    picked: Mapping[str, int],
+    note: str | None,
+    low_threshold: int,
+    now: datetime,
+    *,
+    recent: int = 5,
+) -> Saved:
+    """Save the card's answers (all three, or a kind error) for a member of the group."""
+    if set(picked) != set(MEASURES):
+        raise HoldfastError(texts.pick_all_three())
+    answers = Answers(**picked)
+    group = await member_group(conn, group_id, user_id)
+    await record_checkin(conn, keys, group, user_id, answers, note, now)
+    last = await own_checkins(conn, keys, user_id, limit=recent)
+    points = [(c.answers.mood, c.answers.stress, c.answers.supported) for c in reversed(last)]
+    return Saved(answers, answers.lowest <= low_threshold, points)
+
+
+async def reachout_group(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int) -> Group:
+    """The group whose facilitators a member's request to be contacted goes to."""
+    group, choices = await checkin_group(conn, keys, user_id)
+    if group is None:
+        raise HoldfastError(texts.choose_group_first() if choices else texts.no_groups())
+    if group.facilitator_channel_id is None:
+        raise HoldfastError(texts.reachout_no_channel(group.name))
+    return group

@@ -14,11 +14,14 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.checkins.card import start_button
 from bot.db import transaction
 from bot.delivery.dispatcher import RenderContext, Skip
 from bot.delivery.outbox import Delivery, PlannedDelivery, iso, replan
-from bot.delivery.port import Button, Destination, OutgoingMessage
-from bot.meetings.recurrence import resolve_local
+from bot.delivery.port import Destination, OutgoingMessage
+from bot.errors import HoldfastError
+from bot.groups.service import check_timezone
+from bot.meetings.recurrence import RuleError, parse_local_time, resolve_local
 from bot.texts import checkins as texts
 from bot.zones import load_zone
 
@@ -26,6 +29,8 @@ KIND = "checkin_nudge"
 # A nudge is still welcome a little late (after downtime), but not the next day.
 STAYS_USEFUL = timedelta(hours=6)
 Cadence = Literal["weekly", "monthly"]
+DEFAULT_TIME = "19:00"
+WEEKDAY_NAMES = tuple(name.casefold() for name in texts.WEEKDAYS)
 
 UPSERT_NUDGE = """
 INSERT INTO checkin_nudges (user_id, cadence, day, local_time, timezone, updated_at)
@@ -74,6 +79,31 @@ class Nudge:
         ok = 0 <= self.day <= 6 if self.cadence == "weekly" else 1 <= self.day <= 28
         if not ok:
             raise ValueError(f"day {self.day} does not fit a {self.cadence} nudge")
+
+
+def parse_day(cadence: Cadence, day: str | None) -> int:
+    """Weekly: a weekday or the start of one ("sun"), as 0 = Monday … 6 = Sunday. Monthly: a day
+    from 1 to 28 (every month has one)."""
+    text = (day or "").strip().casefold()
+    if cadence == "weekly":
+        matches = [i for i, name in enumerate(WEEKDAY_NAMES) if text and name.startswith(text)]
+        if len(matches) != 1:
+            raise HoldfastError(texts.nudge_day_needed(cadence))
+        return matches[0]
+    if not text.isdigit() or not 1 <= int(text) <= 28:
+        raise HoldfastError(texts.nudge_day_needed(cadence))
+    return int(text)
+
+
+def parse_nudge(
+    user_id: int, cadence: Cadence, day: str | None, at: str | None, zone: str
+) -> Nudge:
+    """A nudge from what the member typed (the time defaults to 19:00), or a kind error."""
+    try:
+        local_time = parse_local_time(at or DEFAULT_TIME)
+    except RuleError as error:
+        raise HoldfastError(str(error)) from None
+    return Nudge(user_id, cadence, parse_day(cadence, day), local_time, check_timezone(zone))
 
 
 def next_nudge_at(nudge: Nudge, after: datetime) -> datetime:
@@ -177,16 +207,7 @@ async def render_nudge(
     user_id = delivery.destination.user_id
     if user_id is None or await get_nudge(conn, user_id) is None:
         return Skip("the member turned nudges off")
-    return OutgoingMessage(
-        content=texts.nudge_text(),
-        buttons=(
-            Button(
-                label=texts.nudge_button(),
-                custom_id=f"checkin:start:{delivery.marker}",
-                style="primary",
-            ),
-        ),
-    )
+    return OutgoingMessage(content=texts.nudge_text(), buttons=(start_button(delivery.marker),))
 
 
 RENDERERS = {KIND: render_nudge}

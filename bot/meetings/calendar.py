@@ -4,22 +4,28 @@ Each series is one recurring event: its RRULE from the series' own rule, in the 
 a VTIMEZONE, so the app repeats it correctly across clock changes. Cancelled meetings are
 EXDATEs and moved ones override their date (RECURRENCE-ID). UIDs are stable, so importing the
 file again updates the calendar instead of doubling it.
+
+icalendar is imported when a file is first built (only /meeting calendar needs it), not when the
+bot starts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import aiosqlite
-from icalendar import Calendar, Event, vRecur
 
 from bot.groups.model import Group
 from bot.meetings.model import Meeting, Series
 from bot.meetings.queries import live_series, series_meetings
 from bot.meetings.recurrence import Schedule, occurrences
 from bot.texts import meetings as texts
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODUCT_ID = "-//Holdfast//Support group meetings//EN"
 
@@ -46,6 +52,8 @@ def calendar_file(
     meetings: Sequence[Meeting],
     now: datetime,
 ) -> bytes:
+    from icalendar import Calendar
+
     zone = ZoneInfo(zone_name)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -88,6 +96,8 @@ def _series_events(
     if not first:
         return []
     start = first[0]
+    from icalendar import vRecur
+
     rule = vRecur.from_ical(series.rule.to_rrule())
     if series.ended_at is not None:
         rule["UNTIL"] = series.ended_at.astimezone(ZoneInfo("UTC"))
@@ -124,6 +134,8 @@ def _series_events(
 
 
 def _event(uid: str, title: str, description: str | None, where: str, now: datetime) -> Event:
+    from icalendar import Event
+
     event = Event()
     event.add("uid", uid)
     event.add("summary", title)

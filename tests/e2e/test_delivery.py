@@ -4,6 +4,7 @@ emulator, including the faults that make "exactly once" hard (5xx after the mess
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -245,6 +246,44 @@ async def test_rows_in_doubt_at_start_are_recovered_without_duplicates(
     [post] = emulator.requests_to("POST", MESSAGES)
     assert post.body["nonce"] == "nonce-lost", "resent with the nonce it was claimed with"
     assert emulator.requests_to("GET", MESSAGES), "recovery looked at the channel's history"
+
+
+async def test_overdue_deliveries_go_at_start_without_waiting_for_the_command_sync(
+    emulator: Emulator,
+    holdfast_settings: Settings,
+    clock: ManualClock,
+    discord_server: Server,
+) -> None:
+    """Deliveries start as soon as the renderers are registered: a command sync that waits (a
+    long rate limit on Discord's side) holds up neither an overdue reminder nor the start-up
+    figure."""
+    channel = discord_server.meetings
+    path = holdfast_settings.DATABASE_PATH
+    await migrate(path, clock.now())
+    conn = await open_database(path)
+    try:
+        overdue = note("overdue", Destination(channel_id=channel.id), clock.now())
+        await enqueue(conn, clock.now(), overdue)
+    finally:
+        await conn.close()
+    # A fresh database has never synced its commands: the server's sync is the first request
+    # setup_hook makes after loading the cogs. Its answer is held until the note is out.
+    sync = emulator.faults.processed_then_hold("PUT", "/applications/*/guilds/*/commands")
+
+    async def release_when_sent() -> int:
+        try:
+            await poll_until(
+                lambda: emulator.messages_in(channel), what="the overdue note", timeout=10
+            )
+            return sync.held
+        finally:
+            sync.release()
+
+    released = asyncio.create_task(release_when_sent())
+    async with start_holdfast(emulator, holdfast_settings, clock, HoldfastWithTestKind) as bot:
+        assert await released == 1, "the note went while the command sync was still waiting"
+        assert (await row(bot.db, "overdue")).state == "sent"
+    assert sync.hits == 1
 
 
 async def test_shutdown_lets_a_send_in_flight_finish_and_records_it(
