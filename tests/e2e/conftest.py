@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -45,18 +46,29 @@ def clock(emulator: Emulator) -> ManualClock:
     return manual
 
 
-@pytest.fixture
-def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
+def emulator_settings(
+    tmp_path: Path, emulator: Emulator, *servers: Server, **overrides: Any
+) -> Settings:
+    """Holdfast's settings for a bot against `emulator`, synced to `servers`; `overrides` are
+    any other settings a test needs."""
     return load_settings(
         None,
-        DISCORD_TOKEN=emulator.bot_token,
-        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
-        GUILD_IDS=(discord_server.guild.id,),
-        DISCORD_API_BASE_URL=emulator.api_base_url,
-        DISCORD_GATEWAY_URL=emulator.gateway_url,
-        GUILD_READY_TIMEOUT=0.05,
-        LOG_LEVEL="INFO",
+        **{
+            "DISCORD_TOKEN": emulator.bot_token,
+            "DATABASE_PATH": tmp_path / "holdfast.sqlite3",
+            "GUILD_IDS": tuple(server.guild.id for server in servers),
+            "DISCORD_API_BASE_URL": emulator.api_base_url,
+            "DISCORD_GATEWAY_URL": emulator.gateway_url,
+            "GUILD_READY_TIMEOUT": 0.05,
+            "LOG_LEVEL": "INFO",
+            **overrides,
+        },
     )
+
+
+@pytest.fixture
+def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
+    return emulator_settings(tmp_path, emulator, discord_server)
 
 
 @contextlib.asynccontextmanager

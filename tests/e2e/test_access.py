@@ -10,9 +10,8 @@ from pathlib import Path
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
-from bot.config import load_settings
 from bot.meetings import queries
-from tests.e2e.conftest import start_holdfast
+from tests.e2e.conftest import emulator_settings, start_holdfast
 from tests.e2e.test_meetings import create_group, create_last_thursday
 from tests.emulator import Emulator, Server
 from tests.emulator.factories import build_guild
@@ -73,15 +72,7 @@ async def test_status_shows_an_admin_only_their_own_servers_deliveries(
 ) -> None:
     north = discord_server
     kin = build_guild(emulator, "Kinship Circle", members=2)
-    settings = load_settings(
-        None,
-        DISCORD_TOKEN=emulator.bot_token,
-        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
-        GUILD_IDS=(north.guild.id, kin.guild.id),
-        DISCORD_API_BASE_URL=emulator.api_base_url,
-        DISCORD_GATEWAY_URL=emulator.gateway_url,
-        GUILD_READY_TIMEOUT=0.05,
-    )
+    settings = emulator_settings(tmp_path, emulator, north, kin)
     async with start_holdfast(emulator, settings, clock) as holdfast:
         # North: last Thursday, 26 Nov 19:30 GMT; announced at once, and it gets through.
         await group_and_series(emulator, north, "North adopters", "last Thursday", "Meet-up")

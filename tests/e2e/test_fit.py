@@ -9,19 +9,16 @@ be answered (a refused reply is "This interaction failed" for the person).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from bot.app import HoldfastBot
 from bot.checkins import entries, trends
 from bot.checkins.entries import Answers
 from bot.clock import ManualClock
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupSettings
 from bot.meetings import queries, rsvp, series
@@ -51,28 +48,6 @@ def long(label: str, length: int) -> str:
 def discord_server(emulator: Emulator) -> Server:
     """Ninety members, enough answers to run well past one message."""
     return build_guild(emulator, facilitators=1, members=90, admins=1)
-
-
-@pytest.fixture
-def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
-    return load_settings(
-        None,
-        DISCORD_TOKEN=emulator.bot_token,
-        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
-        GUILD_IDS=(discord_server.guild.id,),
-        DISCORD_API_BASE_URL=emulator.api_base_url,
-        DISCORD_GATEWAY_URL=emulator.gateway_url,
-        GUILD_READY_TIMEOUT=0.05,
-        LOG_LEVEL="INFO",
-    )
-
-
-@pytest_asyncio.fixture
-async def holdfast(
-    emulator: Emulator, holdfast_settings: Settings, clock: ManualClock
-) -> AsyncIterator[HoldfastBot]:
-    async with start_holdfast(emulator, holdfast_settings, clock) as bot:
-        yield bot
 
 
 async def shown(handle: InteractionHandle, contains: str) -> str:

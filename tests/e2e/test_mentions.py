@@ -20,8 +20,9 @@ import pytest
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
-from bot.config import Settings, load_settings
+from bot.config import Settings
 from bot.meetings import queries
+from tests.e2e.conftest import emulator_settings
 from tests.emulator import Emulator, P, Server
 from tests.emulator.model import Message, message_text
 from tests.emulator.server import RecordedRequest
@@ -36,16 +37,7 @@ def utc(*args: int) -> datetime:
 @pytest.fixture
 def holdfast_settings(tmp_path: Path, emulator: Emulator, discord_server: Server) -> Settings:
     # A one-day nudge, so that the member who has not answered is nudged in this story.
-    return load_settings(
-        None,
-        DISCORD_TOKEN=emulator.bot_token,
-        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
-        GUILD_IDS=(discord_server.guild.id,),
-        DISCORD_API_BASE_URL=emulator.api_base_url,
-        DISCORD_GATEWAY_URL=emulator.gateway_url,
-        GUILD_READY_TIMEOUT=0.05,
-        NUDGE_DAYS_BEFORE=1,
-    )
+    return emulator_settings(tmp_path, emulator, discord_server, NUDGE_DAYS_BEFORE=1)
 
 
 def outgoing(emulator: Emulator) -> Iterator[tuple[RecordedRequest, dict[str, Any]]]:

@@ -15,8 +15,7 @@ import discord
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
-from bot.config import load_settings
-from tests.e2e.conftest import start_holdfast
+from tests.e2e.conftest import emulator_settings, start_holdfast
 from tests.e2e.test_meetings import create_group
 from tests.emulator import Emulator, Server
 from tests.emulator.factories import build_guild
@@ -28,15 +27,7 @@ async def test_a_hundred_members_joining_within_a_second_meet_no_429(
     emulator: Emulator, clock: ManualClock, tmp_path: Path
 ) -> None:
     server = build_guild(emulator, "Busy Circle", facilitators=1, members=CROWD, admins=1)
-    settings = load_settings(
-        None,
-        DISCORD_TOKEN=emulator.bot_token,
-        DATABASE_PATH=tmp_path / "holdfast.sqlite3",
-        GUILD_IDS=(server.guild.id,),
-        DISCORD_API_BASE_URL=emulator.api_base_url,
-        DISCORD_GATEWAY_URL=emulator.gateway_url,
-        GUILD_READY_TIMEOUT=0.05,
-    )
+    settings = emulator_settings(tmp_path, emulator, server)
     async with start_holdfast(emulator, settings, clock):
         welcome = await create_group(emulator, server)
         emulator.rate_limits.reset()  # a fresh second for the crowd
