@@ -20,10 +20,16 @@ $(VENV)/.installed-run: pyproject.toml requirements/run.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
+# The demo needs only what running needs, and jsonschema for the emulator: a quicker first start.
+$(VENV)/.installed-demo: pyproject.toml requirements/demo.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/demo.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@ $(VENV)/.installed-run
+
 $(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	@touch $@ $(VENV)/.installed-run
+	@touch $@ $(VENV)/.installed-run $(VENV)/.installed-demo
 
 install: $(VENV)/.installed-run
 
@@ -54,6 +60,7 @@ emulator: $(VENV)/.installed-test
 lock: $(VENV)/.installed-test
 	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements/run.txt pyproject.toml
 	$(PIP_COMPILE) $(LOCK_FLAGS) --extra test -o requirements/test.txt pyproject.toml
+	$(PIP_COMPILE) $(LOCK_FLAGS) --extra demo -c requirements/test.txt -o requirements/demo.txt pyproject.toml
 
 lock-upgrade: LOCK_FLAGS = --upgrade
 lock-upgrade: lock
@@ -65,7 +72,7 @@ clean:
 
 # Try Holdfast in two minutes without Discord: prints the page's address (DEMO_PORT to choose
 # the port, DEMO_NO_BROWSER=1 never to open a browser); Ctrl-C stops everything.
-demo: $(VENV)/.installed-test
+demo: $(VENV)/.installed-demo
 	$(BIN)/python -m demo
 
 # The README's pictures of the demo (docs/demo-*.png), taken by its browser test.

@@ -26,7 +26,7 @@ from bot.delivery import outbox
 from bot.delivery.outbox import Delivery
 from bot.groups import service as groups
 from bot.zones import load_zone
-from tests.e2e.conftest import BotProcess
+from tests.e2e.process import BotProcess
 from tests.emulator.server import Emulator
 
 from .clock import DemoClock

@@ -315,9 +315,14 @@ def test_the_lock_files_pin_every_package_with_hashes_and_agree() -> None:
         n.lower().replace(".", "-").replace("_", "-") for n in run
     }
     assert {"pytest", "mypy", "ruff", "pip-tools"} <= {n.lower() for n in test}
-    # Running and testing use the very same versions of what they share.
+    # Running, the demo and testing use the very same versions of what they share.
     assert {n: v for n, v in test.items() if n in run} == run
-    for name in ("run.txt", "test.txt"):
+    demo = pins("demo.txt")
+    assert {n: v for n, v in demo.items() if n in run} == run
+    assert {n: v for n, v in test.items() if n in demo} == demo
+    assert "jsonschema" in demo
+    assert "pytest" not in demo
+    for name in ("run.txt", "demo.txt", "test.txt"):
         text = (ROOT / "requirements" / name).read_text(encoding="utf-8")
         blocks = re.split(r"\n(?=[A-Za-z0-9])", text.split("\n\n", 1)[-1].strip())
         assert all("--hash=sha256:" in b for b in blocks if "==" in b), name

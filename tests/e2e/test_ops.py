@@ -20,7 +20,7 @@ from bot.app import HoldfastBot
 from bot.config import Settings
 from bot.db import open_database
 from bot.migrate import migrate
-from tests.e2e.conftest import ROOT, BotProcess
+from tests.e2e.process import ROOT, BotProcess
 from tests.e2e.reminder_fanout import LEADS, seed_fanout
 from tests.emulator.factories import Server, build_guild
 from tests.emulator.harness import poll_until

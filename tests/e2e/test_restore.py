@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.db import open_database
 from bot.groups import service as groups
 from bot.migrate import migrate
-from tests.e2e.conftest import ROOT, BotProcess
+from tests.e2e.process import ROOT, BotProcess
 from tests.e2e.reminder_fanout import LEADS, seed_fanout
 from tests.e2e.test_checkins import shown_message
 from tests.emulator.factories import Server
