@@ -1,0 +1,60 @@
+"""The seeded simulation (tests/sim): a fixed set of seeds, every seed in the regression list,
+and the promise that makes a failure worth having: one seed, one story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.sim.__main__ import main
+from tests.sim.run import Options, run_seed
+
+REGRESSIONS = Path(__file__).parent / "sim" / "regressions.txt"
+# Small worlds, so `make test` stays well under a minute on two cores.
+FIXED = [Options(seed=seed, days=30, groups=4) for seed in (1, 2, 3)]
+
+
+def regressions() -> list[Options]:
+    found: list[Options] = []
+    for line in REGRESSIONS.read_text().splitlines():
+        text = line.split("#", 1)[0].split()
+        if text:
+            seed, days, groups = (int(part) for part in text)
+            found.append(Options(seed=seed, days=days, groups=groups))
+    return found
+
+
+def _id(options: Options) -> str:
+    return f"seed{options.seed}-{options.days}d-{options.groups}g"
+
+
+@pytest.mark.parametrize("options", FIXED + regressions(), ids=_id)
+async def test_seed_holds_every_invariant(options: Options) -> None:
+    result = await run_seed(options)
+    assert result.deliveries > 0, "a world where nothing was sent proves nothing"
+    assert result.violations == [], "\n".join(result.violations)
+
+
+async def test_one_seed_tells_one_story() -> None:
+    first = await run_seed(Options(seed=7, days=20, groups=3))
+    second = await run_seed(Options(seed=7, days=20, groups=3))
+    assert first.faults > 0, "the seed should meet faults"
+    assert first.kills > 0, "the seed should meet kills"
+    assert first.story == second.story
+    assert first.line() == second.line()
+
+
+async def test_another_seed_tells_another_story() -> None:
+    one = await run_seed(Options(seed=7, days=10, groups=2))
+    other = await run_seed(Options(seed=8, days=10, groups=2))
+    assert one.story != other.story
+
+
+def test_the_command_line_ends_with_the_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--seed", "4", "--days", "5", "--groups", "2"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith("sim: seeds=1 days=5 groups=2 events=")
+    assert last.endswith(f"violations={0 if status == 0 else last.rsplit('=', 1)[1]}")
+    for part in (" deliveries=", " faults=", " kills="):
+        assert part in last
