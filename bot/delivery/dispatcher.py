@@ -55,8 +55,18 @@ class Skip:
     reason: str
 
 
+@dataclass(frozen=True)
+class Defer:
+    """A renderer's answer when the message should go, but not yet (e.g. a reminder sent late
+    after downtime would land in the member's quiet hours): the row waits, pending, until
+    `until`, and is rendered again then. `reason` is recorded; nothing private in it."""
+
+    until: datetime
+    reason: str
+
+
 Renderer = Callable[
-    [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip]
+    [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip | Defer]
 ]
 
 
@@ -204,8 +214,13 @@ class Dispatcher:
             rendered = await renderer(self.conn, delivery, context)
             if isinstance(rendered, OutgoingMessage):
                 require_marker(rendered, delivery)
+            elif isinstance(rendered, Defer):
+                if rendered.until <= now:
+                    raise ValueError(f"a renderer deferred to {rendered.until}, not later")
             elif not isinstance(rendered, Skip):
-                raise TypeError(f"a renderer returns OutgoingMessage or Skip, not {rendered!r}")
+                raise TypeError(
+                    f"a renderer returns OutgoingMessage, Skip or Defer, not {rendered!r}"
+                )
         except Exception as exc:
             # A bug, not Discord: record it and carry on with the other rows.
             log.exception("delivery %d: the %r renderer failed", delivery.id, delivery.kind)
@@ -214,6 +229,17 @@ class Dispatcher:
         if isinstance(rendered, Skip):
             await self._final(delivery, "skipped", rendered.reason)
             log.info("delivery %d (%s) skipped: %s", delivery.id, delivery.kind, rendered.reason)
+            return False
+        if isinstance(rendered, Defer):
+            # Never past not_after: the late policy then skips it as too late when it comes up.
+            await outbox.requeue(self.conn, delivery.id, rendered.until, rendered.reason, now)
+            log.info(
+                "delivery %d (%s) waits until %s: %s",
+                delivery.id,
+                delivery.kind,
+                rendered.until.isoformat(),
+                rendered.reason,
+            )
             return False
         assert delivery.nonce is not None
         try:
