@@ -747,3 +747,19 @@ async def test_a_sweep_during_a_long_run_returns_at_once_and_starts_no_second_ru
         release.set()
         await alarm.stop()
         scheduler.shutdown(wait=False)
+
+
+async def test_a_deleted_rows_id_and_marker_are_never_given_to_a_new_row(
+    conn: aiosqlite.Connection,
+) -> None:
+    # Found by the simulation (tests/sim, seed 3): /mydata delete removed the newest row, the
+    # next row got its id, so two messages in Discord carried one marker (d<id>) and in-doubt
+    # recovery could take the old one for the new.
+    async with transaction(conn):
+        await outbox.enqueue(conn, planned("a"), T0)
+        gone = await outbox.enqueue(conn, planned("member's", user=7, channel=None), T0)
+    async with transaction(conn):
+        await conn.execute("DELETE FROM outbox WHERE user_id = :user_id", {"user_id": 7})
+    async with transaction(conn):
+        new = await outbox.enqueue(conn, planned("b"), T0)
+    assert new > gone
