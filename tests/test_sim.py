@@ -58,3 +58,20 @@ def test_the_command_line_ends_with_the_summary(capsys: pytest.CaptureFixture[st
     assert last.endswith(f"violations={0 if status == 0 else last.rsplit('=', 1)[1]}")
     for part in (" deliveries=", " faults=", " kills="):
         assert part in last
+
+
+async def test_it_can_fail_planning_that_forgets_a_member_left_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A deliberate break (issue 15, "it can fail"): leaving the group no longer re-plans the
+    # leaver's reminders. Seed 0 has g1u4 leave on its first morning.
+    from bot.meetings import rsvp
+
+    real = rsvp.replan_for_group
+
+    async def forgetful(conn, group_id, user_ids, now, policy):  # type: ignore[no-untyped-def]
+        return await real(conn, group_id, list(user_ids)[1:], now, policy)
+
+    monkeypatch.setattr(rsvp, "replan_for_group", forgetful)
+    result = await run_seed(Options(seed=0, days=2, groups=4))
+    assert any("who has left the group" in v for v in result.violations), result.violations

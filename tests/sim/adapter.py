@@ -349,6 +349,15 @@ FROM outbox
 ORDER BY id
 """
 
+PENDING_MEMBER_ROWS = """
+SELECT o.id, o.idempotency_key, o.kind, s.group_id
+FROM outbox AS o
+JOIN meetings AS m ON m.id = o.subject_id
+JOIN series AS s ON s.id = m.series_id
+WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
+ORDER BY o.id
+"""
+
 IN_DOUBT = """
 SELECT COUNT(*)
 FROM outbox
@@ -364,6 +373,12 @@ ORDER BY group_id, month
 
 async def all_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
     async with conn.execute(ALL_ROWS) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def pending_member_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    """Reminders and nudges still to send, with the group of their meeting."""
+    async with conn.execute(PENDING_MEMBER_ROWS) as cursor:
         return list(await cursor.fetchall())
 
 

@@ -86,6 +86,7 @@ class Checker:
         self.messages: dict[int, tuple[Received, str, str]] = {}
         """message id → (what arrived, kind, key)."""
         self.snapshots: dict[tuple[int, str], tuple[object, ...]] = {}
+        self.misplanned: set[str] = set()
 
     def fail(self, number: int, text: str, at: datetime | None = None) -> None:
         when = (at or self.sim.clock.now()).strftime("%Y-%m-%d %H:%M:%S")
@@ -187,6 +188,31 @@ class Checker:
                         f"local wall time ({expected:%Y-%m-%d %H:%M} UTC)",
                         r.at,
                     )
+
+    async def check_plan(self) -> None:
+        """3, as planned: after each change, no reminder or nudge waits for someone who has
+        left the group, said Can't make it (that meeting) or paused. (The renderers check again
+        at send time; this catches planning that forgot, before the renderer hides it.)"""
+        model = self.sim.model
+        for row in await adapter.pending_member_rows(self.sim.conn):
+            key, kind = str(row["idempotency_key"]), str(row["kind"])
+            if key in self.misplanned:
+                continue  # said once is enough
+            meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])
+            user = model.users.get(user_id)
+            who = self.sim.name(user_id)
+            if user is None:
+                continue
+            why = None
+            if user_id not in model.members[int(row["group_id"])]:
+                why = "has left the group"
+            elif user.paused:
+                why = "paused reminders"
+            elif model.answer_of(meeting_id, user_id) is Answer.NO:
+                why = "said Can't make it"
+            if why is not None:
+                self.misplanned.add(key)
+                self.fail(3, f"{kind} {key} still planned for {who}, who {why}")
 
     async def check_snapshots(self) -> None:
         """6: a closed month's snapshot never changes; a month shown has K others besides any

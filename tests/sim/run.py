@@ -285,6 +285,7 @@ class Simulation:
         except HoldfastError as exc:
             # The domain said no, kindly, as it would to a person: part of the story.
             self.say(f"  refused: {type(exc).__name__}")
+        await self.checker.check_plan()
 
     def _group(self) -> GroupInfo:
         return self.rng.choice(self.groups)
