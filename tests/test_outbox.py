@@ -467,6 +467,50 @@ async def test_processed_then_error_is_one_message_thanks_to_the_nonce(
     assert (await row(conn, "a")).sent == Sent(CHANNEL, port.messages[0].id)
 
 
+@dataclass
+class NonceWindowOver(FakePort):
+    """Discord after its nonce window ("a few minutes"): the same nonce makes a new message."""
+
+    def _create(self, channel_id: int, message: OutgoingMessage, nonce: str) -> Sent:
+        created = FakeMessage(next(self._ids), channel_id, message, nonce)
+        self.messages.append(created)
+        return Sent(channel_id, created.id)
+
+
+async def test_processed_then_error_then_down_past_the_nonce_window_is_still_one_message(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers
+) -> None:
+    # Found by the simulation (tests/sim, seed 1): a 5xx after Discord took the message, then
+    # the bot was down longer than the nonce window; the retry posted it a second time.
+    port = NonceWindowOver()
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [CREATE_THEN_FAIL]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(minutes=30))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+    assert (await row(conn, "a")).sent == Sent(CHANNEL, port.messages[0].id)
+    assert port.lookups == [(Destination(channel_id=CHANNEL), (await row(conn, "a")).marker)]
+
+
+async def test_a_retry_whose_look_fails_waits_and_tries_again(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [transient()]
+    assert await dispatcher.run_due() == 0
+    port.lookup_failure = transient()
+    clock.advance(timedelta(seconds=5))
+    assert await dispatcher.run_due() == 0
+    assert (await row(conn, "a")).state == "pending"
+    assert port.messages == []
+    port.lookup_failure = None
+    clock.advance(timedelta(seconds=10))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+
+
 async def test_transient_errors_until_not_after_end_in_failed(
     conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
 ) -> None:

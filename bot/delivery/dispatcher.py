@@ -9,7 +9,9 @@ The order is what makes "exactly once" hold across crashes:
 
 A crash between 1 and 3 leaves the row 'sending': *in doubt*. `recover_in_doubt` then looks for
 the row's marker among the bot's recent messages at the destination; found means it was sent,
-not found means it goes back to pending and is sent again with the same nonce.
+not found means it goes back to pending and is sent again with the same nonce. A retry after an
+error (a 5xx or timeout may come after Discord took the message) looks for the marker too before
+sending again: the nonce only de-duplicates for a few minutes, and the bot may be down longer.
 
 Nothing here logs or stores a message's content: only ids, kinds and safe reasons.
 """
@@ -203,6 +205,10 @@ class Dispatcher:
     # --- one delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> bool:
+        if delivery.attempts > 1:
+            earlier = await self._earlier_attempt(delivery)
+            if earlier is not None:
+                return earlier
         now = self.clock.now()
         renderer = self.renderers.get(delivery.kind)
         if renderer is None:
@@ -260,6 +266,29 @@ class Dispatcher:
             delivery.kind,
             sent.message_id,
             delivery.attempts,
+        )
+        return True
+
+    async def _earlier_attempt(self, delivery: Delivery) -> bool | None:
+        """A retry: an earlier attempt may have reached Discord even though the bot heard an
+        error (a 5xx after processing, a response that never came). Within Discord's nonce
+        window the same nonce brings back that message; after it (the bot was down before it
+        could retry) only the marker shows it, so look before sending again.
+
+        True: it had been sent (now marked so). False: the look failed (handled as a failed
+        attempt). None: not there, send it."""
+        try:
+            found = await self.port.find_marker(delivery.destination, delivery.marker)
+        except DeliveryFailed as exc:
+            await self._failed_attempt(delivery, exc)
+            return False
+        if found is None:
+            return None
+        await outbox.mark_sent(self.conn, delivery.id, found, self.clock.now())
+        log.info(
+            "delivery %d had reached Discord on an earlier attempt (message %d)",
+            delivery.id,
+            found.message_id,
         )
         return True
 
