@@ -145,6 +145,8 @@ class MemDiscord:
         self.limit_violations: list[str] = []
         self.faults: dict[str, int] = {}
         self.killed = Killed()
+        self.recent: list[str] = []
+        """Faults since the simulation last looked (it may follow one with downtime)."""
         self._shapes: dict[tuple[object, ...], int] = {}
         self.requests = 0
 
@@ -177,6 +179,7 @@ class MemDiscord:
 
     def _count(self, fault: str) -> None:
         self.faults[fault] = self.faults.get(fault, 0) + 1
+        self.recent.append(fault)
 
     async def _kill(self, where: str) -> None:
         self._count(where)

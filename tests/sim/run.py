@@ -56,6 +56,9 @@ SWEEP_AFTER = timedelta(seconds=60)
 SETTLE_FOR = timedelta(days=2)
 FAULT_RATE = 0.04
 LOOKUP_FAULT_RATE = 0.1
+# How often an error after Discord took a message (5xx after, a held response) is followed by
+# downtime: the retry then comes after Discord's nonce window has closed.
+DOWN_AFTER_UNSURE = 0.3
 
 
 @dataclass
@@ -205,6 +208,12 @@ class Simulation:
                 killer.cancel()
                 task.result()
                 await self.checker.after_step()
+                unsure = {"5xx-after", "held"} & set(self.discord.recent)
+                self.discord.recent.clear()
+                if unsure and self.rng.random() < DOWN_AFTER_UNSURE:
+                    # Discord took a message but the bot heard an error, and then the bot is
+                    # down for longer than Discord's nonce window before it can retry.
+                    await self.down(timedelta(minutes=self.rng.randint(6, 180)))
                 return
             # Killed mid-call: the task is abandoned where it stands (no clean-up runs).
             self.abandoned.append(task)
@@ -486,6 +495,9 @@ class Simulation:
 
     async def op_downtime(self) -> None:
         length = timedelta(minutes=self.rng.choice((3, 20, 90, 6 * 60, 26 * 60, 3 * 24 * 60)))
+        await self.down(length)
+
+    async def down(self, length: timedelta) -> None:
         start = self.clock.now()
         self.say(f"down for {length}")
         await self.conn.close()
