@@ -251,9 +251,9 @@ class Checker:
             for line in log_lines:
                 if note in line:
                     self.fail(7, "a check-in note appears in the logs")
-        self.check_delivered(rows)
+        self.check_delivered()
 
-    def check_delivered(self, rows: list[object]) -> None:
+    def check_delivered(self) -> None:
         """1, the 'not lost' half: where nothing changed for a day before a reminder was due
         until the meeting began (the member, their answer and settings, the meeting, the bot
         up), the reminder for each lead was delivered exactly once."""

@@ -28,7 +28,7 @@ from bot.clock import ManualClock
 from bot.delivery.dispatcher import Dispatcher
 from bot.errors import HoldfastError
 from bot.meetings.model import Answer, Place
-from bot.reminders.model import PrefsChange, QuietHours
+from bot.reminders.model import PrefsChange, QuietHours, Via
 from tests.sim import adapter
 from tests.sim.invariants import Checker
 from tests.sim.memdiscord import LOOKUP_FAULTS, SEND_FAULTS, Fault, Killed, MemDiscord
@@ -352,7 +352,7 @@ class Simulation:
                 change = PrefsChange(clear_quiet=True)
                 self.say(f"{self.name(user_id)} quiet off")
         elif what == "via":
-            via = "channel" if user.via == "dm" else "dm"
+            via: Via = "channel" if user.via == "dm" else "dm"
             change = PrefsChange(via=via)
             self.say(f"{self.name(user_id)} reminders by {via}")
         else:
