@@ -355,6 +355,7 @@ FROM outbox AS o
 JOIN meetings AS m ON m.id = o.subject_id
 JOIN series AS s ON s.id = m.series_id
 WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
+  AND (:user_id IS NULL OR o.scope LIKE 'meeting:%:reminders:' || :user_id)
 ORDER BY o.id
 """
 
@@ -376,9 +377,12 @@ async def all_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
         return list(await cursor.fetchall())
 
 
-async def pending_member_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
-    """Reminders and nudges still to send, with the group of their meeting."""
-    async with conn.execute(PENDING_MEMBER_ROWS) as cursor:
+async def pending_member_rows(
+    conn: aiosqlite.Connection, user_id: int | None = None
+) -> list[aiosqlite.Row]:
+    """Reminders and nudges still to send (for one member, or everyone), with the group of
+    their meeting."""
+    async with conn.execute(PENDING_MEMBER_ROWS, {"user_id": user_id}) as cursor:
         return list(await cursor.fetchall())
 
 

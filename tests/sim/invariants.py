@@ -33,6 +33,9 @@ MEETING_KINDS = {
 CANCELLATION_WINDOW = timedelta(hours=2)
 DEFAULT_LEADS = ("7d", "1d", "2h")
 TERMINAL = {"sent", "skipped", "failed", "cancelled"}
+NOTE_PREFIX = "private-note-"
+"""Every note the simulation writes starts so (and holds a random part), so a message or log
+line is searched for the notes only when it could hold one."""
 
 
 def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -108,9 +111,8 @@ class Checker:
 
     async def check_message(self, r: Received) -> None:
         sim = self.sim
-        for note in sim.model.notes:
-            if note in r.text:
-                self.fail(7, f"a check-in note appears in message {r.message_id}", r.at)
+        if NOTE_PREFIX in r.text and any(note in r.text for note in sim.model.notes):
+            self.fail(7, f"a check-in note appears in message {r.message_id}", r.at)
         if len(r.markers) != 1:
             self.fail(5, f"message {r.message_id} carries markers {r.markers}", r.at)
             return
@@ -189,12 +191,12 @@ class Checker:
                         r.at,
                     )
 
-    async def check_plan(self) -> None:
+    async def check_plan(self, user_id: int | None = None) -> None:
         """3, as planned: after each change, no reminder or nudge waits for someone who has
         left the group, said Can't make it (that meeting) or paused. (The renderers check again
         at send time; this catches planning that forgot, before the renderer hides it.)"""
         model = self.sim.model
-        for row in await adapter.pending_member_rows(self.sim.conn):
+        for row in await adapter.pending_member_rows(self.sim.conn, user_id):
             key, kind = str(row["idempotency_key"]), str(row["kind"])
             if key in self.misplanned:
                 continue  # said once is enough
@@ -247,10 +249,9 @@ class Checker:
                 self.fail(5, f"{what} is recorded sent but Discord has no such message")
             if state != "sent" and self.by_marker[marker]:
                 self.fail(5, f"{what} ends {state} but its message is visible")
-        for note in self.sim.model.notes:
-            for line in log_lines:
-                if note in line:
-                    self.fail(7, "a check-in note appears in the logs")
+        for line in log_lines:
+            if NOTE_PREFIX in line and any(note in line for note in self.sim.model.notes):
+                self.fail(7, "a check-in note appears in the logs")
         self.check_delivered()
 
     def check_delivered(self) -> None:

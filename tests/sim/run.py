@@ -30,7 +30,7 @@ from bot.errors import HoldfastError
 from bot.meetings.model import Answer, Place
 from bot.reminders.model import PrefsChange, QuietHours, Via
 from tests.sim import adapter
-from tests.sim.invariants import Checker
+from tests.sim.invariants import NOTE_PREFIX, Checker
 from tests.sim.memdiscord import LOOKUP_FAULTS, SEND_FAULTS, Fault, Killed, MemDiscord
 from tests.sim.model import Model
 
@@ -138,6 +138,8 @@ class Simulation:
         self.dispatcher: Dispatcher
         self.checker: Checker
         self.final_meetings: dict[int, adapter.Meeting] = {}
+        self.actor: int | None = None
+        """Who the current operation is for (their planning is checked after it)."""
 
     # --- the story ---------------------------------------------------------------------------
 
@@ -289,12 +291,15 @@ class Simulation:
             (self.op_downtime, 1),
         )
         op = self.rng.choices([o for o, _ in ops], weights=[w for _, w in ops])[0]
+        self.actor = None
         try:
             await op()
         except HoldfastError as exc:
             # The domain said no, kindly, as it would to a person: part of the story.
             self.say(f"  refused: {type(exc).__name__}")
-        await self.checker.check_plan()
+        if self.actor is not None:
+            # Planning for whoever just acted is checked at once (everyone's, every 6 hours).
+            await self.checker.check_plan(self.actor)
 
     def _group(self) -> GroupInfo:
         return self.rng.choice(self.groups)
@@ -312,6 +317,7 @@ class Simulation:
         if not members or meeting_id is None:
             return
         user_id = self.rng.choice(members)
+        self.actor = user_id
         wanted = self.rng.choice((Answer.GOING, Answer.GOING, Answer.MAYBE, Answer.NO))
         self.say(f"{self.name(user_id)} answers {wanted.value} to m{meeting_id}")
         result = await adapter.answer(self.conn, meeting_id, user_id, wanted, self.clock.now())
@@ -325,6 +331,7 @@ class Simulation:
     async def op_join_leave(self) -> None:
         info = self._group()
         user_id = self.rng.choice(info.people[2:])
+        self.actor = user_id
         if user_id in self.model.members[info.id]:
             self.say(f"{self.name(user_id)} leaves g{info.index}")
             await adapter.leave(self.conn, info.id, user_id, self.clock.now())
@@ -335,6 +342,7 @@ class Simulation:
     async def op_prefs(self) -> None:
         info = self._group()
         user_id = self.rng.choice(info.people)
+        self.actor = user_id
         user = self.model.users[user_id]
         what = self.rng.choice(("pause", "quiet", "via", "leads"))
         change: PrefsChange
@@ -369,6 +377,7 @@ class Simulation:
     async def op_dms(self) -> None:
         info = self._group()
         user_id = self.rng.choice(info.people)
+        self.actor = user_id
         closed = not self.discord.dms_closed(user_id)
         self.discord.set_dms_closed(user_id, closed)
         self.model.user_touched(user_id, self.clock.now())
@@ -441,7 +450,7 @@ class Simulation:
         scores = (self.rng.randint(1, 5), self.rng.randint(1, 5), self.rng.randint(1, 5))
         note = None
         if self.rng.random() < 0.4:
-            note = f"private-note-{self.o.seed}-{self.rng.getrandbits(40):010x}"
+            note = f"{NOTE_PREFIX}{self.o.seed}-{self.rng.getrandbits(40):010x}"
             self.model.notes.add(note)
         await adapter.check_in(
             self.conn, self.keys, info.id, user_id, scores, note, self.clock.now()
@@ -462,6 +471,7 @@ class Simulation:
     async def op_mydata(self) -> None:
         info = self._group()
         user_id = self.rng.choice(info.people[2:])
+        self.actor = user_id
         self.say(f"{self.name(user_id)} deletes their data")
         answered = await adapter.delete_my_data(self.conn, self.keys, user_id, self.clock.now())
         self.model.deleted(user_id, self.clock.now())
@@ -474,6 +484,7 @@ class Simulation:
         if not members:
             return
         user_id = self.rng.choice(members)
+        self.actor = user_id
         on = self.rng.random() < 0.6
         self.say(f"{self.name(user_id)} every-meeting {'on' if on else 'off'} g{info.index}")
         await adapter.every_meeting(self.conn, info.id, user_id, on, self.clock.now())
@@ -517,6 +528,7 @@ class Simulation:
         await adapter.snapshot_months(self.conn, now)
         await adapter.plan_checkin_nudges(self.conn, now)
         await self.checker.check_snapshots()
+        await self.checker.check_plan()
 
     # --- the loop ----------------------------------------------------------------------------
 
