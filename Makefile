@@ -54,8 +54,10 @@ emulator: $(VENV)/.installed-test
 SIM_SEEDS ?= 0-199
 SIM_DAYS ?= 365
 SIM_GROUPS ?= 20
+SIM_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 sim: $(VENV)/.installed-test
-	$(BIN)/python -m tests.sim --seeds $(SIM_SEEDS) --days $(SIM_DAYS) --groups $(SIM_GROUPS)
+	$(BIN)/python -m tests.sim --seeds $(SIM_SEEDS) --days $(SIM_DAYS) --groups $(SIM_GROUPS) \
+		--jobs $(SIM_JOBS)
 
 # Re-lock after changing dependencies in pyproject.toml (keeps other pins as they are);
 # lock-upgrade moves every pin to the newest release the ranges allow.

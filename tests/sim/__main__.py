@@ -11,6 +11,8 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 from tests.sim.run import Options, Result, run_seed
 
@@ -33,6 +35,21 @@ def summary(results: list[Result], days: int, groups: int) -> str:
     )
 
 
+def _one(options: Options) -> tuple[Result, float]:
+    started = time.perf_counter()
+    result = asyncio.run(run_seed(options))
+    return result, time.perf_counter() - started
+
+
+def _results(options: list[Options], jobs: int) -> Iterator[tuple[Result, float]]:
+    """Each seed's result, in seed order (each seed is its own world, whatever runs beside)."""
+    if jobs <= 1:
+        yield from map(_one, options)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_one, options)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.sim", description=__doc__)
     which = parser.add_mutually_exclusive_group()
@@ -41,19 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--groups", type=int, default=8)
     parser.add_argument("--verbose", action="store_true", help="print each seed's story")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run side by side")
     args = parser.parse_args(argv)
     seeds = [args.seed] if args.seed is not None else seed_range(args.seeds or "0-19")
     results: list[Result] = []
-    for seed in seeds:
-        started = time.perf_counter()
-        result = asyncio.run(run_seed(Options(seed=seed, days=args.days, groups=args.groups)))
+    wanted = [Options(seed=seed, days=args.days, groups=args.groups) for seed in seeds]
+    for result, took in _results(wanted, args.jobs):
         results.append(result)
         if args.verbose:
             for line in result.story:
                 print(line)
         for violation in result.violations:
-            print(f"seed {seed}: {violation}")
-        print(f"{result.line()} ({time.perf_counter() - started:.1f}s)", flush=True)
+            print(f"seed {result.seed}: {violation}")
+        print(f"{result.line()} ({took:.1f}s)", flush=True)
     print(summary(results, args.days, args.groups))
     return 1 if any(r.violations for r in results) else 0
 
