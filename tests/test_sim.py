@@ -3,6 +3,10 @@ and the promise that makes a failure worth having: one seed, one story."""
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +47,40 @@ async def test_one_seed_tells_one_story() -> None:
     assert first.kills > 0, "the seed should meet kills"
     assert first.story == second.story
     assert first.line() == second.line()
+
+
+def test_a_replay_in_another_process_tells_the_same_story() -> None:
+    # What --seed N --verbose promises: a fresh process (another hash seed, so no reliance on
+    # the order of sets of strings) prints the very same story, line for line.
+    root = Path(__file__).resolve().parent.parent
+
+    def replay(hash_seed: str) -> list[str]:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(root)}
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.sim",
+                "--seed",
+                "5",
+                "--days",
+                "6",
+                "--groups",
+                "2",
+                "--verbose",
+            ],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        ).stdout
+        return [re.sub(r" \([0-9.]+s\)$", "", line) for line in out.splitlines()]
+
+    first, second = replay("1"), replay("2")
+    assert len(first) > 20
+    assert first == second
 
 
 async def test_another_seed_tells_another_story() -> None:
