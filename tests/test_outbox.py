@@ -494,6 +494,36 @@ async def test_processed_then_error_then_down_past_the_nonce_window_is_still_one
     assert port.lookups == [(Destination(channel_id=CHANNEL), (await row(conn, "a")).marker)]
 
 
+async def test_too_late_after_an_attempt_that_reached_discord_is_recorded_sent(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers
+) -> None:
+    # Found by the simulation (tests/sim, seed 17): a 5xx after Discord took the message, the
+    # bot down until past not_after, and the row was recorded skipped while the member had it.
+    port = NonceWindowOver()
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(minutes=10))])
+    port.plan = [CREATE_THEN_FAIL]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(hours=3))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+    done = await row(conn, "a")
+    assert (done.state, done.sent) == ("sent", Sent(CHANNEL, port.messages[0].id))
+
+
+async def test_too_late_after_an_attempt_that_did_not_reach_discord_is_skipped(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(minutes=10))])
+    port.plan = [transient()]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(hours=3))
+    assert await dispatcher.run_due() == 0
+    assert port.messages == []
+    done = await row(conn, "a")
+    assert (done.state, done.last_error) == ("skipped", "too late")
+
+
 async def test_a_retry_whose_look_fails_waits_and_tries_again(
     conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
 ) -> None:

@@ -192,10 +192,12 @@ class Dispatcher:
                 row = await outbox.first_due(self.conn, now)
                 if row is None:
                     return None
-                if now > row.not_after:
+                if now > row.not_after and row.attempts == 0:
                     await outbox.mark_final(self.conn, row.id, "skipped", TOO_LATE, now)
                     log.info("delivery %d (%s) skipped: too late", row.id, row.kind)
                     continue
+                # Too late after an attempt that may have reached Discord: claimed, so that
+                # _deliver looks for it first and records what really happened.
                 await outbox.claim(self.conn, row.id, self.new_nonce(), now)
                 claimed = await outbox.get(self.conn, row.id)
             assert claimed is not None
@@ -210,6 +212,10 @@ class Dispatcher:
             if earlier is not None:
                 return earlier
         now = self.clock.now()
+        if now > delivery.not_after:
+            await self._final(delivery, "skipped", TOO_LATE)
+            log.info("delivery %d (%s) skipped: too late", delivery.id, delivery.kind)
+            return False
         renderer = self.renderers.get(delivery.kind)
         if renderer is None:
             log.error("delivery %d: no renderer for kind %r", delivery.id, delivery.kind)
