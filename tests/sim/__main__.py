@@ -35,19 +35,19 @@ def summary(results: list[Result], days: int, groups: int) -> str:
     )
 
 
-def _one(options: Options) -> tuple[Result, float]:
+def run_one(options: Options) -> tuple[Result, float]:
     started = time.perf_counter()
     result = asyncio.run(run_seed(options))
     return result, time.perf_counter() - started
 
 
-def _results(options: list[Options], jobs: int) -> Iterator[tuple[Result, float]]:
+def run_seeds(options: list[Options], jobs: int) -> Iterator[tuple[Result, float]]:
     """Each seed's result, in seed order (each seed is its own world, whatever runs beside)."""
     if jobs <= 1:
-        yield from map(_one, options)
+        yield from map(run_one, options)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_one, options)
+        yield from pool.map(run_one, options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [args.seed] if args.seed is not None else seed_range(args.seeds or "0-19")
     results: list[Result] = []
     wanted = [Options(seed=seed, days=args.days, groups=args.groups) for seed in seeds]
-    for result, took in _results(wanted, args.jobs):
+    for result, took in run_seeds(wanted, args.jobs):
         results.append(result)
         if args.verbose:
             for line in result.story:
