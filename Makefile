@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes \
 	--no-emit-index-url --no-emit-find-links --strip-extras --allow-unsafe
 
-.PHONY: run install test lint types unit bench emulator lock lock-upgrade clean
+.PHONY: run install test lint types unit bench emulator lock lock-upgrade clean sim
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Holdfast needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -54,6 +54,16 @@ bench: $(VENV)/.installed-test
 
 emulator: $(VENV)/.installed-test
 	$(BIN)/python -m tests.emulator
+
+# The seeded simulation: SIM_SEEDS worlds of SIM_GROUPS groups over SIM_DAYS days under faults
+# (`make test` runs a few small ones and the regression list; see README, "Simulation").
+SIM_SEEDS ?= 0-199
+SIM_DAYS ?= 365
+SIM_GROUPS ?= 20
+SIM_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+sim: $(VENV)/.installed-test
+	$(BIN)/python -m tests.sim --seeds $(SIM_SEEDS) --days $(SIM_DAYS) --groups $(SIM_GROUPS) \
+		--jobs $(SIM_JOBS)
 
 # Re-lock after changing dependencies in pyproject.toml (keeps other pins as they are);
 # lock-upgrade moves every pin to the newest release the ranges allow.

@@ -467,6 +467,80 @@ async def test_processed_then_error_is_one_message_thanks_to_the_nonce(
     assert (await row(conn, "a")).sent == Sent(CHANNEL, port.messages[0].id)
 
 
+@dataclass
+class NonceWindowOver(FakePort):
+    """Discord after its nonce window ("a few minutes"): the same nonce makes a new message."""
+
+    def _create(self, channel_id: int, message: OutgoingMessage, nonce: str) -> Sent:
+        created = FakeMessage(next(self._ids), channel_id, message, nonce)
+        self.messages.append(created)
+        return Sent(channel_id, created.id)
+
+
+async def test_processed_then_error_then_down_past_the_nonce_window_is_still_one_message(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers
+) -> None:
+    # Found by the simulation (tests/sim, seed 1): a 5xx after Discord took the message, then
+    # the bot was down longer than the nonce window; the retry posted it a second time.
+    port = NonceWindowOver()
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [CREATE_THEN_FAIL]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(minutes=30))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+    assert (await row(conn, "a")).sent == Sent(CHANNEL, port.messages[0].id)
+    assert port.lookups == [(Destination(channel_id=CHANNEL), (await row(conn, "a")).marker)]
+
+
+async def test_too_late_after_an_attempt_that_reached_discord_is_recorded_sent(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers
+) -> None:
+    # Found by the simulation (tests/sim, seed 17): a 5xx after Discord took the message, the
+    # bot down until past not_after, and the row was recorded skipped while the member had it.
+    port = NonceWindowOver()
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(minutes=10))])
+    port.plan = [CREATE_THEN_FAIL]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(hours=3))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+    done = await row(conn, "a")
+    assert (done.state, done.sent) == ("sent", Sent(CHANNEL, port.messages[0].id))
+
+
+async def test_too_late_after_an_attempt_that_did_not_reach_discord_is_skipped(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a", window=timedelta(minutes=10))])
+    port.plan = [transient()]
+    assert await dispatcher.run_due() == 0
+    clock.advance(timedelta(hours=3))
+    assert await dispatcher.run_due() == 0
+    assert port.messages == []
+    done = await row(conn, "a")
+    assert (done.state, done.last_error) == ("skipped", "too late")
+
+
+async def test_a_retry_whose_look_fails_waits_and_tries_again(
+    conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
+) -> None:
+    await plan(conn, "meeting:1", [planned("a")])
+    port.plan = [transient()]
+    assert await dispatcher.run_due() == 0
+    port.lookup_failure = transient()
+    clock.advance(timedelta(seconds=5))
+    assert await dispatcher.run_due() == 0
+    assert (await row(conn, "a")).state == "pending"
+    assert port.messages == []
+    port.lookup_failure = None
+    clock.advance(timedelta(seconds=10))
+    assert await dispatcher.run_due() == 1
+    assert len(port.messages) == 1
+
+
 async def test_transient_errors_until_not_after_end_in_failed(
     conn: aiosqlite.Connection, dispatcher: Dispatcher, port: FakePort, clock: ManualClock
 ) -> None:
@@ -747,3 +821,19 @@ async def test_a_sweep_during_a_long_run_returns_at_once_and_starts_no_second_ru
         release.set()
         await alarm.stop()
         scheduler.shutdown(wait=False)
+
+
+async def test_a_deleted_rows_id_and_marker_are_never_given_to_a_new_row(
+    conn: aiosqlite.Connection,
+) -> None:
+    # Found by the simulation (tests/sim, seed 3): /mydata delete removed the newest row, the
+    # next row got its id, so two messages in Discord carried one marker (d<id>) and in-doubt
+    # recovery could take the old one for the new.
+    async with transaction(conn):
+        await outbox.enqueue(conn, planned("a"), T0)
+        gone = await outbox.enqueue(conn, planned("member's", user=7, channel=None), T0)
+    async with transaction(conn):
+        await conn.execute("DELETE FROM outbox WHERE user_id = :user_id", {"user_id": 7})
+    async with transaction(conn):
+        new = await outbox.enqueue(conn, planned("b"), T0)
+    assert new > gone

@@ -377,6 +377,32 @@ async def test_after_downtime_overdue_reminders_collapse_into_one_late_one_and_s
     assert (last["state"], last["last_error"]) == ("skipped", "too late")
 
 
+async def test_a_late_reminder_that_comes_up_in_quiet_hours_waits_for_them_to_end(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Found by the simulation (tests/sim, seed 3): after downtime the overdue reminder went out
+    # at once, in the middle of the member's quiet hours.
+    group, meeting = await october_meeting(db, clock)  # 29 Oct 19:30 GMT
+    await join_and_answer(db, group, meeting, clock, u1=Answer.GOING)
+    quiet = PrefsChange(leads=tuple(parse_leads("1d")), quiet=QuietHours(time(21, 0), time(8, 0)))
+    await service.update_prefs(db, 1, quiet, clock.now(), POLICY.reminders)
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, MEMBER_RENDERERS)
+    # Down from before the 1d reminder (28 Oct 19:30) until 23:00, inside quiet hours.
+    clock.set(utc(2026, 10, 28, 23, 0))
+    assert await dispatcher.run_due() == 0
+    assert port.messages == []
+    [row] = [r for r in await member_rows(db, meeting.id) if r["state"] != "cancelled"]
+    assert (row["state"], row["last_error"]) == ("pending", cards.QUIET)
+    assert await outbox_mod.next_due(db) == utc(2026, 10, 29, 8, 0)
+    clock.set(utc(2026, 10, 29, 7, 59))
+    assert await dispatcher.run_due() == 0
+    clock.set(utc(2026, 10, 29, 8, 0))  # quiet hours end: it goes, saying it is late
+    assert await dispatcher.run_due() == 1
+    [late] = port.messages
+    assert "late" in late.message.content
+
+
 # --- DST and quiet hours ------------------------------------------------------------------------
 
 

@@ -9,7 +9,9 @@ The order is what makes "exactly once" hold across crashes:
 
 A crash between 1 and 3 leaves the row 'sending': *in doubt*. `recover_in_doubt` then looks for
 the row's marker among the bot's recent messages at the destination; found means it was sent,
-not found means it goes back to pending and is sent again with the same nonce.
+not found means it goes back to pending and is sent again with the same nonce. A retry after an
+error (a 5xx or timeout may come after Discord took the message) looks for the marker too before
+sending again: the nonce only de-duplicates for a few minutes, and the bot may be down longer.
 
 Nothing here logs or stores a message's content: only ids, kinds and safe reasons.
 """
@@ -55,8 +57,18 @@ class Skip:
     reason: str
 
 
+@dataclass(frozen=True)
+class Defer:
+    """A renderer's answer when the message should go, but not yet (e.g. a reminder sent late
+    after downtime would land in the member's quiet hours): the row waits, pending, until
+    `until`, and is rendered again then. `reason` is recorded; nothing private in it."""
+
+    until: datetime
+    reason: str
+
+
 Renderer = Callable[
-    [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip]
+    [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip | Defer]
 ]
 
 
@@ -180,10 +192,12 @@ class Dispatcher:
                 row = await outbox.first_due(self.conn, now)
                 if row is None:
                     return None
-                if now > row.not_after:
+                if now > row.not_after and row.attempts == 0:
                     await outbox.mark_final(self.conn, row.id, "skipped", TOO_LATE, now)
                     log.info("delivery %d (%s) skipped: too late", row.id, row.kind)
                     continue
+                # Too late after an attempt that may have reached Discord: claimed, so that
+                # _deliver looks for it first and records what really happened.
                 await outbox.claim(self.conn, row.id, self.new_nonce(), now)
                 claimed = await outbox.get(self.conn, row.id)
             assert claimed is not None
@@ -193,7 +207,15 @@ class Dispatcher:
     # --- one delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> bool:
+        if delivery.attempts > 1:
+            earlier = await self._earlier_attempt(delivery)
+            if earlier is not None:
+                return earlier
         now = self.clock.now()
+        if now > delivery.not_after:
+            await self._final(delivery, "skipped", TOO_LATE)
+            log.info("delivery %d (%s) skipped: too late", delivery.id, delivery.kind)
+            return False
         renderer = self.renderers.get(delivery.kind)
         if renderer is None:
             log.error("delivery %d: no renderer for kind %r", delivery.id, delivery.kind)
@@ -204,8 +226,13 @@ class Dispatcher:
             rendered = await renderer(self.conn, delivery, context)
             if isinstance(rendered, OutgoingMessage):
                 require_marker(rendered, delivery)
+            elif isinstance(rendered, Defer):
+                if rendered.until <= now:
+                    raise ValueError(f"a renderer deferred to {rendered.until}, not later")
             elif not isinstance(rendered, Skip):
-                raise TypeError(f"a renderer returns OutgoingMessage or Skip, not {rendered!r}")
+                raise TypeError(
+                    f"a renderer returns OutgoingMessage, Skip or Defer, not {rendered!r}"
+                )
         except Exception as exc:
             # A bug, not Discord: record it and carry on with the other rows.
             log.exception("delivery %d: the %r renderer failed", delivery.id, delivery.kind)
@@ -214,6 +241,17 @@ class Dispatcher:
         if isinstance(rendered, Skip):
             await self._final(delivery, "skipped", rendered.reason)
             log.info("delivery %d (%s) skipped: %s", delivery.id, delivery.kind, rendered.reason)
+            return False
+        if isinstance(rendered, Defer):
+            # Never past not_after: the late policy then skips it as too late when it comes up.
+            await outbox.requeue(self.conn, delivery.id, rendered.until, rendered.reason, now)
+            log.info(
+                "delivery %d (%s) waits until %s: %s",
+                delivery.id,
+                delivery.kind,
+                rendered.until.isoformat(),
+                rendered.reason,
+            )
             return False
         assert delivery.nonce is not None
         try:
@@ -234,6 +272,29 @@ class Dispatcher:
             delivery.kind,
             sent.message_id,
             delivery.attempts,
+        )
+        return True
+
+    async def _earlier_attempt(self, delivery: Delivery) -> bool | None:
+        """A retry: an earlier attempt may have reached Discord even though the bot heard an
+        error (a 5xx after processing, a response that never came). Within Discord's nonce
+        window the same nonce brings back that message; after it (the bot was down before it
+        could retry) only the marker shows it, so look before sending again.
+
+        True: it had been sent (now marked so). False: the look failed (handled as a failed
+        attempt). None: not there, send it."""
+        try:
+            found = await self.port.find_marker(delivery.destination, delivery.marker)
+        except DeliveryFailed as exc:
+            await self._failed_attempt(delivery, exc)
+            return False
+        if found is None:
+            return None
+        await outbox.mark_sent(self.conn, delivery.id, found, self.clock.now())
+        log.info(
+            "delivery %d had reached Discord on an earlier attempt (message %d)",
+            delivery.id,
+            found.message_id,
         )
         return True
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from bot.delivery.dispatcher import RenderContext, Skip
+from bot.delivery.dispatcher import Defer, RenderContext, Skip
 from bot.delivery.outbox import Delivery, iso
 from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
@@ -17,11 +17,12 @@ from bot.meetings.cards import next_custom_id, rsvp_buttons, subject_meeting, wh
 from bot.meetings.model import Answer
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import NUDGE, REMINDER, ROTA_ASK, ROTA_ESCALATION
-from bot.reminders.plan import reminder_key_prefix, rota_facts
+from bot.reminders.plan import quiet_window, reminder_key_prefix, rota_facts
 from bot.texts import meetings as meeting_texts
 from bot.texts import reminders as texts
 
 COLLAPSED = "collapsed into a later reminder for the same meeting"
+QUIET = "waiting for the end of quiet hours"
 
 # Another reminder for the same member and meeting that is also due now and comes later in
 # the plan: after downtime only the last one goes (saying it is late).
@@ -83,7 +84,7 @@ async def _later_one_due(
 
 async def render_reminder(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
-) -> OutgoingMessage | Skip:
+) -> OutgoingMessage | Skip | Defer:
     meeting = await subject_meeting(conn, delivery)
     if isinstance(meeting, Skip):
         return meeting
@@ -93,7 +94,8 @@ async def render_reminder(
     group = await groups.get_group(conn, meeting.group_id)
     if not await groups.is_member(conn, group, user_id):
         return Skip("no longer in the group")
-    if (await prefs_store.get_prefs(conn, user_id)).paused:
+    prefs = await prefs_store.get_prefs(conn, user_id)
+    if prefs.paused:
         return Skip("reminders paused")
     answer = await _answer(conn, meeting.id, user_id)
     if delivery.kind == REMINDER and answer in (Answer.NO, Answer.WAITLIST):
@@ -102,6 +104,13 @@ async def render_reminder(
         return Skip("already answered")
     if await _later_one_due(conn, delivery, user_id, context):
         return Skip(COLLAPSED)
+    if prefs.quiet is not None:
+        # Planning keeps reminders out of quiet hours; one that comes up inside them anyway
+        # (sent late after downtime, or retried into them) waits for them to end, if they end
+        # before the meeting. (If not, it goes now, as planning's own fallback does.)
+        _start, end = quiet_window(context.now, prefs.quiet, prefs.timezone or meeting.zone)
+        if context.now < end < meeting.starts_at:
+            return Defer(end, QUIET)
     if delivery.kind == NUDGE:
         content = texts.nudge(
             meeting.title, group.name, meeting.starts_at, where(meeting), context.late

@@ -66,7 +66,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-__all__ = ["SPEC_PATH", "SpecValidator", "get_validator"]
+__all__ = ["SPEC_PATH", "SpecValidator", "get_validator", "message_limit_problems"]
 
 SPEC_PATH: Final = Path(__file__).parent / "spec" / "openapi.json"
 _SPEC_URI: Final = "urn:holdfast:discord-openapi"
@@ -895,6 +895,15 @@ def _allow_string_permissions(node: object) -> None:
 
 def _unpointer(part: str) -> str:
     return unquote(part).replace("~1", "/").replace("~0", "~")
+
+
+def message_limit_problems(body: object) -> list[str]:
+    """Discord's hard limits on a message body (the code checks of ``_LIMIT_CHECKS`` for Create
+    Message, without the OpenAPI schema pass): cheap enough to run on every message the seeded
+    simulation (tests/sim) sends, which validates full bodies against the spec only by sample."""
+    found: Problems = []
+    _check_message(found, body, ())
+    return [f"{_fmt_path(path)}: {message}" for path, message in found]
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,79 @@
+"""`python -m tests.sim --seeds 0-199` or `python -m tests.sim --seed N --verbose`.
+
+The last line printed is
+`sim: seeds=N days=… groups=… events=… deliveries=… faults=… kills=… violations=V`;
+the exit status is 1 when V > 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+
+from tests.sim.run import Options, Result, run_seed
+
+
+def seed_range(text: str) -> list[int]:
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        seeds += list(range(int(first), int(last or first) + 1))
+    return seeds
+
+
+def summary(results: list[Result], days: int, groups: int) -> str:
+    return (
+        f"sim: seeds={len(results)} days={days} groups={groups} "
+        f"events={sum(r.events for r in results)} "
+        f"deliveries={sum(r.deliveries for r in results)} "
+        f"faults={sum(r.faults for r in results)} kills={sum(r.kills for r in results)} "
+        f"violations={sum(len(r.violations) for r in results)}"
+    )
+
+
+def run_one(options: Options) -> tuple[Result, float]:
+    started = time.perf_counter()
+    result = asyncio.run(run_seed(options))
+    return result, time.perf_counter() - started
+
+
+def run_seeds(options: list[Options], jobs: int) -> Iterator[tuple[Result, float]]:
+    """Each seed's result, in seed order (each seed is its own world, whatever runs beside)."""
+    if jobs <= 1:
+        yield from map(run_one, options)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(run_one, options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.sim", description=__doc__)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--seeds", default=None, help="e.g. 0-199 or 3,7,10-12")
+    which.add_argument("--seed", type=int, default=None, help="one seed (replay)")
+    parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--groups", type=int, default=8)
+    parser.add_argument("--verbose", action="store_true", help="print each seed's story")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run side by side")
+    args = parser.parse_args(argv)
+    seeds = [args.seed] if args.seed is not None else seed_range(args.seeds or "0-19")
+    results: list[Result] = []
+    wanted = [Options(seed=seed, days=args.days, groups=args.groups) for seed in seeds]
+    for result, took in run_seeds(wanted, args.jobs):
+        results.append(result)
+        if args.verbose:
+            for line in result.story:
+                print(line)
+        for violation in result.violations:
+            print(f"seed {result.seed}: {violation}")
+        print(f"{result.line()} ({took:.1f}s)", flush=True)
+    print(summary(results, args.days, args.groups))
+    return 1 if any(r.violations for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

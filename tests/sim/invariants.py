@@ -1,0 +1,300 @@
+"""The invariants (issue 15, 1–8), over everything the in-memory Discord received and the
+database, after every step where cheap and at the end. Each violation names its invariant,
+the simulated time and the message or row it is about.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot.delivery.outbox import parse
+from bot.errors import NotFound
+from bot.meetings.model import Answer, Meeting
+from tests.sim import adapter
+from tests.sim.memdiscord import Received
+
+if TYPE_CHECKING:
+    from tests.sim.run import Simulation
+
+MEETING_KINDS = {
+    "announcement",
+    "meeting_changed",
+    "meeting_notice",
+    "waitlist_promoted",
+    "reminder",
+    "nudge",
+    "rota_ask",
+    "rota_escalation",
+}
+# Planning's documented late limit for a cancellation (bot/delivery/planners.py).
+CANCELLATION_WINDOW = timedelta(hours=2)
+DEFAULT_LEADS = ("7d", "1d", "2h")
+TERMINAL = {"sent", "skipped", "failed", "cancelled"}
+NOTE_PREFIX = "private-note-"
+"""Every note the simulation writes starts so (and holds a random part), so a message or log
+line is searched for the notes only when it could hold one."""
+
+
+def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall time as an instant, by the design's DST rule (a time the clocks skip moves
+    forward by the gap; a repeated one takes the first), worked out here from the zone alone."""
+    first = wall.replace(tzinfo=zone, fold=0)
+    back = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if back != wall:  # in the gap: the clocks jumped over it
+        return (wall.replace(tzinfo=zone, fold=1)).astimezone(ZoneInfo("UTC"))
+    return first.astimezone(ZoneInfo("UTC"))
+
+
+def lead_base(start: datetime, lead: str, zone: str) -> datetime:
+    """When a lead's reminder is due, from the calendar alone: "Nd" is the same local wall
+    time N days earlier; hours and minutes are real time."""
+    amount, unit = int(lead[:-1]), lead[-1]
+    if unit == "d":
+        tz = ZoneInfo(zone)
+        wall = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=amount)
+        return resolve(wall, tz)
+    return start - timedelta(hours=amount) if unit == "h" else start - timedelta(minutes=amount)
+
+
+def lead_code(lead: str) -> str:
+    amount, unit = int(lead[:-1]), lead[-1]
+    return lead if unit == "d" else f"{amount * (60 if unit == 'h' else 1)}m"
+
+
+def in_quiet(at: datetime, quiet: tuple[object, object], zone: str) -> tuple[bool, datetime]:
+    """Whether `at` falls in the quiet hours (local wall clock in `zone`), and when that quiet
+    period ends."""
+    start, end = quiet
+    tz = ZoneInfo(zone)
+    local = at.astimezone(tz)
+    for offset in (-1, 0):
+        day = (local + timedelta(days=offset)).date()
+        begin = resolve(datetime.combine(day, start), tz)  # type: ignore[arg-type]
+        end_day = day if end > start else day + timedelta(days=1)  # type: ignore[operator]
+        finish = resolve(datetime.combine(end_day, end), tz)  # type: ignore[arg-type]
+        if begin <= at < finish:
+            return True, finish
+    return False, at
+
+
+class Checker:
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.violations: list[str] = []
+        self.seen = 0
+        self.by_marker: Counter[str] = Counter()
+        self.messages: dict[int, tuple[Received, str, str]] = {}
+        """message id → (what arrived, kind, key)."""
+        self.snapshots: dict[tuple[int, str], tuple[object, ...]] = {}
+        self.misplanned: set[str] = set()
+
+    def fail(self, number: int, text: str, at: datetime | None = None) -> None:
+        when = (at or self.sim.clock.now()).strftime("%Y-%m-%d %H:%M:%S")
+        line = f"invariant {number}: {when} {text}"
+        self.violations.append(line)
+        self.sim.story.append(f"{when} VIOLATION {line}")
+
+    # --- after every step --------------------------------------------------------------------
+
+    async def after_step(self) -> None:
+        received = self.sim.discord.received
+        while self.seen < len(received):
+            message = received[self.seen]
+            self.seen += 1
+            await self.check_message(message)
+        for problem in self.sim.discord.limit_violations:
+            self.fail(8, f"a request breaks Discord's limits: {problem}")
+        self.sim.discord.limit_violations.clear()
+
+    async def check_message(self, r: Received) -> None:
+        sim = self.sim
+        if NOTE_PREFIX in r.text and any(note in r.text for note in sim.model.notes):
+            self.fail(7, f"a check-in note appears in message {r.message_id}", r.at)
+        if len(r.markers) != 1:
+            self.fail(5, f"message {r.message_id} carries markers {r.markers}", r.at)
+            return
+        marker = r.markers[0]
+        self.by_marker[marker] += 1
+        row = await adapter.delivery(sim.dconn, int(marker[1:]))
+        if row is None:
+            self.fail(5, f"message {r.message_id} has marker {marker} of no outbox row", r.at)
+            return
+        to = sim.name(r.dm_user) if r.dm_user else f"channel {r.channel_id}"
+        sim.say(f"sent {row.kind} {marker} to {to}: {row.key}")
+        self.messages[r.message_id] = (r, row.kind, row.key)
+        if self.by_marker[marker] > 1:
+            self.fail(1, f"{row.kind} {row.key} ({marker}) is visible twice", r.at)
+        if row.kind not in MEETING_KINDS or row.subject_id is None:
+            return
+        try:
+            meeting = await adapter.meeting(sim.dconn, row.subject_id)
+        except NotFound:
+            self.fail(2, f"{row.kind} {row.key} is about a meeting that no longer exists", r.at)
+            return
+        self.check_timing(r, row.kind, row.key, meeting)
+        self.check_recipient(r, row.kind, row.key, meeting, row.due_at)
+
+    def check_timing(self, r: Received, kind: str, key: str, meeting: Meeting) -> None:
+        if r.at < meeting.starts_at:
+            return
+        cancellation = kind in ("meeting_changed", "meeting_notice") and meeting.cancelled
+        if cancellation and r.at < meeting.starts_at + CANCELLATION_WINDOW:
+            return
+        self.fail(2, f"{kind} {key} sent after the meeting began ({meeting.starts_at})", r.at)
+
+    def check_recipient(
+        self, r: Received, kind: str, key: str, meeting: Meeting, due_at: datetime
+    ) -> None:
+        model = self.sim.model
+        if kind in ("reminder", "nudge"):
+            user_id = int(key.split(":")[2])
+        elif kind in ("meeting_changed", "waitlist_promoted"):
+            assert r.dm_user is not None
+            user_id = r.dm_user
+        else:
+            return
+        user = model.users.get(user_id)
+        who = self.sim.name(user_id)
+        if user is None:
+            return
+        if user.deleted:
+            self.fail(3, f"{kind} {key} to {who}, who deleted their data", r.at)
+        if user_id not in model.members[meeting.group_id]:
+            self.fail(3, f"{kind} {key} to {who}, who had left the group", r.at)
+            return
+        answer = model.answer_of(meeting.id, user_id)
+        if kind in ("reminder", "nudge") and user.paused:
+            self.fail(3, f"{kind} {key} to {who}, who paused reminders", r.at)
+        if kind in ("reminder", "nudge", "meeting_changed") and answer is Answer.NO:
+            self.fail(3, f"{kind} {key} to {who}, who said Can't make it", r.at)
+        if kind not in ("reminder", "nudge"):
+            return
+        if user.quiet is not None:
+            zone = user.quiet_zone or meeting.zone
+            quiet, ends = in_quiet(r.at, user.quiet, zone)
+            # Documented: a reminder planned in quiet hours that end after the meeting starts
+            # still goes (never dropped), so only quiet hours that end before it count.
+            if quiet and ends < meeting.starts_at:
+                self.fail(4, f"{kind} {key} to {who} in their quiet hours ({zone})", r.at)
+        elif kind == "reminder" and r.at == due_at:
+            lead = key.split(":")[3]
+            if lead.endswith("d"):
+                expected = lead_base(meeting.starts_at, lead, meeting.zone)
+                if expected != r.at:
+                    self.fail(
+                        4,
+                        f"{key}: a {lead} reminder at {r.at:%H:%M} UTC, not at the meeting's "
+                        f"local wall time ({expected:%Y-%m-%d %H:%M} UTC)",
+                        r.at,
+                    )
+
+    async def check_plan(self, user_id: int | None = None) -> None:
+        """3, as planned: after each change, no reminder or nudge waits for someone who has
+        left the group, said Can't make it (that meeting) or paused. (The renderers check again
+        at send time; this catches planning that forgot, before the renderer hides it.)"""
+        model = self.sim.model
+        for row in await adapter.pending_member_rows(self.sim.conn, user_id):
+            key, kind = str(row["idempotency_key"]), str(row["kind"])
+            if key in self.misplanned:
+                continue  # said once is enough
+            meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])
+            user = model.users.get(user_id)
+            who = self.sim.name(user_id)
+            if user is None:
+                continue
+            why = None
+            if user_id not in model.members[int(row["group_id"])]:
+                why = "has left the group"
+            elif user.paused:
+                why = "paused reminders"
+            elif model.answer_of(meeting_id, user_id) is Answer.NO:
+                why = "said Can't make it"
+            if why is not None:
+                self.misplanned.add(key)
+                self.fail(3, f"{kind} {key} still planned for {who}, who {why}")
+
+    async def check_snapshots(self) -> None:
+        """6: a closed month's snapshot never changes; a month shown has K others besides any
+        viewer (K + 1 members in all)."""
+        found = await adapter.snapshots(self.sim.conn)
+        for key, values in found.items():
+            before = self.snapshots.get(key)
+            if before is None:
+                self.snapshots[key] = values
+                members = len(self.sim.model.contributors.get(key, set()))
+                if values[0] and members < adapter.PRIVACY_K + 1:
+                    self.fail(6, f"group {key[0]} month {key[1]} shown with {members} members")
+            elif before != values:
+                self.fail(6, f"group {key[0]} month {key[1]}'s snapshot changed")
+
+    # --- at the end --------------------------------------------------------------------------
+
+    async def at_end(self, log_lines: list[str]) -> None:
+        await self.after_step()
+        await self.check_snapshots()
+        rows = await adapter.all_rows(self.sim.dconn)
+        visible = {r.message_id for r in self.sim.discord.received}
+        for row in rows:
+            state, marker = row["state"], f"d{row['id']}"
+            what = f"{row['kind']} {row['idempotency_key']} ({marker})"
+            overdue = state == "pending" and parse(row["next_attempt_at"]) <= self.sim.clock.now()
+            if state == "sending" or overdue:
+                self.fail(5, f"{what} is left {state}")
+            if state in ("skipped", "failed") and not row["last_error"]:
+                self.fail(5, f"{what} ends {state} with no reason")
+            if state == "sent" and row["sent_message_id"] not in visible:
+                self.fail(5, f"{what} is recorded sent but Discord has no such message")
+            if state != "sent" and self.by_marker[marker]:
+                self.fail(5, f"{what} ends {state} but its message is visible")
+        for line in log_lines:
+            if NOTE_PREFIX in line and any(note in line for note in self.sim.model.notes):
+                self.fail(7, "a check-in note appears in the logs")
+        self.check_delivered()
+
+    def check_delivered(self) -> None:
+        """1, the 'not lost' half: where nothing changed for a day before a reminder was due
+        until the meeting began (the member, their answer and settings, the meeting, the bot
+        up), the reminder for each lead was delivered exactly once."""
+        sim = self.sim
+        delivered = Counter(key.rsplit(":", 1)[0] for _r, _k, key in self.messages.values())
+        for meeting_id, meeting in sim.final_meetings.items():
+            if meeting.cancelled or meeting.starts_at > sim.end or meeting.capacity is not None:
+                continue
+            touched = sim.model.meeting_changed.get(meeting_id)
+            for (m, user_id), (answer, answered_at) in sim.model.answers.items():
+                if m != meeting_id or answer not in (Answer.GOING, Answer.MAYBE):
+                    continue
+                user = sim.model.users[user_id]
+                if user.paused or user.quiet is not None or user.deleted:
+                    continue
+                if user.via == "dm" and sim.discord.dms_closed(user_id):
+                    continue
+                since = sim.model.member_since.get((meeting.group_id, user_id))
+                if since is None:
+                    continue
+                for lead in user.leads or DEFAULT_LEADS:
+                    base = lead_base(meeting.starts_at, lead, meeting.zone)
+                    stable = base - timedelta(days=1)
+                    if stable < sim_start() or touched is None or touched >= stable:
+                        continue
+                    if max(answered_at, since, user.changed_at or stable) >= stable:
+                        continue
+                    if sim.model.was_down(stable, meeting.starts_at):
+                        continue
+                    prefix = f"remind:{meeting_id}:{user_id}:{lead_code(lead)}"
+                    if delivered[prefix] == 0:
+                        self.fail(
+                            1,
+                            f"{prefix} (meeting at {meeting.starts_at:%Y-%m-%d %H:%M} UTC) "
+                            "was wanted and due but never delivered",
+                            base,
+                        )
+
+
+def sim_start() -> datetime:
+    from tests.sim.run import START
+
+    return START

@@ -1,0 +1,113 @@
+"""What the simulation knows of the world, kept beside the bot's database: the oracle.
+
+Written by the simulation as it performs each operation (from what it asked for and what the
+service said it did), never by reading the bot's tables, so the invariants compare the bot
+against an independent record.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, time
+
+from bot.meetings.model import Answer
+from bot.reminders.model import PrefsChange
+
+
+@dataclass
+class UserModel:
+    id: int
+    paused: bool = False
+    quiet: tuple[time, time] | None = None
+    quiet_zone: str | None = None
+    via: str = "dm"
+    leads: tuple[str, ...] | None = None
+    deleted: bool = False
+    changed_at: datetime | None = None
+    """Last change of anything that decides what they get (prefs, DMs, deletion)."""
+
+
+@dataclass
+class Model:
+    users: dict[int, UserModel] = field(default_factory=dict)
+    zones: dict[int, str] = field(default_factory=dict)
+    members: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    member_since: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    answers: dict[tuple[int, int], tuple[Answer, datetime]] = field(default_factory=dict)
+    meeting_changed: dict[int, datetime] = field(default_factory=dict)
+    downtime: list[tuple[datetime, datetime]] = field(default_factory=list)
+    notes: set[str] = field(default_factory=set)
+    contributors: dict[tuple[int, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_user(self, user_id: int) -> None:
+        self.users[user_id] = UserModel(user_id)
+
+    def add_group(self, group_id: int, zone: str) -> None:
+        self.zones[group_id] = zone
+        self.members[group_id] = set()
+
+    def join(self, group_id: int, user_id: int, now: datetime) -> None:
+        self.members[group_id].add(user_id)
+        self.member_since[(group_id, user_id)] = now
+        self.users[user_id].deleted = False
+
+    def leave(self, group_id: int, user_id: int, now: datetime) -> None:
+        self.members[group_id].discard(user_id)
+        self.member_since.pop((group_id, user_id), None)
+        for key in [k for k in self.answers if k[1] == user_id]:
+            del self.answers[key]
+
+    def answered(self, meeting_id: int, user_id: int, answer: Answer, now: datetime) -> None:
+        self.answers[(meeting_id, user_id)] = (answer, now)
+
+    def answer_of(self, meeting_id: int, user_id: int) -> Answer | None:
+        found = self.answers.get((meeting_id, user_id))
+        return found[0] if found else None
+
+    def meeting_touched(self, meeting_id: int, now: datetime) -> None:
+        self.meeting_changed[meeting_id] = now
+
+    def meeting_created(self, meeting_id: int, now: datetime) -> None:
+        """A new meeting. SQLite may give it the id of a meeting deleted a moment ago (a
+        rowid is max + 1 without AUTOINCREMENT), so nothing known of that one carries over."""
+        self.meeting_changed[meeting_id] = now
+        for key in [k for k in self.answers if k[0] == meeting_id]:
+            del self.answers[key]
+
+    def user_touched(self, user_id: int, now: datetime) -> None:
+        self.users[user_id].changed_at = now
+
+    def prefs_changed(self, user_id: int, change: PrefsChange, now: datetime) -> None:
+        user = self.users[user_id]
+        if change.paused is not None:
+            user.paused = change.paused
+        if change.clear_quiet:
+            user.quiet = None
+            user.quiet_zone = None
+        if change.quiet is not None:
+            user.quiet = (change.quiet.start, change.quiet.end)
+            user.quiet_zone = change.timezone
+        if change.via is not None:
+            user.via = change.via
+        if change.use_default_leads:
+            user.leads = None
+        elif change.leads is not None:
+            user.leads = tuple(lead.text for lead in change.leads)
+        user.changed_at = now
+
+    def deleted(self, user_id: int, now: datetime) -> None:
+        """/mydata delete: memberships, answers and preferences go."""
+        for group_id in list(self.members):
+            self.leave(group_id, user_id, now)
+        self.users[user_id] = UserModel(user_id, deleted=True, changed_at=now)
+        for who in self.contributors.values():
+            who.discard(user_id)
+
+    def checked_in(self, group_id: int, user_id: int, now: datetime) -> None:
+        from bot.checkins.entries import month_of
+
+        self.contributors[(group_id, month_of(now, self.zones[group_id]))].add(user_id)
+
+    def was_down(self, start: datetime, end: datetime) -> bool:
+        return any(a < end and b > start for a, b in self.downtime)

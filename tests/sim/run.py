@@ -1,0 +1,622 @@
+"""One seed, one world: the fast, deterministic tier of the simulation.
+
+A single `random.Random(seed)` decides everything: the groups and people, every operation and
+when it happens, every fault. The bot's ManualClock jumps from one scheduled instant to the
+next (the earliest of: the next outbox due time, the next operation, the next periodic job,
+a sweep after a row was left in doubt), and every task settles before the next step, so a seed
+always tells the same story. The real services, planners, outbox, dispatcher (claim, send,
+in-doubt recovery) and renderers run on a real SQLite file with the real migrations; Discord is
+tests/sim/memdiscord.py. Invariants are checked after every step and at the end
+(tests/sim/invariants.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from bot.checkins.crypto import NoteKeys
+from bot.clock import ManualClock
+from bot.delivery.dispatcher import Dispatcher
+from bot.errors import HoldfastError
+from bot.meetings.model import Answer, Place
+from bot.reminders.model import PrefsChange, QuietHours, Via
+from tests.sim import adapter
+from tests.sim.invariants import NOTE_PREFIX, Checker
+from tests.sim.memdiscord import LOOKUP_FAULTS, SEND_FAULTS, Fault, Killed, MemDiscord
+from tests.sim.model import Model
+
+ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata")
+RULES = (
+    "second Tuesday",
+    "first Saturday",
+    "last Thursday",
+    "last Sunday",
+    "day 15",
+    "day 31",
+    "weekly Monday",
+    "fortnightly Friday",
+)
+LEAD_CHOICES = (None, "7d,1d,2h", "1d", "3d,2h", "2d,30m", "1d,1h")
+# Early March to late October holds both clock changes in London and New York, and both in
+# Sydney (April and October); Kolkata has none.
+START = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+PERIODIC_EVERY = timedelta(hours=6)
+SWEEP_AFTER = timedelta(seconds=60)
+# After the last operation the world runs on this long (meetings further ahead keep their
+# rows pending, which is their right: only rows overdue or in doubt must not be left).
+SETTLE_FOR = timedelta(days=2)
+FAULT_RATE = 0.04
+LOOKUP_FAULT_RATE = 0.1
+# How often an error after Discord took a message (5xx after, a held response) is followed by
+# downtime: the retry then comes after Discord's nonce window has closed.
+DOWN_AFTER_UNSURE = 0.3
+
+
+@dataclass
+class Options:
+    seed: int
+    days: int = 60
+    groups: int = 8
+    verbose: bool = False
+    faults: bool = True
+    kills: bool = True
+
+
+@dataclass
+class GroupInfo:
+    index: int
+    id: int
+    zone: str
+    guild_id: int
+    announce: int
+    private: int
+    role: int
+    facilitators: list[int]
+    people: list[int]
+    series: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    seed: int
+    days: int
+    groups: int
+    events: int
+    deliveries: int
+    faults: int
+    kills: int
+    violations: list[str]
+    story: list[str]
+
+    def line(self) -> str:
+        return (
+            f"seed={self.seed} days={self.days} groups={self.groups} events={self.events} "
+            f"deliveries={self.deliveries} faults={self.faults} kills={self.kills} "
+            f"violations={len(self.violations)}"
+        )
+
+
+class LogCapture(logging.Handler):
+    """Every log line the bot writes during a run: the privacy invariant reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+class Simulation:
+    def __init__(self, options: Options, folder: Path) -> None:
+        self.o = options
+        self.rng = random.Random(options.seed)
+        self.clock = ManualClock(START)
+        self.path = folder / "holdfast.sqlite3"
+        self.discord = MemDiscord(self.clock, self.pick_fault)
+        self.model = Model()
+        self.story: list[str] = []
+        self.groups: list[GroupInfo] = []
+        self.names: dict[int, str] = {}
+        self.abandoned: list[asyncio.Task[int]] = []
+        self.kills = 0
+        self.events = 0
+        self.faults_on = False
+        self.end = START + timedelta(days=options.days)
+        self.conn: aiosqlite.Connection
+        self.dconn: aiosqlite.Connection
+        self.keys: NoteKeys
+        self.dispatcher: Dispatcher
+        self.checker: Checker
+        self.final_meetings: dict[int, adapter.Meeting] = {}
+        self.actor: int | None = None
+        """Who the current operation is for (their planning is checked after it)."""
+
+    # --- the story ---------------------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        self.events += 1
+        self.story.append(f"{self.clock.now().strftime('%Y-%m-%d %H:%M:%S')} {text}")
+
+    def name(self, user_id: int) -> str:
+        return self.names.get(user_id, "?")
+
+    def pick_fault(self, where: str) -> Fault | None:
+        if not self.faults_on or not self.o.faults:
+            return None
+        if where == "send":
+            if self.rng.random() >= FAULT_RATE:
+                return None
+            choices = SEND_FAULTS if self.o.kills else SEND_FAULTS[:5]
+        else:
+            if self.rng.random() >= LOOKUP_FAULT_RATE:
+                return None
+            choices = LOOKUP_FAULTS if self.o.kills else LOOKUP_FAULTS[:1]
+        fault = self.rng.choice(choices)
+        self.say(f"fault: {fault}")
+        return fault
+
+    # --- start and restart -------------------------------------------------------------------
+
+    def _new_dispatcher(self) -> None:
+        rng = self.rng
+        self.dispatcher = adapter.dispatcher(
+            self.dconn,
+            self.discord,
+            self.clock,
+            adapter.renderers(),
+            spread=rng.random,
+            new_nonce=lambda: f"{rng.getrandbits(96):024x}",
+        )
+
+    async def start(self) -> None:
+        self.conn, self.keys = await adapter.start_database(
+            self.path, self.clock.now(), self.o.seed
+        )
+        self.dconn, _ = await adapter.reopen(self.path, self.clock.now(), self.o.seed)
+        self._new_dispatcher()
+        self.checker = Checker(self)
+
+    async def restart(self, why: str) -> None:
+        """As after SIGKILL or a stop: both connections go (nothing uncommitted survives), a
+        new dispatcher starts and its first cycle recovers what was in doubt."""
+        await self.conn.close()
+        await self.dconn.close()
+        self.conn, self.keys = await adapter.reopen(self.path, self.clock.now(), self.o.seed)
+        self.dconn, _ = await adapter.reopen(self.path, self.clock.now(), self.o.seed)
+        self._new_dispatcher()
+        self.say(f"restart ({why})")
+        # bot.app.setup_hook: the horizon is extended at start, then the first delivery cycle.
+        for meeting_id in await adapter.extend_horizon(self.conn, self.clock.now()):
+            self.model.meeting_created(meeting_id, self.clock.now())
+
+    async def cycle(self) -> None:
+        """The alarm's one job (recover, then send what is due), as many times as kills need."""
+        while True:
+            self.discord.killed = Killed()
+            task = asyncio.ensure_future(self.dispatcher.cycle())
+            killer = asyncio.ensure_future(self.discord.killed.event.wait())
+            done, _ = await asyncio.wait({task, killer}, return_when=asyncio.FIRST_COMPLETED)
+            if task in done:
+                killer.cancel()
+                task.result()
+                await self.checker.after_step()
+                unsure = {"5xx-after", "held"} & set(self.discord.recent)
+                self.discord.recent.clear()
+                if unsure and self.rng.random() < DOWN_AFTER_UNSURE:
+                    # Discord took a message but the bot heard an error, and then the bot is
+                    # down for longer than Discord's nonce window before it can retry.
+                    await self.down(timedelta(minutes=self.rng.randint(6, 180)))
+                return
+            # Killed mid-call: the task is abandoned where it stands (no clean-up runs).
+            self.abandoned.append(task)
+            self.kills += 1
+            self.say(f"kill: {self.discord.killed.where}")
+            await self.checker.after_step()
+            self.clock.advance(timedelta(seconds=self.rng.randint(1, 30)))
+            await self.restart("after a kill")
+
+    # --- the world ---------------------------------------------------------------------------
+
+    async def build(self) -> None:
+        now = self.clock.now()
+        for index in range(self.o.groups):
+            zone = ZONES[index % len(ZONES)] if index < len(ZONES) else self.rng.choice(ZONES)
+            guild_id, announce, private, role = self.discord.new_guild(f"guild {index}")
+            group = await adapter.create_group(
+                self.conn, guild_id, f"Group {index}", announce, role, private, zone, now
+            )
+            people: list[int] = []
+            for n in range(self.rng.randint(8, 16)):
+                user_id = self.discord.new_user(f"g{index}u{n}", [guild_id])
+                self.names[user_id] = f"g{index}u{n}"
+                self.model.add_user(user_id)
+                people.append(user_id)
+            facilitators = people[:2]
+            info = GroupInfo(
+                index, group.id, zone, guild_id, announce, private, role, facilitators, people
+            )
+            self.groups.append(info)
+            self.model.add_group(group.id, zone)
+            self.say(f"group g{index} in {zone}")
+            for user_id in people:
+                if user_id in facilitators or self.rng.random() < 0.7:
+                    await self._join(info, user_id)
+            await self._new_series(info)
+
+    async def _join(self, info: GroupInfo, user_id: int) -> None:
+        if await adapter.join(self.conn, info.id, user_id, self.clock.now()):
+            self.model.join(info.id, user_id, self.clock.now())
+            self.say(f"{self.name(user_id)} joins g{info.index}")
+
+    async def _new_series(self, info: GroupInfo) -> None:
+        rule = self.rng.choice(RULES)
+        at = time(self.rng.choice((1, 7, 10, 12, 18, 19, 20, 23)), self.rng.choice((0, 30)))
+        capacity = self.rng.choice((None, None, None, 4, 6))
+        place = Place.external("The community centre, Room 2")
+        wanted = adapter.draft(rule, at, place, capacity, f"Monthly meet-up {info.index}")
+        series_id, added = await adapter.create_series(
+            self.conn, info.id, wanted, info.facilitators[0], self.clock.now()
+        )
+        info.series.append(series_id)
+        for meeting_id in added:
+            self.model.meeting_created(meeting_id, self.clock.now())
+        self.say(f"g{info.index} series s{series_id}: {rule} at {at:%H:%M} cap {capacity}")
+
+    # --- operations --------------------------------------------------------------------------
+
+    async def operation(self) -> None:
+        ops = (
+            (self.op_answer, 30),
+            (self.op_join_leave, 6),
+            (self.op_prefs, 8),
+            (self.op_dms, 2),
+            (self.op_move_cancel, 3),
+            (self.op_series, 2),
+            (self.op_rota, 5),
+            (self.op_checkin, 14),
+            (self.op_trends, 2),
+            (self.op_mydata, 1),
+            (self.op_every, 2),
+            (self.op_checkin_nudge, 2),
+            (self.op_downtime, 1),
+        )
+        op = self.rng.choices([o for o, _ in ops], weights=[w for _, w in ops])[0]
+        self.actor = None
+        try:
+            await op()
+        except HoldfastError as exc:
+            # The domain said no, kindly, as it would to a person: part of the story.
+            self.say(f"  refused: {type(exc).__name__}")
+        if self.actor is not None:
+            # Planning for whoever just acted is checked at once (everyone's, every 6 hours).
+            await self.checker.check_plan(self.actor)
+
+    def _group(self) -> GroupInfo:
+        return self.rng.choice(self.groups)
+
+    async def _meeting(self, info: GroupInfo) -> int | None:
+        upcoming = await adapter.upcoming(self.conn, info.id, self.clock.now())
+        if not upcoming:
+            return None
+        return self.rng.choice(upcoming[:3]).id
+
+    async def op_answer(self) -> None:
+        info = self._group()
+        members = sorted(self.model.members[info.id])
+        meeting_id = await self._meeting(info)
+        if not members or meeting_id is None:
+            return
+        user_id = self.rng.choice(members)
+        self.actor = user_id
+        wanted = self.rng.choice((Answer.GOING, Answer.GOING, Answer.MAYBE, Answer.NO))
+        self.say(f"{self.name(user_id)} answers {wanted.value} to m{meeting_id}")
+        result = await adapter.answer(self.conn, meeting_id, user_id, wanted, self.clock.now())
+        now = self.clock.now()
+        self.model.answered(meeting_id, user_id, result.answer, now)
+        for promoted in result.promoted:
+            self.model.answered(meeting_id, promoted, Answer.GOING, now)
+            self.say(f"  {self.name(promoted)} moves up from the waitlist")
+        await adapter.refresh(self.conn, self.discord, meeting_id)
+
+    async def op_join_leave(self) -> None:
+        info = self._group()
+        user_id = self.rng.choice(info.people[2:])
+        self.actor = user_id
+        if user_id in self.model.members[info.id]:
+            self.say(f"{self.name(user_id)} leaves g{info.index}")
+            await adapter.leave(self.conn, info.id, user_id, self.clock.now())
+            self.model.leave(info.id, user_id, self.clock.now())
+        else:
+            await self._join(info, user_id)
+
+    async def op_prefs(self) -> None:
+        info = self._group()
+        user_id = self.rng.choice(info.people)
+        self.actor = user_id
+        user = self.model.users[user_id]
+        what = self.rng.choice(("pause", "quiet", "via", "leads"))
+        change: PrefsChange
+        if what == "pause":
+            change = PrefsChange(paused=not user.paused)
+            self.say(f"{self.name(user_id)} {'resumes' if user.paused else 'pauses'} reminders")
+        elif what == "quiet":
+            if user.quiet is None:
+                start = time(self.rng.choice((21, 22, 23, 0)), 0)
+                end = time(self.rng.choice((6, 7, 8)), 0)
+                zone = self.rng.choice((None, *ZONES))
+                change = PrefsChange(quiet=QuietHours(start, end), timezone=zone)
+                self.say(f"{self.name(user_id)} quiet {start:%H:%M}-{end:%H:%M} {zone}")
+            else:
+                change = PrefsChange(clear_quiet=True)
+                self.say(f"{self.name(user_id)} quiet off")
+        elif what == "via":
+            via: Via = "channel" if user.via == "dm" else "dm"
+            change = PrefsChange(via=via)
+            self.say(f"{self.name(user_id)} reminders by {via}")
+        else:
+            leads = self.rng.choice(LEAD_CHOICES)
+            change = (
+                PrefsChange(use_default_leads=True)
+                if leads is None
+                else PrefsChange(leads=tuple(adapter.parse_leads(leads)))
+            )
+            self.say(f"{self.name(user_id)} leads {leads or 'default'}")
+        await adapter.change_prefs(self.conn, user_id, change, self.clock.now())
+        self.model.prefs_changed(user_id, change, self.clock.now())
+
+    async def op_dms(self) -> None:
+        info = self._group()
+        user_id = self.rng.choice(info.people)
+        self.actor = user_id
+        closed = not self.discord.dms_closed(user_id)
+        self.discord.set_dms_closed(user_id, closed)
+        self.model.user_touched(user_id, self.clock.now())
+        self.say(f"{self.name(user_id)} {'closes' if closed else 'opens'} DMs")
+
+    async def op_move_cancel(self) -> None:
+        info = self._group()
+        meeting_id = await self._meeting(info)
+        if meeting_id is None:
+            return
+        now = self.clock.now()
+        if self.rng.random() < 0.5:
+            meeting = await adapter.meeting(self.conn, meeting_id)
+            shift = timedelta(hours=self.rng.choice((-26, -3, 2, 24, 72)))
+            self.say(f"m{meeting_id} moved by {shift}")
+            self.model.meeting_touched(meeting_id, now)
+            await adapter.move(self.conn, meeting_id, meeting.starts_at + shift, now)
+        else:
+            self.say(f"m{meeting_id} cancelled")
+            self.model.meeting_touched(meeting_id, now)
+            await adapter.cancel(self.conn, meeting_id, now)
+        await adapter.refresh(self.conn, self.discord, meeting_id)
+
+    async def op_series(self) -> None:
+        info = self._group()
+        series_id = info.series[-1]
+        now = self.clock.now()
+        for meeting in await adapter.upcoming(self.conn, info.id, now):
+            self.model.meeting_touched(meeting.id, now)
+        if self.rng.random() < 0.7:
+            rule = self.rng.choice(RULES)
+            at = time(self.rng.choice((10, 18, 19, 20)), self.rng.choice((0, 30)))
+            capacity = self.rng.choice((None, 4, 8))
+            wanted = adapter.draft(
+                rule, at, Place.external("The library"), capacity, f"Meet-up {info.index}"
+            )
+            self.say(f"s{series_id} edited: {rule} at {at:%H:%M} cap {capacity}")
+            change = await adapter.edit_series(self.conn, series_id, wanted, now)
+        else:
+            self.say(f"s{series_id} ended")
+            change = await adapter.end_series(self.conn, series_id, now)
+            await self._new_series(info)
+        for meeting_id in [*change.retimed, *change.removed]:
+            self.model.meeting_touched(meeting_id, now)
+        for meeting_id in change.added:
+            self.model.meeting_created(meeting_id, now)
+
+    async def op_rota(self) -> None:
+        info = self._group()
+        meeting_id = await self._meeting(info)
+        if meeting_id is None:
+            return
+        who = self.rng.choice(info.facilitators)
+        now = self.clock.now()
+        action = self.rng.choice(("assign", "confirm", "step in"))
+        self.say(f"{self.name(who)} rota {action} m{meeting_id}")
+        if action == "assign":
+            await adapter.rota_assign(self.conn, meeting_id, who, info.role, now)
+        elif action == "confirm":
+            await adapter.rota_confirm(self.conn, meeting_id, who, now)
+        else:
+            await adapter.rota_step_in(self.conn, meeting_id, who, now)
+
+    async def op_checkin(self) -> None:
+        info = self._group()
+        members = sorted(self.model.members[info.id])
+        if not members:
+            return
+        user_id = self.rng.choice(members)
+        scores = (self.rng.randint(1, 5), self.rng.randint(1, 5), self.rng.randint(1, 5))
+        note = None
+        if self.rng.random() < 0.4:
+            note = f"{NOTE_PREFIX}{self.o.seed}-{self.rng.getrandbits(40):010x}"
+            self.model.notes.add(note)
+        await adapter.check_in(
+            self.conn, self.keys, info.id, user_id, scores, note, self.clock.now()
+        )
+        self.model.checked_in(info.id, user_id, self.clock.now())
+        self.say(f"{self.name(user_id)} checks in to g{info.index}")
+
+    async def op_trends(self) -> None:
+        info = self._group()
+        viewer = self.rng.choice(info.facilitators)
+        shown = await adapter.view_trends(self.conn, info.id, viewer, self.clock.now())
+        self.say(
+            f"{self.name(viewer)} views trends of g{info.index}: "
+            f"{sum(1 for s in shown if s.shown)} month(s) shown"
+        )
+        await self.checker.check_snapshots()
+
+    async def op_mydata(self) -> None:
+        info = self._group()
+        user_id = self.rng.choice(info.people[2:])
+        self.actor = user_id
+        self.say(f"{self.name(user_id)} deletes their data")
+        answered = await adapter.delete_my_data(self.conn, self.keys, user_id, self.clock.now())
+        self.model.deleted(user_id, self.clock.now())
+        for meeting_id in answered:
+            self.model.meeting_touched(meeting_id, self.clock.now())
+
+    async def op_every(self) -> None:
+        info = self._group()
+        members = sorted(self.model.members[info.id])
+        if not members:
+            return
+        user_id = self.rng.choice(members)
+        self.actor = user_id
+        on = self.rng.random() < 0.6
+        self.say(f"{self.name(user_id)} every-meeting {'on' if on else 'off'} g{info.index}")
+        await adapter.every_meeting(self.conn, info.id, user_id, on, self.clock.now())
+        self.model.user_touched(user_id, self.clock.now())
+
+    async def op_checkin_nudge(self) -> None:
+        info = self._group()
+        user_id = self.rng.choice(info.people)
+        now = self.clock.now()
+        if self.rng.random() < 0.7:
+            at = time(self.rng.choice((8, 12, 20)), 0)
+            self.say(f"{self.name(user_id)} check-in nudge weekly at {at:%H:%M}")
+            await adapter.set_checkin_nudge(
+                self.conn, user_id, self.rng.randint(0, 6), at, info.zone, now
+            )
+        else:
+            self.say(f"{self.name(user_id)} check-in nudge off")
+            await adapter.stop_checkin_nudge(self.conn, user_id, now)
+
+    async def op_downtime(self) -> None:
+        length = timedelta(minutes=self.rng.choice((3, 20, 90, 6 * 60, 26 * 60, 3 * 24 * 60)))
+        await self.down(length)
+
+    async def down(self, length: timedelta) -> None:
+        start = self.clock.now()
+        self.say(f"down for {length}")
+        await self.conn.close()
+        await self.dconn.close()
+        self.conn, self.keys = await adapter.reopen(self.path, start, self.o.seed)
+        self.dconn, _ = await adapter.reopen(self.path, start, self.o.seed)
+        self.clock.advance(length)
+        self.model.downtime.append((start, self.clock.now()))
+        await self.restart("after downtime")
+
+    # --- periodic jobs (bot.app and the cogs' every()) ---------------------------------------
+
+    async def periodic(self) -> None:
+        now = self.clock.now()
+        for meeting_id in await adapter.extend_horizon(self.conn, now):
+            self.model.meeting_created(meeting_id, now)
+        await adapter.snapshot_months(self.conn, now)
+        await adapter.plan_checkin_nudges(self.conn, now)
+        await self.checker.check_snapshots()
+        await self.checker.check_plan()
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    async def run(self) -> Result:
+        capture = LogCapture()
+        root = logging.getLogger("bot")
+        root.addHandler(capture)
+        old_level = root.level
+        root.setLevel(logging.DEBUG)
+        try:
+            await self.start()
+            await self.build()
+            self.faults_on = True
+            await self.loop()
+            await self.settle()
+            self.final_meetings = await adapter.all_meetings(self.dconn)
+            await self.checker.at_end(capture.lines)
+        finally:
+            root.removeHandler(capture)
+            root.setLevel(old_level)
+            for task in self.abandoned:
+                task.cancel()
+            if self.abandoned:
+                await asyncio.gather(*self.abandoned, return_exceptions=True)
+            await self.conn.close()
+            await self.dconn.close()
+        faults = sum(v for k, v in self.discord.faults.items() if not k.startswith("kill"))
+        return Result(
+            seed=self.o.seed,
+            days=self.o.days,
+            groups=self.o.groups,
+            events=self.events,
+            deliveries=len(self.discord.received),
+            faults=faults,
+            kills=self.kills,
+            violations=self.checker.violations,
+            story=self.story,
+        )
+
+    def _next_op_after(self, now: datetime) -> datetime:
+        mean_seconds = 86400 / (self.o.groups * 3)
+        return now + timedelta(seconds=math.ceil(self.rng.expovariate(1 / mean_seconds)))
+
+    async def loop(self) -> None:
+        next_op = self._next_op_after(self.clock.now())
+        next_periodic = self.clock.now()
+        sweep: datetime | None = None
+        while True:
+            due = await adapter.next_due(self.dconn)
+            candidates = [next_op, next_periodic]
+            if due is not None:
+                candidates.append(max(due, self.clock.now()))
+            if sweep is not None:
+                candidates.append(sweep)
+            at = min(candidates)
+            if at >= self.end:
+                return
+            self.clock.set(max(at, self.clock.now()))
+            if at == next_op:
+                before = len(self.model.downtime)
+                await self.operation()
+                next_op = self._next_op_after(self.clock.now())
+                if len(self.model.downtime) != before:
+                    next_periodic = max(next_periodic, self.clock.now())
+            elif at == next_periodic:
+                await self.periodic()
+                next_periodic += PERIODIC_EVERY
+            sweep = None
+            await self.cycle()
+            if await adapter.in_doubt_count(self.dconn):
+                sweep = self.clock.now() + SWEEP_AFTER
+
+    async def settle(self) -> None:
+        """No more operations: let every row reach its end (what is due goes, the rest lapses),
+        still under faults, so every row can be judged."""
+        self.say("settling: no more operations")
+        limit = self.clock.now() + SETTLE_FOR
+        while True:
+            await self.cycle()
+            if await adapter.in_doubt_count(self.dconn):
+                self.clock.advance(SWEEP_AFTER)
+                continue
+            due = await adapter.next_due(self.dconn)
+            if due is None or due > limit:
+                return
+            self.clock.set(max(due, self.clock.now()))
+
+
+async def run_seed(options: Options) -> Result:
+    with tempfile.TemporaryDirectory(prefix=f"holdfast-sim-{options.seed}-") as folder:
+        return await Simulation(options, Path(folder)).run()
