@@ -131,10 +131,25 @@ def pace_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
     discord.webhook.async_; they are exempt anyway.)
     """
     send = http.request
+    # discord.py learns a route's bucket from the first response's X-RateLimit headers; until
+    # then it sends every request for the route at once, and a crowd (a hundred members
+    # pressing Join, each a DM channel to open) overruns the route's limit. So the first
+    # request of each route goes alone, and the rest wait until discord.py knows the bucket.
+    learned: set[str] = set()
+    first: dict[str, asyncio.Lock] = {}
 
     async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
         if takes_a_turn(route):
             await pacer.turn()
+        key = f"{route.key}:{route.major_parameters}"
+        if key not in learned:
+            async with first.setdefault(key, asyncio.Lock()):
+                if key not in learned:
+                    try:
+                        return await send(route, **kwargs)
+                    finally:
+                        learned.add(key)
+                        first.pop(key, None)
         return await send(route, **kwargs)
 
     http.request = paced  # type: ignore[method-assign]

@@ -95,15 +95,17 @@ class JoinButton(
 async def join(interaction: Interaction, group: Group) -> None:
     """Join, then a warm welcome: by DM where possible, otherwise only to them here."""
     bot = holdfast(interaction)
+    # Discord waits three seconds for the first answer, and joining writes (the member's
+    # reminders are planned): when a crowd joins at once the writes queue, so answer first.
+    await interaction.response.defer(ephemeral=True, thinking=True)
     now = bot.clock.now()
     membership = await groups.join_group(bot.db, group, interaction.user.id, now, bot.policy)
     if not membership.changed:
-        await interaction.response.send_message(texts.already_joined(group.name), ephemeral=True)
+        await interaction.followup.send(texts.already_joined(group.name), ephemeral=True)
         return
     upcoming = await queries.upcoming_meetings(bot.db, group.id, now, limit=1)
     next_text = meeting_texts.when(upcoming[0].starts_at) if upcoming else None
     welcome = texts.joined(group.name, next_text)
-    await interaction.response.defer(ephemeral=True, thinking=True)
     try:
         await interaction.user.send(welcome)
     except discord.HTTPException:

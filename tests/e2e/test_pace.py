@@ -13,8 +13,9 @@ from pathlib import Path
 
 import discord
 
-from bot.app import HoldfastBot
+from bot.app import HoldfastBot, pace_requests
 from bot.clock import ManualClock
+from bot.delivery.pacer import Pacer
 from tests.e2e.conftest import emulator_settings, start_holdfast
 from tests.e2e.test_meetings import create_group
 from tests.emulator import Emulator, Server
@@ -74,3 +75,30 @@ async def test_a_join_takes_one_turn_per_rest_request_and_none_for_its_replies(
     assert replies  # the callback and the followup went out, without a turn
     assert any(path.startswith("POST /users/@me/channels") for path in rest)  # the DM
     assert holdfast.pacer.turns - turns == len(rest)
+
+
+async def test_the_first_request_of_a_route_goes_alone_until_its_bucket_is_known() -> None:
+    """discord.py learns a bucket from the first response's X-RateLimit headers; a burst sent
+    before that overruns the route (the 100 joins above saw a 429 on POST /users/@me/channels).
+    """
+
+    class RecordingHTTP:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.release = asyncio.Event()
+
+        async def request(self, route: discord.http.Route, **kwargs: object) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                await self.release.wait()
+
+    http = RecordingHTTP()
+    pace_requests(http, Pacer(1e9))  # type: ignore[arg-type]
+    route = discord.http.Route("POST", "/users/@me/channels")
+    burst = [asyncio.create_task(http.request(route)) for _ in range(5)]
+    for _ in range(50):  # let every task run as far as it can
+        await asyncio.sleep(0)
+    assert http.calls == 1, "the rest wait for the first answer"
+    http.release.set()
+    await asyncio.gather(*burst)
+    assert http.calls == 5
