@@ -131,26 +131,19 @@ def pace_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
     discord.webhook.async_; they are exempt anyway.)
     """
     send = http.request
-    # discord.py learns a route's bucket from the first response's X-RateLimit headers; until
-    # then it sends every request for the route at once, and a crowd (a hundred members
-    # pressing Join, each a DM channel to open) overruns the route's limit. So the first
-    # request of each route goes alone, and the rest wait until discord.py knows the bucket.
-    learned: set[str] = set()
-    first: dict[str, asyncio.Lock] = {}
+    # discord.py keeps each bucket's count from the response headers, but when many requests
+    # for one bucket are in flight their answers come back out of order and an older, higher
+    # `remaining` overwrites a newer one: a crowd (a hundred members pressing Join, each a DM
+    # channel to open) then overruns the route's limit. So one request per route and major
+    # parameter is in flight at a time; different channels still go side by side.
+    in_flight: dict[str, asyncio.Lock] = {}
 
     async def paced(route: discord.http.Route, **kwargs: Any) -> Any:
         if takes_a_turn(route):
             await pacer.turn()
         key = f"{route.key}:{route.major_parameters}"
-        if key not in learned:
-            async with first.setdefault(key, asyncio.Lock()):
-                if key not in learned:
-                    try:
-                        return await send(route, **kwargs)
-                    finally:
-                        learned.add(key)
-                        first.pop(key, None)
-        return await send(route, **kwargs)
+        async with in_flight.setdefault(key, asyncio.Lock()):
+            return await send(route, **kwargs)
 
     http.request = paced  # type: ignore[method-assign]
 

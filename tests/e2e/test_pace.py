@@ -77,10 +77,10 @@ async def test_a_join_takes_one_turn_per_rest_request_and_none_for_its_replies(
     assert holdfast.pacer.turns - turns == len(rest)
 
 
-async def test_the_first_request_of_a_route_goes_alone_until_its_bucket_is_known() -> None:
-    """discord.py learns a bucket from the first response's X-RateLimit headers; a burst sent
-    before that overruns the route (the 100 joins above saw a 429 on POST /users/@me/channels).
-    """
+async def test_one_request_per_route_is_in_flight_and_other_channels_go_side_by_side() -> None:
+    """With many requests of one bucket in flight, discord.py's count of the bucket is
+    overwritten by answers arriving out of order, and a burst overruns the route (the 100 joins
+    above saw 429s on POST /users/@me/channels)."""
 
     class RecordingHTTP:
         def __init__(self) -> None:
@@ -99,6 +99,10 @@ async def test_the_first_request_of_a_route_goes_alone_until_its_bucket_is_known
     for _ in range(50):  # let every task run as far as it can
         await asyncio.sleep(0)
     assert http.calls == 1, "the rest wait for the first answer"
+    # Another channel is another bucket: it does not wait.
+    elsewhere = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=7)
+    await asyncio.wait_for(http.request(elsewhere), timeout=2)
+    assert http.calls == 2
     http.release.set()
     await asyncio.gather(*burst)
-    assert http.calls == 5
+    assert http.calls == 6
