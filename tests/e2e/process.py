@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,8 @@ class BotProcess:
     """What `python -m` runs: `bot`, or a test variant of it (e.g. `tests.e2e.delivery_bot`)."""
     extra_env: dict[str, str] = field(default_factory=dict)
     """More settings for this process (e.g. CLOCK_START), on top of `settings`."""
+    preexec: Callable[[], None] | None = None
+    """Run in the child before the bot starts (e.g. a file-size limit standing for a full disk)."""
     process: asyncio.subprocess.Process | None = None
     lines: list[str] = field(default_factory=list)
     _reader: asyncio.Task[None] | None = None
@@ -69,6 +72,7 @@ class BotProcess:
             env=self.environment(),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=self.preexec,
         )
         self._reader = asyncio.create_task(self._read(self.process))
         if wait_ready:

@@ -6,47 +6,28 @@ SIGXFSZ ignored), so its writes fail with EFBIG as they would on a full disk.
 
 from __future__ import annotations
 
-import asyncio
 import resource
 import signal
 import sqlite3
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.migrate import migrate
-from tests.e2e.conftest import BotProcess
+from tests.e2e.process import BotProcess
 from tests.emulator.server import Emulator
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
-class LimitedBotProcess(BotProcess):
-    """`python -m bot run` that may write no file past `limit` bytes."""
+LIMIT = 100
+"""Bytes any file of the bot process may grow to."""
 
-    limit = 100
 
-    async def start(self, *, wait_ready: bool = True) -> BotProcess:
-        limit = self.limit
-
-        def limited() -> None:
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-        self.lines.clear()
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            self.module,
-            "run",
-            cwd=self.cwd,
-            env=self.environment(),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=limited,
-        )
-        self._reader = asyncio.create_task(self._read(self.process))
-        return self
+def full_disk() -> None:
+    """In the bot's process: no file may grow past LIMIT bytes, and writing past it fails with
+    EFBIG (SIGXFSZ ignored), as on a full disk."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
 async def test_a_full_disk_while_starting_names_the_folder_and_leaves_no_half_key_file(
@@ -61,9 +42,9 @@ async def test_a_full_disk_while_starting_names_the_folder_and_leaves_no_half_ke
     reader = sqlite3.connect(database)
     try:
         reader.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
-        process = LimitedBotProcess(settings, cwd=tmp_path)
+        process = BotProcess(settings, cwd=tmp_path, preexec=full_disk)
         try:
-            await process.start()
+            await process.start(wait_ready=False)
             assert await process.wait_exit() == 1
         finally:
             await process.cleanup()
