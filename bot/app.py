@@ -38,7 +38,7 @@ from bot.db import (
     transaction,
 )
 from bot.delivery.alarm import Alarm
-from bot.delivery.dispatcher import LATE_GRACE, Dispatcher, Renderer
+from bot.delivery.dispatcher import LATE_GRACE, Current, Dispatcher, Renderer
 from bot.delivery.dm_channels import DmChannels
 from bot.delivery.pacer import Pacer
 from bot.discord_port import DiscordPyPort, allowed_mentions
@@ -225,6 +225,8 @@ class HoldfastBot(commands.Bot):
         # kind → renderer; cogs add theirs in their extension's setup() (before the first
         # delivery run, which starts at the end of setup_hook).
         self.delivery_renderers: dict[str, Renderer] = {}
+        # kind → what a sent message of that kind should say now (kept true after sending).
+        self.delivery_current: dict[str, Current] = {}
         self._delivery_db: aiosqlite.Connection | None = None
         self._delivery: Dispatcher | None = None
         self._alarm: Alarm | None = None
@@ -278,11 +280,16 @@ class HoldfastBot(commands.Bot):
         """Work out each group's month that just closed, once (the view does it too, lazily)."""
         await snapshot_closed_months(self.db, self.settings.PRIVACY_MIN_MEMBERS, self.clock.now())
 
-    def register_renderer(self, kind: str, renderer: Renderer) -> None:
-        """How a capability tells the dispatcher how to build its messages (one per kind)."""
+    def register_renderer(
+        self, kind: str, renderer: Renderer, *, current: Current | None = None
+    ) -> None:
+        """How a capability tells the dispatcher how to build its messages (one per kind), and,
+        for a message kept true after sending, what it should say now."""
         if kind in self.delivery_renderers:
             raise ValueError(f"a renderer for {kind!r} is already registered")
         self.delivery_renderers[kind] = renderer
+        if current is not None:
+            self.delivery_current[kind] = current
 
     async def setup_hook(self) -> None:
         # What re-plans for what, with the admin's settings (bot/planning.py), for services
@@ -300,6 +307,7 @@ class HoldfastBot(commands.Bot):
             self.port,
             self.clock,
             self.delivery_renderers,
+            current=self.delivery_current,
             grace=late_grace(self.clock),
         )
         self._alarm = Alarm(self._delivery, self.scheduler)

@@ -408,7 +408,7 @@ class Meetings(commands.Cog):
 
 async def setup(bot: HoldfastBot) -> None:
     for kind, renderer in cards.RENDERERS.items():
-        bot.register_renderer(kind, renderer)
+        bot.register_renderer(kind, renderer, current=cards.CURRENT.get(kind))
     paging.register("meetings", meeting_list_source)
     paging.register("attendees", attendee_pages)
     bot.add_dynamic_items(RsvpButton, NextMeetingButton, paging.PageButton)

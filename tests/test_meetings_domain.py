@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
@@ -16,11 +17,12 @@ from bot.checkins.crypto import load_note_keys
 from bot.clock import ManualClock
 from bot.db import open_database, transaction
 from bot.delivery import outbox as outbox_rows
-from bot.delivery.dispatcher import RenderContext, Skip
+from bot.delivery.dispatcher import Dispatcher, RenderContext, Skip
+from bot.delivery.port import Destination, OutgoingMessage, Sent
 from bot.errors import Conflict, HoldfastError, NotAllowed, NotFound
 from bot.groups import service as groups
 from bot.groups.model import Actor, Group, GroupChange, GroupSettings
-from bot.meetings import cards, changes, queries, rsvp, series
+from bot.meetings import announcements, cards, changes, queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
@@ -28,6 +30,7 @@ from bot.planning import Policy
 from bot.reminders import rota
 from bot.reminders.model import PrefsChange
 from bot.reminders.service import update_prefs
+from tests.test_outbox import FakePort
 
 GUILD = 111111111111111111
 CHANNEL = 222222222222222222
@@ -509,3 +512,86 @@ async def test_reminders_by_mention_follow_the_group_to_its_new_channel(
         db, group, GroupChange(announce_channel_id=new_channel), clock.now(), POLICY
     )
     assert mention_channels(await outbox(db)) == {new_channel}
+
+
+@dataclass
+class ChangeWhileSending(FakePort):
+    """Discord takes a while over the announcement; a facilitator's change commits meanwhile,
+    when there is nothing posted yet to edit."""
+
+    during_send: Callable[[], Awaitable[None]] | None = None
+
+    async def send(self, destination: Destination, message: OutgoingMessage, *, nonce: str) -> Sent:
+        if self.during_send is not None:
+            change, self.during_send = self.during_send, None
+            await change()
+        return await super().send(destination, message, nonce=nonce)
+
+
+def shown(message: OutgoingMessage) -> str:
+    return " ".join(f"{card.title} {card.description} {card.footer}" for card in message.cards)
+
+
+@pytest.mark.parametrize("change", ["note", "cancel"])
+async def test_a_change_made_while_the_announcement_is_on_its_way_still_reaches_it(
+    db: aiosqlite.Connection, clock: ManualClock, change: str
+) -> None:
+    group = await make_group(db, clock)
+    created = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, created.series.id))[0]
+    port = ChangeWhileSending()
+    missed: list[bool] = []
+
+    async def facilitator_changes_it() -> None:
+        if change == "note":
+            await changes.set_note(
+                db, meeting, "Guest: a post-adoption worker", clock.now(), POLICY
+            )
+        else:
+            await changes.cancel_meeting(db, meeting, clock.now(), POLICY)
+        missed.append(not await announcements.refresh_announcement(db, port, meeting.id))
+
+    port.during_send = facilitator_changes_it
+    dispatcher = Dispatcher(
+        db,
+        port,
+        clock,
+        {"announcement": cards.render_announcement},
+        current=cards.CURRENT,
+    )
+    assert await dispatcher.run_due() >= 1
+    assert missed == [True], "nothing was posted yet when the change asked for an edit"
+    marker = (await announced(db, meeting)).marker
+    posted = next(m for m in port.messages if m.message.carries_marker(marker))
+    if change == "note":
+        assert "post-adoption worker" in shown(posted.message)
+    else:
+        assert all(button.disabled for button in posted.message.buttons)
+
+
+async def test_an_announcement_sent_unchanged_is_not_edited(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    port = EditCounting()
+    dispatcher = Dispatcher(
+        db, port, clock, {"announcement": cards.render_announcement}, current=cards.CURRENT
+    )
+    assert await dispatcher.run_due() == 1
+    assert port.edits == 0
+
+
+@dataclass
+class EditCounting(FakePort):
+    edits: int = 0
+
+    async def edit(self, channel_id: int, message_id: int, message: OutgoingMessage) -> None:
+        self.edits += 1
+        await super().edit(channel_id, message_id, message)
+
+
+async def announced(db: aiosqlite.Connection, meeting: Meeting) -> outbox_rows.Delivery:
+    found = await outbox_rows.by_key(db, f"announce:{meeting.id}")
+    assert found is not None
+    return found

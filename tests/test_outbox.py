@@ -837,3 +837,54 @@ async def test_a_deleted_rows_id_and_marker_are_never_given_to_a_new_row(
     async with transaction(conn):
         new = await outbox.enqueue(conn, planned("b"), T0)
     assert new > gone
+
+
+# --- messages kept current -----------------------------------------------------------------------
+
+
+@dataclass
+class Board:
+    """A message that shows something that changes (like an announcement's counts)."""
+
+    says: str = "v1"
+
+    def message(self, delivery: Delivery) -> OutgoingMessage:
+        return OutgoingMessage(content=self.says, buttons=(Button("Go", f"x:{delivery.marker}"),))
+
+    async def render(
+        self, conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+    ) -> OutgoingMessage:
+        return self.message(delivery)
+
+    async def current(self, conn: aiosqlite.Connection, delivery: Delivery) -> OutgoingMessage:
+        return self.message(delivery)
+
+
+async def test_a_kept_current_message_sent_before_a_crash_is_brought_up_to_date_on_recovery(
+    conn: aiosqlite.Connection, port: FakePort, clock: ManualClock
+) -> None:
+    board = Board()
+    dispatcher = Dispatcher(
+        conn, port, clock, {"board": board.render}, current={"board": board.current}
+    )
+    await plan(conn, "meeting:1", [planned("a", kind="board")])
+    port.plan = [CREATE_THEN_CRASH]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    board.says = "v2"  # changed while the bot was down; what was sent is unknown now
+    assert await dispatcher.recover_in_doubt() == RecoveryResult(found=1)
+    assert [m.message.content for m in port.messages] == ["v2"]
+
+
+async def test_a_kind_not_kept_current_is_never_edited_after_sending(
+    conn: aiosqlite.Connection, port: FakePort, clock: ManualClock
+) -> None:
+    board = Board()
+    dispatcher = Dispatcher(conn, port, clock, {"board": board.render})
+    await plan(conn, "meeting:1", [planned("a", kind="board")])
+    port.plan = [CREATE_THEN_CRASH]
+    with pytest.raises(Crash):
+        await dispatcher.run_due()
+    board.says = "v2"
+    assert await dispatcher.recover_in_doubt() == RecoveryResult(found=1)
+    assert [m.message.content for m in port.messages] == ["v1"]

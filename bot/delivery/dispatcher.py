@@ -13,6 +13,13 @@ not found means it goes back to pending and is sent again with the same nonce. A
 error (a 5xx or timeout may come after Discord took the message) looks for the marker too before
 sending again: the nonce only de-duplicates for a few minutes, and the bot may be down longer.
 
+A message that stays on show and tells the truth about something that changes (a meeting's
+announcement) registers a *current* view for its kind: what the message should say now. Once it
+is recorded as sent, the dispatcher asks again and edits the message if the answer differs from
+what went out, so a change committed while the message was on its way to Discord (when there
+was nothing posted yet to edit) is never lost. After a crash the sent text is unknown, so it
+edits whatever it finds.
+
 Nothing here logs or stores a message's content: only ids, kinds and safe reasons.
 """
 
@@ -33,7 +40,7 @@ from bot.clock import Clock
 from bot.db import transaction
 from bot.delivery import outbox
 from bot.delivery.outbox import TOO_LATE, Delivery
-from bot.delivery.port import DeliveryFailed, DiscordPort, OutgoingMessage
+from bot.delivery.port import DeliveryFailed, DiscordPort, OutgoingMessage, Sent
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +77,10 @@ class Defer:
 Renderer = Callable[
     [aiosqlite.Connection, Delivery, RenderContext], Awaitable[OutgoingMessage | Skip | Defer]
 ]
+
+
+Current = Callable[[aiosqlite.Connection, Delivery], Awaitable[OutgoingMessage | None]]
+"""What a sent message of some kind should say now (None: leave it as it is)."""
 
 
 class MarkerMissingError(Exception):
@@ -121,6 +132,7 @@ class Dispatcher:
         clock: Clock,
         renderers: Mapping[str, Renderer],
         *,
+        current: Mapping[str, Current] | None = None,
         grace: timedelta = LATE_GRACE,
         backoff: Backoff | None = None,
         spread: Callable[[], float] = random.random,
@@ -132,6 +144,7 @@ class Dispatcher:
         self.clock = clock
         # Read at send time, so renderers registered after construction are seen.
         self.renderers = renderers
+        self.current = current if current is not None else {}
         self.grace = grace
         self.backoff = backoff or Backoff()
         self.spread = spread
@@ -273,6 +286,7 @@ class Dispatcher:
             sent.message_id,
             delivery.attempts,
         )
+        await self._keep_current(delivery, sent, rendered)
         return True
 
     async def _earlier_attempt(self, delivery: Delivery) -> bool | None:
@@ -296,7 +310,31 @@ class Dispatcher:
             delivery.id,
             found.message_id,
         )
+        await self._keep_current(delivery, found, None)
         return True
+
+    async def _keep_current(
+        self, delivery: Delivery, sent: Sent, sent_as: OutgoingMessage | None
+    ) -> None:
+        """Edit a just-recorded message whose kind keeps it current, if what it should say now
+        differs from `sent_as` (None: unknown, after a crash). Best effort: the message is
+        sent either way, and the next change edits it again."""
+        view = self.current.get(delivery.kind)
+        if view is None:
+            return
+        try:
+            now_says = await view(self.conn, delivery)
+        except Exception:
+            log.exception("delivery %d: the %r current view failed", delivery.id, delivery.kind)
+            return
+        if now_says is None or now_says == sent_as:
+            return
+        try:
+            await self.port.edit(sent.channel_id, sent.message_id, now_says)
+        except DeliveryFailed as exc:
+            log.warning("delivery %d: could not bring it up to date: %s", delivery.id, exc.reason)
+            return
+        log.info("delivery %d (%s) brought up to date after sending", delivery.id, delivery.kind)
 
     async def _failed_attempt(self, delivery: Delivery, failure: DeliveryFailed) -> None:
         now = self.clock.now()
@@ -350,6 +388,7 @@ class Dispatcher:
                     delivery.id,
                     sent.message_id,
                 )
+                await self._keep_current(delivery, sent, None)
             else:
                 await outbox.requeue(self.conn, delivery.id, now, "in doubt: not found", now)
                 requeued += 1

@@ -14,8 +14,6 @@ from bot.delivery import outbox
 from bot.delivery.port import DeliveryFailed, DiscordPort
 from bot.meetings import cards
 from bot.meetings.planning import announcement_key
-from bot.meetings.queries import get_meeting
-from bot.meetings.rsvp import count_answers
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +25,9 @@ async def refresh_announcement(
     posted = await outbox.by_key(conn, announcement_key(meeting_id))
     if posted is None or posted.sent is None:
         return False
-    meeting = await get_meeting(conn, meeting_id)
-    counts = await count_answers(conn, meeting_id)
-    message = cards.announcement(meeting, counts, posted.marker)
+    message = await cards.current_announcement(conn, posted)
+    if message is None:
+        return False
     try:
         await port.edit(posted.sent.channel_id, posted.sent.message_id, message)
     except DeliveryFailed as failure:

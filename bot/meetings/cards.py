@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import aiosqlite
 
-from bot.delivery.dispatcher import RenderContext, Skip
+from bot.delivery.dispatcher import Current, RenderContext, Skip
 from bot.delivery.outbox import Delivery
 from bot.delivery.port import Button, Card, OutgoingMessage
 from bot.errors import NotFound
@@ -103,6 +103,19 @@ async def render_announcement(
     return announcement(meeting, await count_answers(conn, meeting.id), delivery.marker)
 
 
+async def current_announcement(
+    conn: aiosqlite.Connection, delivery: Delivery
+) -> OutgoingMessage | None:
+    """What a posted announcement should say now: the meeting as it is (cancelled too), with its
+    counts. None when the meeting is gone."""
+    assert delivery.subject_id is not None
+    try:
+        meeting = await get_meeting(conn, delivery.subject_id)
+    except NotFound:
+        return None
+    return announcement(meeting, await count_answers(conn, meeting.id), delivery.marker)
+
+
 async def render_meeting_changed(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
@@ -165,6 +178,9 @@ async def render_promoted(
         buttons=rsvp_buttons(meeting, delivery.marker),
     )
 
+
+# Messages that stay on show and are kept true after they are sent (see bot/delivery/dispatcher).
+CURRENT: dict[str, Current] = {"announcement": current_announcement}
 
 RENDERERS = {
     "announcement": render_announcement,

@@ -519,8 +519,9 @@ async def test_every_other_command_and_button_works_end_to_end(
     await emulator.wait_until(
         lambda: "post-adoption worker" in message_text(emulator.messages[announcement.id]) or None,
         what="the note on the announcement",
-        # Edits share Discord's 5-per-5-s bucket per channel (the counts were edited just
-        # before), so the note's edit may rightly wait out the bucket.
+        # The announcement may still be on its way when the note is saved: the dispatcher
+        # then edits it once it is recorded as sent (tests/test_meetings_domain.py). Edits
+        # share Discord's 5-per-5-s bucket per channel, so that edit may wait out the bucket.
         timeout=15,
     )
     info = await member.run("/meeting info", meeting=meeting)

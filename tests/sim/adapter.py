@@ -33,6 +33,7 @@ from bot.groups.model import Actor, Group, GroupSettings
 from bot.meetings import changes, series
 from bot.meetings import rsvp as rsvp_service
 from bot.meetings.announcements import refresh_announcement
+from bot.meetings.cards import CURRENT as MEETING_CURRENT
 from bot.meetings.cards import RENDERERS as MEETING_RENDERERS
 from bot.meetings.model import Answer, Meeting, Place, SeriesDraft
 from bot.meetings.queries import get_meeting, get_series, upcoming_meetings
@@ -133,7 +134,14 @@ def dispatcher(
     new_nonce: Callable[[], str],
 ) -> Dispatcher:
     return Dispatcher(
-        conn, port, clock, table, backoff=Backoff(), spread=spread, new_nonce=new_nonce
+        conn,
+        port,
+        clock,
+        table,
+        current=MEETING_CURRENT,
+        backoff=Backoff(),
+        spread=spread,
+        new_nonce=new_nonce,
     )
 
 
