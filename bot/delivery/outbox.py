@@ -50,8 +50,11 @@ class PlannedDelivery:
     """What the message is about (e.g. the meeting id), for the renderer."""
 
     def __post_init__(self) -> None:
-        _require_aware(self.due_at)
-        _require_aware(self.not_after)
+        # Planners make thousands of these at once: UTC itself (the common case) is known aware.
+        if self.due_at.tzinfo is not UTC:
+            _require_aware(self.due_at)
+        if self.not_after.tzinfo is not UTC:
+            _require_aware(self.not_after)
         if self.not_after < self.due_at:
             raise ValueError(f"{self.key}: not_after is before due_at")
 
@@ -114,18 +117,14 @@ WHERE id = :id
 
 # What planning compares: the columns a plan sets, as stored (times in `iso` form, so equal
 # text is an equal instant).
-SELECT_PLAN_BY_KEYS = """
+# What re-planning compares against, in one read: the rows with the keys wanted (in any
+# state) and every pending row of the scopes being re-planned.
+SELECT_PLAN_IN_SCOPES = """
 SELECT id, idempotency_key, scope, state, kind, guild_id, channel_id, user_id, subject_id,
        due_at, not_after
 FROM outbox
 WHERE idempotency_key IN (SELECT value FROM json_each(:keys))
-"""
-
-SELECT_PENDING_KEYS_IN_SCOPES = """
-SELECT id, idempotency_key
-FROM outbox
-WHERE scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending'
-ORDER BY scope, id
+   OR (scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending')
 """
 
 INSERT_DELIVERY = """
@@ -162,6 +161,12 @@ CANCEL_PENDING = """
 UPDATE outbox
 SET state = 'cancelled', updated_at = :now
 WHERE id = :id AND state = 'pending'
+"""
+
+CANCEL_PENDING_MANY = """
+UPDATE outbox
+SET state = 'cancelled', updated_at = :now
+WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending'
 """
 
 SELECT_NEXT_DUE = """
@@ -356,8 +361,15 @@ async def replan_many(
     if len(wanted) != len(planned_all):
         raise ValueError("replan: the same key is planned in two scopes")
     stamp = iso(now)
-    async with conn.execute(SELECT_PLAN_BY_KEYS, {"keys": json.dumps(sorted(wanted))}) as cursor:
-        existing = {str(row["idempotency_key"]): row for row in await cursor.fetchall()}
+    params_in = {"keys": json.dumps(sorted(wanted)), "scopes": json.dumps(list(desired_by_scope))}
+    async with conn.execute(SELECT_PLAN_IN_SCOPES, params_in) as cursor:
+        rows = await cursor.fetchall()
+    existing = {str(row["idempotency_key"]): row for row in rows}
+    cancels = sorted(
+        int(row["id"])
+        for key, row in existing.items()
+        if key not in wanted and row["state"] == "pending" and row["scope"] in desired_by_scope
+    )
     inserts: list[dict[str, object]] = []
     updates: list[dict[str, object]] = []
     revives: list[dict[str, object]] = []
@@ -398,21 +410,15 @@ async def replan_many(
             revives.append({**params, "id": row["id"]})
         else:
             kept += 1
-    scopes = json.dumps(list(desired_by_scope))
-    async with conn.execute(SELECT_PENDING_KEYS_IN_SCOPES, {"scopes": scopes}) as cursor:
-        cancels = [
-            {"id": row[0], "now": stamp}
-            for row in await cursor.fetchall()
-            if str(row[1]) not in wanted
-        ]
-    for sql, rows in (
+    for sql, changes in (
         (INSERT_DELIVERY, inserts),
         (UPDATE_PENDING_PLAN, updates),
         (REVIVE_CANCELLED, revives),
-        (CANCEL_PENDING, cancels),
     ):
-        if rows:
-            await conn.executemany(sql, rows)
+        if changes:
+            await conn.executemany(sql, changes)
+    if cancels:
+        await conn.execute(CANCEL_PENDING_MANY, {"ids": json.dumps(cancels), "now": stamp})
     return ReplanResult(len(inserts), len(updates), len(cancels), len(revives), unchanged, kept)
 
 

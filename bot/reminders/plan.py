@@ -48,23 +48,20 @@ WHERE meeting_id = :meeting_id
 
 # Only some members (an answer, someone joining): what planning reads does not grow with the
 # group.
-SELECT_SOME_MEMBERS = """
-SELECT user_id
-FROM group_members
-WHERE group_id = :group_id AND user_id IN (SELECT value FROM json_each(:user_ids))
-ORDER BY joined_at, user_id
-"""
-
-SELECT_SOME_ANSWERS = """
-SELECT user_id, answer
-FROM rsvps
-WHERE meeting_id = :meeting_id AND user_id IN (SELECT value FROM json_each(:user_ids))
-"""
-
-SELECT_SOME_OPTED_IN = """
-SELECT user_id
-FROM reminder_optins
-WHERE group_id = :group_id AND user_id IN (SELECT value FROM json_each(:user_ids))
+# Some members' facts in one read (an answer, a preference): whether they are in the group,
+# their answer, whether they opted in to every meeting, and their preferences.
+SELECT_SOME_RECIPIENTS = """
+SELECT gm.user_id AS user_id,
+       (SELECT r.answer FROM rsvps AS r
+        WHERE r.meeting_id = :meeting_id AND r.user_id = gm.user_id) AS answer,
+       EXISTS (SELECT 1 FROM reminder_optins AS o
+               WHERE o.group_id = :group_id AND o.user_id = gm.user_id) AS opted_in,
+       p.user_id AS chose, p.leads, p.via, p.paused, p.quiet_start, p.quiet_end, p.timezone,
+       p.nudge
+FROM group_members AS gm
+LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
+WHERE gm.group_id = :group_id AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
+ORDER BY gm.joined_at, gm.user_id
 """
 
 SELECT_ROTA = """
@@ -230,18 +227,17 @@ def plan_member_deliveries(
     stamp = int(start.timestamp())
     planned: list[PlannedDelivery] = []
 
-    def add(key: str, kind: str, prefs: Prefs, due: datetime) -> None:
-        destination = (
-            Destination(channel_id=group.announce_channel_id)
-            if prefs.via == "channel"
-            else Destination(user_id=prefs.user_id)
-        )
+    in_channel = Destination(channel_id=group.announce_channel_id)
+
+    def add(key: str, kind: str, prefs: Prefs, due: datetime, scope: str) -> None:
         planned.append(
             PlannedDelivery(
                 key=key,
-                scope=reminders_scope(meeting.id, prefs.user_id),
+                scope=scope,
                 kind=kind,
-                destination=destination,
+                destination=in_channel
+                if prefs.via == "channel"
+                else Destination(user_id=prefs.user_id),
                 due_at=due,
                 not_after=start,
                 guild_id=group.guild_id,
@@ -268,10 +264,12 @@ def plan_member_deliveries(
         prefs = recipient.prefs
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
             continue
+        scope = reminders_scope(meeting.id, prefs.user_id)
         if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
             seen: set[datetime] = set()
+            prefix = reminder_key_prefix(meeting.id, prefs.user_id)
             for code, base in timed_leads(prefs.leads_or(policy)):
-                key = f"{reminder_key_prefix(meeting.id, prefs.user_id)}{code}:{stamp}"
+                key = f"{prefix}{code}:{stamp}"
                 if key in overdue:
                     due = overdue[key]
                 elif base < now:
@@ -281,14 +279,15 @@ def plan_member_deliveries(
                 if due in seen or due >= start:
                     continue
                 seen.add(due)
-                add(key, REMINDER, prefs, due)
+                add(key, REMINDER, prefs, due, scope)
         elif recipient.answer is None and prefs.nudge and nudge_base is not None:
             key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
             base = nudge_base
             if key in overdue:
-                add(key, NUDGE, prefs, overdue[key])
+                add(key, NUDGE, prefs, overdue[key], scope)
             elif base >= now:
-                add(key, NUDGE, prefs, outside_quiet_hours(base, prefs, meeting.zone, now, start))
+                due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
+                add(key, NUDGE, prefs, due, scope)
     return planned
 
 
@@ -353,7 +352,7 @@ async def recipients_for(
     conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
 ) -> list[Recipient]:
     """The meeting's group's members (those in `only`, if given) and what each told us, in
-    four reads whatever the group's size."""
+    four reads whatever the group's size (one for a few named members)."""
     if only is None:
         members = await groups.member_ids(conn, group)
         async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
@@ -362,12 +361,16 @@ async def recipients_for(
     else:
         ids = json.dumps(sorted(only))
         params = {"group_id": group.id, "meeting_id": meeting.id, "user_ids": ids}
-        async with conn.execute(SELECT_SOME_MEMBERS, params) as cursor:
-            members = [int(row[0]) for row in await cursor.fetchall()]
-        async with conn.execute(SELECT_SOME_ANSWERS, params) as cursor:
-            answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
-        async with conn.execute(SELECT_SOME_OPTED_IN, params) as cursor:
-            opted = {int(row[0]) for row in await cursor.fetchall()}
+        async with conn.execute(SELECT_SOME_RECIPIENTS, params) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            Recipient(
+                prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
+                Answer(row["answer"]) if row["answer"] is not None else None,
+                bool(row["opted_in"]),
+            )
+            for row in rows
+        ]
     found = await prefs_store.prefs_for(conn, members)
     return [
         Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members

@@ -65,6 +65,11 @@ def _leads_text(leads: Sequence[Lead] | None) -> str | None:
     return ",".join(lead.text for lead in leads) if leads is not None else None
 
 
+def from_row(row: aiosqlite.Row) -> Prefs:
+    """A member's preferences from a row with reminder_prefs' columns."""
+    return _prefs(row)
+
+
 def _prefs(row: aiosqlite.Row) -> Prefs:
     quiet = (
         QuietHours(time.fromisoformat(row["quiet_start"]), time.fromisoformat(row["quiet_end"]))
