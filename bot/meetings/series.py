@@ -70,6 +70,12 @@ VALUES (
 ON CONFLICT (series_id, occurrence_start) DO NOTHING
 """
 
+SELECT_LAST_OCCURRENCE = """
+SELECT MAX(occurrence_start)
+FROM meetings
+WHERE series_id = :series_id
+"""
+
 # A series edit: meetings still to come that nobody changed by hand follow the new rule.
 RETIME_MEETING = """
 UPDATE meetings
@@ -311,13 +317,27 @@ async def create_series(
     return SeriesChange(series, added=added, retimed=[], removed=[])
 
 
-async def _materialise(conn: aiosqlite.Connection, series: Series, now: datetime) -> list[int]:
+async def _materialise(
+    conn: aiosqlite.Connection, series: Series, now: datetime, *, beyond_stored: bool = False
+) -> list[int]:
+    """Store the series' meetings for the horizon (at least MIN_AHEAD of them). With
+    `beyond_stored` only those after the last one stored are looked for: what the sweep needs,
+    as everything up to it was stored when the series was created, edited or last swept."""
     if series.ended_at is not None:
         return []
     schedule = _schedule(series)
-    starts = occurrences(schedule, after=now, before=now + HORIZON)
-    if len(starts) < MIN_AHEAD:
-        starts = occurrences(schedule, after=now, count=MIN_AHEAD)
+    after = now
+    if beyond_stored:
+        async with conn.execute(SELECT_LAST_OCCURRENCE, {"series_id": series.id}) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] is not None:
+            after = max(now, datetime.fromisoformat(row[0]) + timedelta(microseconds=1))
+    until = now + HORIZON
+    first = occurrences(schedule, after=now, count=MIN_AHEAD)
+    if len(first) == MIN_AHEAD and first[-1] < until:
+        starts = occurrences(schedule, after=after, before=until) if after < until else []
+    else:  # a sparse rule: the next MIN_AHEAD, even beyond the horizon
+        starts = [start for start in first if start >= after]
     added: list[int] = []
     for start in starts:
         cursor = await conn.execute(
@@ -352,7 +372,7 @@ async def extend_horizon(
 ) -> list[int]:
     """Add the meetings that came into the horizon (the daily sweep and start-up call this)."""
     async with transaction(conn):
-        added = await _materialise(conn, series, now)
+        added = await _materialise(conn, series, now, beyond_stored=True)
         for meeting_id in added:
             await policy.replan_for(conn, MeetingChanged(meeting_id), now)
     return added

@@ -361,9 +361,11 @@ FROM outbox
 ORDER BY id
 """
 
+# INDEXED BY: only the pending rows are read (the outbox grows all year; without statistics
+# SQLite would scan all of it after every operation).
 PENDING_MEMBER_ROWS = """
 SELECT o.id, o.idempotency_key, o.kind, s.group_id
-FROM outbox AS o
+FROM outbox AS o INDEXED BY outbox_pending_due
 JOIN meetings AS m ON m.id = o.subject_id
 JOIN series AS s ON s.id = m.series_id
 WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
@@ -373,7 +375,7 @@ ORDER BY o.id
 
 IN_DOUBT = """
 SELECT COUNT(*)
-FROM outbox
+FROM outbox INDEXED BY outbox_in_doubt
 WHERE state = 'sending'
 """
 
