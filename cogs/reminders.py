@@ -185,7 +185,13 @@ class RotaCommands(app_commands.Group, name="rota", description="Who holds each 
         bot = self.bot
         holder = actor_for(who) if who is not None else actor_of(interaction)
         entry = await rota.assign(
-            bot.db, found.id, holder, interaction.user.id, bot.clock.now(), bot.policy.reminders
+            bot.db,
+            found.id,
+            holder,
+            interaction.user.id,
+            bot.clock.now(),
+            bot.policy.reminders,
+            bot.policy,
         )
         bot.alarm.wake()
         await interaction.response.send_message(
@@ -254,7 +260,9 @@ class RotaButton(
             meeting = await get_meeting(bot.db, self.meeting_id)
             group = await groups.get_group(bot.db, meeting.group_id)
             access.require_facilitator(group, actor_of(interaction))
-            entry = await rota.step_in(bot.db, self.meeting_id, interaction.user.id, now, policy)
+            entry = await rota.step_in(
+                bot.db, self.meeting_id, interaction.user.id, now, policy, bot.policy
+            )
             # The escalation now says who holds it, and its button goes.
             await interaction.response.edit_message(
                 content=texts.rota_stepped_in(interaction.user.id, entry.meeting.title),

@@ -88,6 +88,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("groups/", ("bot.groups",)),
     ("meetings/", ("bot.meetings",)),
     ("reminders/ and checkins/", ("bot.reminders", "bot.checkins")),
+    ("attendance/", ("bot.attendance",)),
     ("the runtime", RUNTIME),
     ("cogs/", ("cogs",)),
 )
