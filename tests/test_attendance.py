@@ -19,6 +19,8 @@ import pytest_asyncio
 from bot.attendance import cards as attendance_cards
 from bot.attendance import service
 from bot.attendance.plan import Noted, who_was_missed
+from bot.checkins import mydata
+from bot.checkins.crypto import load_note_keys
 from bot.clock import ManualClock
 from bot.db import open_database
 from bot.delivery.dispatcher import Dispatcher
@@ -146,7 +148,7 @@ def test_who_was_missed_going_or_maybe_who_did_not_come_and_regulars_twice_in_a_
 async def test_voice_notes_members_in_the_room_during_the_meeting_only(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    group, meeting = await september(db, clock)
+    _group, meeting = await september(db, clock)
     # Eleven minutes before the start is too early; ten is in.
     clock.set(START - timedelta(minutes=11))
     assert await service.note_in_voice(db, VOICE, [CAME], clock.now()) == 0
@@ -180,7 +182,7 @@ async def test_nothing_is_noted_or_planned_while_the_group_has_it_off(
 async def test_we_missed_you_the_next_morning_once_to_those_who_meant_to_come(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    group, meeting = await september(db, clock)
+    group, _meeting = await september(db, clock)
     clock.set(START + timedelta(minutes=5))
     await service.note_in_voice(db, VOICE, [CAME], clock.now())
     planned = await rows_of(db, "missed_you")
@@ -218,7 +220,7 @@ async def test_we_missed_you_the_next_morning_once_to_those_who_meant_to_come(
 async def test_the_member_can_turn_it_off_and_a_pause_stops_it_too(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    _, meeting = await september(db, clock)
+    _, _meeting = await september(db, clock)
     await reminder_service.update_prefs(
         db, MISSED, PrefsChange(missed_you=False), clock.now(), POLICY.reminders
     )
@@ -246,7 +248,7 @@ async def test_nobody_is_missed_when_attendance_was_not_noted(
     assert missed_you_dms(port) == {}
 
 
-# --- the facilitator's question --------------------------------------------------------------------
+# --- the facilitator's question ------------------------------------------------------------------
 
 
 async def test_the_holder_is_asked_after_a_meeting_elsewhere_and_answers_once_or_twice(
@@ -354,13 +356,13 @@ async def test_a_regular_who_misses_two_in_a_row_hears_once(
     assert meetings[0].id == september_meeting.id
 
 
-# --- turnout ----------------------------------------------------------------------------------------
+# --- turnout -------------------------------------------------------------------------------------
 
 
 async def test_turnout_is_counts_only_and_for_facilitators(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    group, meeting = await september(db, clock)
+    group, _meeting = await september(db, clock)
     clock.set(START)
     await service.note_in_voice(db, VOICE, [CAME, MAYBE], clock.now())
     clock.set(utc(2026, 11, 1, 12, 0))  # October's meeting passed without anyone noted
@@ -398,9 +400,39 @@ def test_every_text_fits_at_the_longest_input() -> None:
 async def test_a_dm_destination_for_the_missed_you_never_names_a_channel(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:
-    _, meeting = await september(db, clock)
+    _, _meeting = await september(db, clock)
     clock.set(START)
     await service.note_in_voice(db, VOICE, [CAME], clock.now())
     for row in await rows_of(db, "missed_you"):
         assert row["channel_id"] is None
         assert Destination(user_id=row["user_id"]).is_dm
+
+
+# --- the member's own record ---------------------------------------------------------------------
+
+
+async def test_a_member_sees_their_own_record_in_the_export_and_delete_removes_it(
+    db: aiosqlite.Connection, clock: ManualClock, tmp_path: Path
+) -> None:
+    _, meeting = await september(db, clock)
+    await reminder_service.update_prefs(
+        db, CAME, PrefsChange(missed_you=False), clock.now(), POLICY.reminders
+    )
+    clock.set(START)
+    await service.note_in_voice(db, VOICE, [CAME, MAYBE], clock.now())
+    keys = (await load_note_keys(db, (), tmp_path / "holdfast.sqlite3", clock.now())).keys
+    exported = (await mydata.export(db, keys, CAME, clock.now())).data
+    assert exported["meetings_you_came_to"] == [
+        {
+            "group": "North",
+            "meeting": "Monthly meet-up",
+            "starts": START.isoformat(),
+            "noted_by": "voice",
+        }
+    ]
+    assert exported["preferences"]["reminders"]["missed_you"] == 0
+    # Only their own: MAYBE's attendance is not in CAME's export.
+    assert len(exported["meetings_you_came_to"]) == 1
+    await mydata.delete_everything(db, keys, CAME, clock.now(), POLICY)
+    assert await came(db, meeting.id) == {MAYBE}
+    assert (await mydata.export(db, keys, CAME, clock.now())).data["meetings_you_came_to"] == []

@@ -9,7 +9,6 @@ import aiosqlite
 from bot.attendance.plan import (
     ATTENDANCE_ASK,
     MISSED_YOU,
-    came_to,
     is_on,
     missed_by,
     noted_how,
@@ -92,8 +91,6 @@ async def render_missed_you(
         return Skip("the group no longer notes who came")
     if await noted_how(conn, meeting.id) is None:
         return Skip("attendance was not noted")
-    if user_id in await came_to(conn, meeting.id):
-        return Skip("came after all")
     prefs = await prefs_store.get_prefs(conn, user_id)
     if prefs.paused or not prefs.missed_you:
         return Skip("turned off")
