@@ -20,6 +20,7 @@ from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
 from bot.reminders import cards, rota, service, status
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
+from bot.texts import attendance as attendance_texts
 from bot.texts import reminders as texts
 from cogs._interaction import AnyInteraction, Interaction, actor_for, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, timezone_autocomplete
@@ -43,7 +44,7 @@ async def settings_text(bot: HoldfastBot, user_id: int, guild_id: int | None) ->
         if prefs.quiet
         else None
     )
-    return texts.prefs_summary(
+    summary = texts.prefs_summary(
         [lead.text for lead in prefs.leads_or(policy)],
         prefs.leads is None,
         prefs.via,
@@ -53,6 +54,7 @@ async def settings_text(bot: HoldfastBot, user_id: int, guild_id: int | None) ->
         prefs.nudge and policy.nudge is not None,
         every,
     )
+    return summary + "\n" + attendance_texts.missed_you_line(prefs.missed_you)
 
 
 class ReminderCommands(app_commands.Group, name="reminders", description="Your meeting reminders"):

@@ -22,6 +22,7 @@ from bot.groups import service as groups
 from bot.reminders import service as reminder_service
 from bot.reminders.model import PrefsChange
 from bot.texts import attendance as texts
+from bot.texts import reminders as reminder_texts
 from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete
@@ -91,7 +92,7 @@ async def reminders_missed_you(interaction: Interaction, on: bool) -> None:
         bot.policy.reminders,
     )
     await interaction.response.send_message(
-        texts.missed_you_line(on)
+        reminder_texts.prefs_saved()
         + "\n\n"
         + await settings_text(bot, interaction.user.id, interaction.guild_id),
         ephemeral=True,

@@ -74,8 +74,8 @@ async def test_members_seen_in_voice_are_noted_and_the_one_who_missed_it_hears_n
 ) -> None:
     s = discord_server
     welcome = await create_group(emulator, s)
-    came, missed, quiet = s.members[:3]
-    for person in (came, missed, quiet):
+    came, missed, quiet, rather_not = s.members[:4]
+    for person in (came, missed, quiet, rather_not):
         joined = await emulator.as_user(person).click(welcome, "Join this group")
         await joined.wait_for_text("You're in North adopters")
     await create_last_thursday(emulator, s, holdfast)
@@ -84,7 +84,16 @@ async def test_members_seen_in_voice_are_noted_and_the_one_who_missed_it_hears_n
     refused = await emulator.as_user(quiet, channel=s.general).run("/group attendance", on=True)
     await refused.wait_for_text("Only the facilitators")
     await turn_on(emulator, s)
-    await answer(emulator, announcement, (came, "Going"), (missed, "Going"))
+    await answer(emulator, announcement, (came, "Going"), (missed, "Going"), (rather_not, "Maybe"))
+    # Each member can turn the message off for themselves.
+    off = await emulator.as_user(rather_not, channel=s.general).run(
+        "/reminders missed-you", on=False
+    )
+    assert "“We missed you” messages: off." in await off.wait_for_text("Saved")
+    shown = await emulator.as_user(missed, channel=s.general).run("/reminders show")
+    assert "“we missed you” message after a meeting you meant to come to: on" in (
+        await shown.wait_for_text("You get reminders")
+    )
     meeting = await next_meeting(holdfast, clock)
 
     # Ten minutes before the start the room counts; someone not in the group is not stored.
@@ -119,6 +128,7 @@ async def test_members_seen_in_voice_are_noted_and_the_one_who_missed_it_hears_n
     # Nobody else hears, and the DM pings nobody.
     assert missed_you_to(emulator, came) == []
     assert missed_you_to(emulator, quiet) == []
+    assert missed_you_to(emulator, rather_not) == []
     [post] = [
         r
         for r in emulator.requests_to("POST", "/channels/{channel_id}/messages")
