@@ -33,7 +33,7 @@ How = Literal["voice", "facilitator"]
 EARLY = timedelta(minutes=10)
 # The longest a meeting lasts (series: 15 to 720 minutes): how far back a window can begin.
 LONGEST = timedelta(minutes=720)
-# A meeting's question to its facilitator and its turnout look back this far.
+# `/meeting turnout` looks back this many months.
 TURNOUT_MONTHS = 6
 
 TURN_ON = """
