@@ -153,6 +153,9 @@ def bot_intents() -> discord.Intents:
     # content: members talk to Holdfast through slash commands, buttons and modals.
     intents = discord.Intents.none()
     intents.guilds = True
+    # Who is in a meeting's voice or stage channel, for groups that note who came (not
+    # privileged; GUILD_CREATE then also carries the voice states at each connection).
+    intents.voice_states = True
     return intents
 
 

@@ -32,6 +32,7 @@ from bot.delivery.port import (
     Destination,
     EventSpec,
     OutgoingMessage,
+    PeopleMenu,
     Sent,
 )
 
@@ -105,10 +106,24 @@ def _mentions(message: OutgoingMessage) -> discord.AllowedMentions:
     return allowed_mentions(users=message.ping_user_ids, roles=message.ping_role_ids)
 
 
-def to_view(buttons: tuple[Button, ...]) -> discord.ui.View | None:
-    if not buttons:
+def to_view(
+    buttons: tuple[Button, ...], menus: tuple[PeopleMenu, ...] = ()
+) -> discord.ui.View | None:
+    if not buttons and not menus:
         return None
     view = _InertView(timeout=None)
+    for row, menu in enumerate(menus):
+        # A select menu fills its action row on its own (Discord: "Select Menus").
+        view.add_item(
+            discord.ui.UserSelect(
+                custom_id=menu.custom_id,
+                placeholder=menu.placeholder,
+                min_values=menu.min_values,
+                max_values=menu.max_values,
+                default_values=[discord.Object(id=user_id) for user_id in menu.picked],
+                row=row,
+            )
+        )
     for button in buttons:
         view.add_item(
             discord.ui.Button(
@@ -211,7 +226,7 @@ class DiscordPyPort:
                 parts["embeds"] = [to_embed(card) for card in message.cards]
             if message.files:
                 parts["files"] = [_file(a) for a in message.files]
-            if (view := to_view(message.buttons)) is not None:
+            if (view := to_view(message.buttons, message.menus)) is not None:
                 parts["view"] = view
             sent = await channel.send(**parts)
         return Sent(channel_id=sent.channel.id, message_id=sent.id)
@@ -225,7 +240,7 @@ class DiscordPyPort:
                 content=message.content or None,
                 embeds=[to_embed(card) for card in message.cards],
                 attachments=[_file(a) for a in message.files],
-                view=to_view(message.buttons),
+                view=to_view(message.buttons, message.menus),
                 allowed_mentions=_mentions(message),
             )
 

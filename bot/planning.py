@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.attendance import plan as attendance
 from bot.delivery import replanning
 from bot.delivery.replanning import Registry, Subject
 from bot.meetings import planning as meetings
@@ -26,9 +27,11 @@ def register_all(
     reminder_policy: ReminderPolicy | None = None,
 ) -> Registry:
     """Register every capability's planners (in this order: the announcement, then members'
-    reminders and the rota). Registering again replaces, so this is safe to repeat."""
+    reminders and the rota, then noting who came). Registering again replaces, so this is safe
+    to repeat."""
     meetings.register(registry, announce_lead)
     reminders.register(registry, reminder_policy or ReminderPolicy())
+    attendance.register(registry)
     return registry
 
 

@@ -10,7 +10,9 @@ from discord.ext import commands
 
 from bot import __version__, texts
 from bot.app import HoldfastBot
+from bot.attendance import service as attendance
 from bot.reminders.status import delivery_status
+from bot.texts import attendance as attendance_texts
 from bot.texts import reminders as reminder_texts
 
 
@@ -21,9 +23,12 @@ class About(commands.Cog):
     @app_commands.command(name="about")
     async def about(self, interaction: discord.Interaction[HoldfastBot]) -> None:
         """What Holdfast does, and how it looks after your check-ins."""
-        await interaction.response.send_message(
-            texts.about(self.bot.settings.PRIVACY_MIN_MEMBERS), ephemeral=True
-        )
+        message = texts.about(self.bot.settings.PRIVACY_MIN_MEMBERS)
+        if interaction.guild_id is not None and (
+            noting := await attendance.groups_noting(self.bot.db, interaction.guild_id)
+        ):
+            message += attendance_texts.about_note(noting)
+        await interaction.response.send_message(message, ephemeral=True)
 
     @app_commands.command(name="status")
     @app_commands.default_permissions(manage_guild=True)

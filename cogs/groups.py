@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import HoldfastBot
+from bot.attendance import service as attendance
 from bot.delivery.port import Button
 from bot.discord_port import to_view
 from bot.errors import HoldfastError
@@ -106,6 +107,8 @@ async def join(interaction: Interaction, group: Group) -> None:
     upcoming = await queries.upcoming_meetings(bot.db, group.id, now, limit=1)
     next_text = meeting_texts.when(upcoming[0].starts_at) if upcoming else None
     welcome = texts.joined(group.name, next_text)
+    if (noting := await attendance.welcome_note(bot.db, group)) is not None:
+        welcome += "\n\n" + noting
     try:
         await interaction.user.send(welcome)
     except discord.HTTPException:

@@ -20,6 +20,7 @@ from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
 from bot.reminders import cards, rota, service, status
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
+from bot.texts import attendance as attendance_texts
 from bot.texts import reminders as texts
 from cogs._interaction import AnyInteraction, Interaction, actor_for, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, timezone_autocomplete
@@ -43,7 +44,7 @@ async def settings_text(bot: HoldfastBot, user_id: int, guild_id: int | None) ->
         if prefs.quiet
         else None
     )
-    return texts.prefs_summary(
+    summary = texts.prefs_summary(
         [lead.text for lead in prefs.leads_or(policy)],
         prefs.leads is None,
         prefs.via,
@@ -53,6 +54,7 @@ async def settings_text(bot: HoldfastBot, user_id: int, guild_id: int | None) ->
         prefs.nudge and policy.nudge is not None,
         every,
     )
+    return summary + "\n" + attendance_texts.missed_you_line(prefs.missed_you)
 
 
 class ReminderCommands(app_commands.Group, name="reminders", description="Your meeting reminders"):
@@ -185,7 +187,13 @@ class RotaCommands(app_commands.Group, name="rota", description="Who holds each 
         bot = self.bot
         holder = actor_for(who) if who is not None else actor_of(interaction)
         entry = await rota.assign(
-            bot.db, found.id, holder, interaction.user.id, bot.clock.now(), bot.policy.reminders
+            bot.db,
+            found.id,
+            holder,
+            interaction.user.id,
+            bot.clock.now(),
+            bot.policy.reminders,
+            bot.policy,
         )
         bot.alarm.wake()
         await interaction.response.send_message(
@@ -254,7 +262,9 @@ class RotaButton(
             meeting = await get_meeting(bot.db, self.meeting_id)
             group = await groups.get_group(bot.db, meeting.group_id)
             access.require_facilitator(group, actor_of(interaction))
-            entry = await rota.step_in(bot.db, self.meeting_id, interaction.user.id, now, policy)
+            entry = await rota.step_in(
+                bot.db, self.meeting_id, interaction.user.id, now, policy, bot.policy
+            )
             # The escalation now says who holds it, and its button goes.
             await interaction.response.edit_message(
                 content=texts.rota_stepped_in(interaction.user.id, entry.meeting.title),

@@ -129,6 +129,7 @@ async def seed(settings: Settings, server: DemoServer, start: datetime) -> Seede
             facilitator.id,
             clock.now(),
             policy.reminders,
+            policy,
         )
     finally:
         await conn.close()

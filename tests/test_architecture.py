@@ -1,9 +1,9 @@
 """The layers point one way, and the domain never needs a Discord connection.
 
 From the bottom up (README, Development): the foundation, delivery/, groups/, meetings/, then
-reminders/ and checkins/ side by side, then the runtime (planning, config, the Discord port,
-app, cli), then cogs/. A module imports only its own layer's package and what is below it,
-and no import goes round in a circle, even one made inside a function.
+reminders/ and checkins/ side by side, then attendance/, then the runtime (planning, config, the
+Discord port, app, cli), then cogs/. A module imports only its own layer's package and what is
+below it, and no import goes round in a circle, even one made inside a function.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("groups/", ("bot.groups",)),
     ("meetings/", ("bot.meetings",)),
     ("reminders/ and checkins/", ("bot.reminders", "bot.checkins")),
+    ("attendance/", ("bot.attendance",)),
     ("the runtime", RUNTIME),
     ("cogs/", ("cogs",)),
 )

@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from cryptography.fernet import Fernet
 
+from bot.attendance import service as attendance
 from bot.backup import backup_database
 from bot.checkins import card, entries, mydata, nudges, trends
 from bot.checkins.crypto import (
@@ -625,6 +626,17 @@ async def use_every_feature(
         db, person, PrefsChange(leads=tuple(parse_leads("1d"))), clock.now(), reminders
     )
     assert port.messages
+    # The group notes who came: the person came to one meeting, and meant to come to the next
+    # and did not (a "we missed you" is planned for them); they turned that message off.
+    await attendance.set_attendance(db, group, Actor(person, as_facilitator), True, clock.now())
+    await rsvp.answer_meeting(db, second.id, person, Answer.MAYBE, clock.now(), policy)
+    await reminder_service.update_prefs(
+        db, person, PrefsChange(missed_you=False), clock.now(), reminders
+    )
+    clock.set(second.ends_at + timedelta(minutes=1))
+    holder = Actor(OTHER, as_facilitator)
+    await attendance.note_from_facilitator(db, first.id, holder, [person], clock.now())
+    await attendance.note_from_facilitator(db, second.id, holder, [OTHER], clock.now())
 
 
 async def where_found(db: aiosqlite.Connection, person: int) -> set[tuple[str, str]]:
@@ -661,6 +673,8 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("trend_audit", "viewer_id"),
         ("checkin_nudges", "user_id"),
         ("series", "created_by"),
+        ("attendance", "user_id"),
+        ("reminder_prefs", "user_id"),
     ]:
         assert place in before, place
     async with db.execute(
@@ -668,6 +682,11 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         {"like": f"%{MEMBER}%"},
     ) as cursor:
         assert (await cursor.fetchone())[0] > 10, "reminders in the channel, keyed to the member"
+    async with db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'missed_you' AND user_id = :user_id",
+        {"user_id": MEMBER},
+    ) as cursor:
+        assert (await cursor.fetchone())[0] == 1, "a we-missed-you planned for the member"
     deleted = await mydata.delete_everything(db, keys, MEMBER, clock.now())
     assert deleted.checkpointed
     assert await where_found(db, MEMBER) == set()

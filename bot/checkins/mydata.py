@@ -104,6 +104,7 @@ ERASURES: tuple[Erasure, ...] = (
         "DELETE FROM reminder_optins WHERE user_id = :user_id",
     ),
     Erasure("dm_channels", "user_id", "delete", "DELETE FROM dm_channels WHERE user_id = :user_id"),
+    Erasure("attendance", "user_id", "delete", "DELETE FROM attendance WHERE user_id = :user_id"),
     Erasure(
         "rota",
         "facilitator_user_id",
@@ -174,7 +175,7 @@ ORDER BY a.viewed_at
 """
 
 SELECT_REMINDER_PREFS = """
-SELECT leads, via, paused, quiet_start, quiet_end, timezone, nudge
+SELECT leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you
 FROM reminder_prefs
 WHERE user_id = :user_id
 """
@@ -192,6 +193,17 @@ FROM rota AS r
 JOIN meetings AS m ON m.id = r.meeting_id
 JOIN series AS s ON s.id = m.series_id
 WHERE r.facilitator_user_id = :user_id
+ORDER BY m.starts_at
+"""
+
+# Meetings the member was noted as having come to (groups that note who came).
+SELECT_ATTENDANCE = """
+SELECT g.name AS "group", s.title AS meeting, m.starts_at AS starts, a.how AS noted_by
+FROM attendance AS a
+JOIN meetings AS m ON m.id = a.meeting_id
+JOIN series AS s ON s.id = m.series_id
+JOIN groups AS g ON g.id = s.group_id
+WHERE a.user_id = :user_id
 ORDER BY m.starts_at
 """
 
@@ -286,6 +298,7 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
             "reminders_for_every_meeting_of": await _rows(conn, SELECT_REMINDER_OPTINS, params),
         },
         "rota": await _rows(conn, SELECT_ROTA, params),
+        "meetings_you_came_to": await _rows(conn, SELECT_ATTENDANCE, params),
         "trend_views": await _rows(conn, SELECT_AUDIT, params),
     }
     return Export(

@@ -35,6 +35,26 @@ class Button:
 
 
 @dataclass(frozen=True)
+class PeopleMenu:
+    """A menu for picking people (Discord's user select), some already picked
+    (`default_values`, at most 25)."""
+
+    custom_id: str
+    placeholder: str
+    picked: tuple[int, ...] = ()
+    min_values: int = 0
+    max_values: int = 25
+
+    def __post_init__(self) -> None:
+        # Discord: a select's min_values 0-25, max_values 1-25, and default_values within
+        # min_values..max_values ("Select Menu Structure").
+        if not (0 <= self.min_values <= self.max_values <= 25 and self.max_values >= 1):
+            raise ValueError("a people menu picks between 0 and 25 people")
+        if len(self.picked) > self.max_values:
+            raise ValueError("more people picked than the menu allows")
+
+
+@dataclass(frozen=True)
 class Card:
     """An embed: a titled block with optional name/value fields."""
 
@@ -57,6 +77,8 @@ class OutgoingMessage:
     content: str = ""
     cards: tuple[Card, ...] = ()
     buttons: tuple[Button, ...] = ()
+    menus: tuple[PeopleMenu, ...] = ()
+    """Each on its own row, above the buttons."""
     files: tuple[Attachment, ...] = ()
     ping_user_ids: tuple[int, ...] = ()
     """The people this message may notify (e.g. the member a channel reminder is for). Nobody

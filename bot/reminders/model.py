@@ -63,6 +63,9 @@ class Prefs:
     timezone: str | None = None
     """None: the group's zone."""
     nudge: bool = True
+    missed_you: bool = True
+    """The "we missed you" message after a meeting they meant to come to (groups that note
+    who came)."""
 
     def leads_or(self, policy: ReminderPolicy) -> tuple[Lead, ...]:
         return self.leads if self.leads is not None else policy.leads
@@ -80,3 +83,4 @@ class PrefsChange:
     clear_quiet: bool = False
     timezone: str | None = None
     nudge: bool | None = None
+    missed_you: bool | None = None

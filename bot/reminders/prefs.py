@@ -13,28 +13,30 @@ from bot.meetings.recurrence import Lead, parse_leads
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
 
 SELECT_PREFS = """
-SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge
+SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you
 FROM reminder_prefs
 WHERE user_id = :user_id
 """
 
 SELECT_PREFS_MANY = """
-SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge
+SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you
 FROM reminder_prefs
 WHERE user_id IN (SELECT value FROM json_each(:user_ids))
 """
 
 UPSERT_PREFS = """
 INSERT INTO reminder_prefs (
-    user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, updated_at
+    user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you, updated_at
 )
 VALUES (
-    :user_id, :leads, :via, :paused, :quiet_start, :quiet_end, :timezone, :nudge, :now
+    :user_id, :leads, :via, :paused, :quiet_start, :quiet_end, :timezone, :nudge, :missed_you,
+    :now
 )
 ON CONFLICT (user_id) DO UPDATE
 SET leads = excluded.leads, via = excluded.via, paused = excluded.paused,
     quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
-    timezone = excluded.timezone, nudge = excluded.nudge, updated_at = excluded.updated_at
+    timezone = excluded.timezone, nudge = excluded.nudge, missed_you = excluded.missed_you,
+    updated_at = excluded.updated_at
 """
 
 SELECT_OPTED_IN = """
@@ -84,6 +86,7 @@ def _prefs(row: aiosqlite.Row) -> Prefs:
         quiet=quiet,
         timezone=row["timezone"],
         nudge=bool(row["nudge"]),
+        missed_you=bool(row["missed_you"]),
     )
 
 
@@ -117,6 +120,7 @@ def changed(current: Prefs, change: PrefsChange) -> Prefs:
         quiet=quiet,
         timezone=change.timezone or current.timezone,
         nudge=current.nudge if change.nudge is None else change.nudge,
+        missed_you=current.missed_you if change.missed_you is None else change.missed_you,
     )
 
 
@@ -132,6 +136,7 @@ async def store_prefs(conn: aiosqlite.Connection, prefs: Prefs, now: datetime) -
             "quiet_end": prefs.quiet.end.isoformat("minutes") if prefs.quiet else None,
             "timezone": prefs.timezone,
             "nudge": int(prefs.nudge),
+            "missed_you": int(prefs.missed_you),
             "now": now.isoformat(),
         },
     )

@@ -13,6 +13,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.db import transaction
+from bot.delivery.replanning import MeetingChanged, Replanner, replan_for
 from bot.errors import Conflict, NotAllowed
 from bot.groups import access
 from bot.groups.model import Actor
@@ -46,6 +47,15 @@ class RotaEntry:
     confirmed: bool
 
 
+async def _holder_changed(
+    conn: aiosqlite.Connection, meeting_id: int, now: datetime, replanner: Replanner | None
+) -> None:
+    """Whoever plans around who holds a meeting (e.g. asking them afterwards who came)
+    re-plans: the meeting changed, no member's part of it (`replanner`: the planners; None:
+    the default ones)."""
+    await replan_for(conn, MeetingChanged(meeting_id, ()), now, replanner)
+
+
 def _require_open(meeting: Meeting, now: datetime) -> None:
     if meeting.cancelled:
         raise Conflict(meeting_texts.already_cancelled())
@@ -60,6 +70,7 @@ async def assign(
     by: int,
     now: datetime,
     policy: ReminderPolicy,
+    replanner: Replanner | None = None,
 ) -> RotaEntry:
     """Put someone down to hold a meeting (themselves or another facilitator). They are
     asked to confirm nearer the time; a new assignment starts unconfirmed. Only the group's
@@ -80,6 +91,7 @@ async def assign(
             },
         )
         await replan_rota(conn, meeting_id, now, policy)
+        await _holder_changed(conn, meeting_id, now, replanner)
     return RotaEntry(meeting, facilitator_id, confirmed=False)
 
 
@@ -110,6 +122,7 @@ async def step_in(
     user_id: int,
     now: datetime,
     policy: ReminderPolicy,
+    replanner: Replanner | None = None,
 ) -> RotaEntry:
     """A facilitator takes the meeting from the escalation's button: assigned and confirmed."""
     async with transaction(conn):
@@ -126,6 +139,7 @@ async def step_in(
             },
         )
         await replan_rota(conn, meeting_id, now, policy)
+        await _holder_changed(conn, meeting_id, now, replanner)
     return RotaEntry(meeting, user_id, confirmed=True)
 
 

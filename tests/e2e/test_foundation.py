@@ -80,7 +80,8 @@ async def test_status_is_for_admins_and_answers_privately(
 
 async def test_identify_uses_minimal_intents(holdfast: HoldfastBot, emulator: Emulator) -> None:
     identified = [s.intents for s in emulator.gateway.sessions.values()]
-    assert identified == [discord.Intents(guilds=True).value]
+    # Voice states: who is in a meeting's room, for groups that note who came (not privileged).
+    assert identified == [discord.Intents(guilds=True, voice_states=True).value]
 
 
 async def test_unchanged_commands_are_not_synced_again_after_a_restart(

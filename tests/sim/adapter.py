@@ -270,7 +270,7 @@ async def rota_assign(
     conn: aiosqlite.Connection, meeting_id: int, holder: int, role_id: int, now: datetime
 ) -> None:
     actor = Actor(holder, frozenset({role_id}))
-    await rota.assign(conn, meeting_id, actor, holder, now, policy().reminders)
+    await rota.assign(conn, meeting_id, actor, holder, now, policy().reminders, policy())
 
 
 async def rota_confirm(
@@ -282,7 +282,7 @@ async def rota_confirm(
 async def rota_step_in(
     conn: aiosqlite.Connection, meeting_id: int, user_id: int, now: datetime
 ) -> None:
-    await rota.step_in(conn, meeting_id, user_id, now, policy().reminders)
+    await rota.step_in(conn, meeting_id, user_id, now, policy().reminders, policy())
 
 
 # --- check-ins -------------------------------------------------------------------------------
