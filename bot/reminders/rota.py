@@ -46,7 +46,7 @@ class RotaEntry:
     confirmed: bool
 
 
-def _require_open(meeting: Meeting, now: datetime) -> None:
+def require_open(meeting: Meeting, now: datetime) -> None:
     if meeting.cancelled:
         raise Conflict(meeting_texts.already_cancelled())
     if meeting.starts_at <= now:
@@ -67,7 +67,7 @@ async def assign(
     facilitator_id = holder.user_id
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         access.require_may_hold_meetings(await get_group(conn, meeting.group_id), holder)
         await conn.execute(
             ASSIGN,
@@ -93,7 +93,7 @@ async def confirm(
     """The assigned facilitator says they will be there (the DM's button). Twice is fine."""
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         facts = await rota_facts(conn, meeting_id)
         if facts.facilitator_id != user_id:
             raise NotAllowed(texts.rota_not_yours())
@@ -114,7 +114,7 @@ async def step_in(
     """A facilitator takes the meeting from the escalation's button: assigned and confirmed."""
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         await conn.execute(
             ASSIGN,
             {
