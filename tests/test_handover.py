@@ -28,6 +28,8 @@ from bot.migrate import migrate
 from bot.reminders import cards, handover, rota, service
 from bot.reminders.model import PrefsChange, QuietHours
 from bot.reminders.plan import rota_facts
+from bot.texts import reminders as texts
+from bot.texts.fit import CONTENT_LIMIT
 from tests.test_outbox import FakeMessage, FakePort
 from tests.test_reminders import POLICY, october_meeting, utc
 
@@ -374,3 +376,24 @@ async def test_handover_offers_are_in_the_export_and_go_with_delete(
     with pytest.raises(handover.HandoverClosed, match="withdrawn"):
         await handover.accept(db, offered.offer.id, holds(group, OTHER), clock.now(), REMINDERS)
     assert (await mydata.export(db, keys, OTHER, clock.now())).data["rota_handovers"] == []
+
+
+def test_every_handover_text_fits_at_the_longest_title_and_group_name() -> None:
+    # /series create allows titles of 80 characters, /group create names of 60 (tests/e2e/
+    # test_fit.py); Discord ids are at most 20 digits.
+    title, group, someone = "T" * 80, "G" * 60, 2**64 - 1
+    start = utc(2026, 10, 29, 19, 30)
+    written = [
+        texts.handover_offer(someone, title, group, start, late=True),
+        texts.handover_offered(someone, title, start, replaced=someone),
+        texts.handover_asked_already(someone, title),
+        texts.handover_taken(title, group, start),
+        texts.handover_declined_thanks(someone, title),
+        texts.handover_accepted_to_asker(someone, title, group, start),
+        texts.handover_declined_to_asker(someone, title, group, start, still_yours=True),
+        texts.handover_not_holder(someone),
+        texts.handover_closed_replaced(title, someone),
+        texts.handover_closed_rota_changed(title),
+        texts.handover_closed_answered(title, "declined"),
+    ]
+    assert all(len(text) <= CONTENT_LIMIT for text in written)
