@@ -205,8 +205,8 @@ def handover_asked_already(to_id: int, title: str) -> str:
 
 def handover_taken(title: str, group: str, starts_at: datetime) -> str:
     return (
-        f"Thank you: **{title}** ({group}), {when(starts_at)}, is yours now. I'll ask you to "
-        "confirm nearer the time."
+        f"Thank you: **{title}** ({group}), {when(starts_at)}, is yours now. As with every "
+        "meeting, I'll ask you to confirm you'll be there."
     )
 
 
