@@ -46,12 +46,13 @@ def actor_for(user: discord.User | discord.Member) -> Actor:
     """Someone named in a command option, as Discord resolved them: their roles and server
     permissions (from the cached roles) if they are in this server; nothing otherwise."""
     if not isinstance(user, discord.Member):
-        return Actor(user_id=user.id)
+        return Actor(user_id=user.id, is_bot=user.bot)
     permissions = user.guild_permissions
     return Actor(
         user_id=user.id,
         role_ids=frozenset(role.id for role in user.roles),
         is_admin=permissions.manage_guild or permissions.administrator,
+        is_bot=user.bot,
     )
 
 

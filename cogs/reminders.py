@@ -15,9 +15,11 @@ from bot.db import transaction
 from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
+from bot.groups.model import Actor
 from bot.meetings.queries import get_meeting
 from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
 from bot.reminders import cards, rota, service, status
+from bot.reminders import handover as handovers
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
 from bot.texts import attendance as attendance_texts
@@ -202,6 +204,33 @@ class RotaCommands(app_commands.Group, name="rota", description="Who holds each 
             allowed_mentions=discord.AllowedMentions.none(),
         )
 
+    @app_commands.command(name="handover")
+    @app_commands.describe(meeting="A meeting you hold", to="The facilitator you'd like to take it")
+    @app_commands.autocomplete(meeting=meeting_autocomplete)
+    async def handover(
+        self, interaction: Interaction, meeting: int, to: discord.Member | discord.User
+    ) -> None:
+        """For facilitators: ask another facilitator to hold a meeting you hold."""
+        found = await facilitated_meeting(interaction, meeting)
+        bot = self.bot
+        offered = await handovers.offer(
+            bot.db,
+            found.id,
+            actor_of(interaction),
+            actor_for(to),
+            bot.clock.now(),
+            bot.policy.reminders,
+        )
+        bot.alarm.wake()
+        title = offered.meeting.title
+        await interaction.response.send_message(
+            texts.handover_asked_already(to.id, title)
+            if offered.again
+            else texts.handover_offered(to.id, title, offered.meeting.starts_at, offered.replaced),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
     @app_commands.command(name="show")
     @app_commands.describe(group="Which group (empty if there is only one)")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -274,6 +303,77 @@ class RotaButton(
         bot.alarm.wake()
 
 
+async def member_now(bot: HoldfastBot, guild_id: int, user_id: int) -> Actor:
+    """Someone as their server knows them now (a click in a DM carries no roles): one REST
+    lookup (Get Guild Member needs no privileged intent). Not in the server: no roles."""
+    guild = bot.get_guild(guild_id)
+    if guild is None:
+        return Actor(user_id)
+    try:
+        return actor_for(await guild.fetch_member(user_id))
+    except discord.NotFound:
+        return Actor(user_id)
+
+
+class HandoverButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"handover:(?P<action>accept|decline):(?P<offer>\d+)(?::d\d+)?",
+):
+    """Accept / Decline on the DM asking a facilitator to take a meeting over."""
+
+    def __init__(
+        self, item: discord.ui.Button[discord.ui.View], action: str, offer_id: int
+    ) -> None:
+        super().__init__(item)
+        self.action = action
+        self.offer_id = offer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> HandoverButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item, match["action"], int(match["offer"]))
+
+    async def callback(self, interaction: AnyInteraction) -> None:
+        await guarded(interaction, lambda: self.clicked(interaction))
+
+    async def clicked(self, interaction: Interaction) -> None:
+        bot = holdfast(interaction)
+        policy = bot.policy.reminders
+        try:
+            if self.action == "accept":
+                offer = await handovers.get_offer(bot.db, self.offer_id)
+                # Still one of the group's facilitators? A click in a DM carries no roles.
+                taker = (
+                    await member_now(bot, offer.guild_id, interaction.user.id)
+                    if offer is not None
+                    else actor_of(interaction)
+                )
+                taken = await handovers.accept(
+                    bot.db, self.offer_id, taker, bot.clock.now(), policy, bot.policy
+                )
+                meeting = taken.meeting
+                content = texts.handover_taken(meeting.title, taken.group_name, meeting.starts_at)
+            else:
+                declined = await handovers.decline(
+                    bot.db, self.offer_id, interaction.user.id, bot.clock.now(), policy
+                )
+                content = texts.handover_declined_thanks(
+                    declined.offer.from_user_id, declined.meeting.title
+                )
+        except handovers.HandoverClosed as closed:
+            # The offer's buttons go, and the message says why it is no longer open.
+            content = str(closed)
+        await interaction.response.edit_message(
+            content=content, view=None, allowed_mentions=discord.AllowedMentions.none()
+        )
+        bot.alarm.wake()
+
+
 class Reminders(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
@@ -298,7 +398,7 @@ class Reminders(commands.Cog):
 async def setup(bot: HoldfastBot) -> None:
     for kind, renderer in cards.RENDERERS.items():
         bot.register_renderer(kind, renderer)
-    bot.add_dynamic_items(RotaButton)
+    bot.add_dynamic_items(RotaButton, HandoverButton)
     bot.tree.add_command(ReminderCommands(bot))
     bot.tree.add_command(RotaCommands(bot))
     await bot.add_cog(Reminders(bot))

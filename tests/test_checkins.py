@@ -47,7 +47,7 @@ from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
 from bot.planning import Policy
 from bot.reminders import cards as reminder_cards
-from bot.reminders import rota
+from bot.reminders import handover, rota
 from bot.reminders import service as reminder_service
 from bot.reminders import status as reminder_status
 from bot.reminders.model import PrefsChange, QuietHours
@@ -558,7 +558,8 @@ async def use_every_feature(
 ) -> None:
     """`person` (a member who is also a facilitator) uses everything Holdfast stores: answers
     and the waiting list, reminders by DM then in the channel, every-meeting reminders, nudges,
-    quiet hours, the rota (put down by, and putting down, others), a moved meeting, a draft,
+    quiet hours, the rota (put down by, and putting down, others; handing a meeting over and
+    being asked to take one), a moved meeting, a draft,
     check-ins with a note, the check-in nudge, trends views; then messages go out."""
     policy = Policy()
     reminders = policy.reminders
@@ -602,6 +603,14 @@ async def use_every_feature(
     await rota.confirm(db, first.id, person, clock.now(), reminders)
     await rota.assign(db, second.id, Actor(OTHER, as_facilitator), person, clock.now(), reminders)
     await rota.assign(db, third.id, Actor(person, as_facilitator), OTHER, clock.now(), reminders)
+    # Handing over: they ask the other to take the third (declined, so they are told), and are
+    # asked to take the second (still open, so the offer's DM is theirs).
+    facilitator, other_facilitator = Actor(person, as_facilitator), Actor(OTHER, as_facilitator)
+    asked = await handover.offer(
+        db, third.id, facilitator, other_facilitator, clock.now(), reminders
+    )
+    await handover.decline(db, asked.offer.id, OTHER, clock.now(), reminders)
+    await handover.offer(db, second.id, other_facilitator, facilitator, clock.now(), reminders)
     await changes.move_meeting(
         db, first, first.starts_at + timedelta(hours=1), None, clock.now(), policy
     )
@@ -670,6 +679,8 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("outbox", "user_id"),
         ("rsvps", "user_id"),
         ("rota", "assigned_by"),
+        ("rota_handovers", "from_user_id"),
+        ("rota_handovers", "to_user_id"),
         ("trend_audit", "viewer_id"),
         ("checkin_nudges", "user_id"),
         ("series", "created_by"),

@@ -120,6 +120,21 @@ ERASURES: tuple[Erasure, ...] = (
         why="someone else still holds the meeting; only who put them down is forgotten",
     ),
     Erasure(
+        "rota_handovers",
+        "from_user_id",
+        "delete",
+        # An offer they made goes: its DM's buttons then say it is no longer open (the
+        # meeting stays with them until their rota row goes, just above).
+        "DELETE FROM rota_handovers WHERE from_user_id = :user_id",
+    ),
+    Erasure(
+        "rota_handovers",
+        "to_user_id",
+        "delete",
+        # An offer made to them goes too: the one who asked still holds the meeting.
+        "DELETE FROM rota_handovers WHERE to_user_id = :user_id",
+    ),
+    Erasure(
         "series",
         "created_by",
         "anonymise",
@@ -143,6 +158,8 @@ SELECT_MEETINGS_TO_REPLAN = """
 SELECT meeting_id FROM rsvps WHERE user_id = :user_id
 UNION
 SELECT meeting_id FROM rota WHERE facilitator_user_id = :user_id
+UNION
+SELECT meeting_id FROM rota_handovers WHERE from_user_id = :user_id OR to_user_id = :user_id
 """
 
 SELECT_MEMBERSHIPS = """
@@ -205,6 +222,19 @@ JOIN series AS s ON s.id = m.series_id
 JOIN groups AS g ON g.id = s.group_id
 WHERE a.user_id = :user_id
 ORDER BY m.starts_at
+"""
+
+# Handover offers they made or were made: which way, what became of it; not the other person.
+SELECT_HANDOVERS = """
+SELECT s.title AS meeting, m.starts_at,
+       CASE WHEN h.from_user_id = :user_id THEN 'you asked someone to take it'
+            ELSE 'you were asked to take it' END AS offer,
+       h.state, h.offered_at, h.answered_at
+FROM rota_handovers AS h
+JOIN meetings AS m ON m.id = h.meeting_id
+JOIN series AS s ON s.id = m.series_id
+WHERE h.from_user_id = :user_id OR h.to_user_id = :user_id
+ORDER BY h.offered_at, h.id
 """
 
 SELECT_GROUP_NAMES = """
@@ -299,6 +329,7 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
         },
         "rota": await _rows(conn, SELECT_ROTA, params),
         "meetings_you_came_to": await _rows(conn, SELECT_ATTENDANCE, params),
+        "rota_handovers": await _rows(conn, SELECT_HANDOVERS, params),
         "trend_views": await _rows(conn, SELECT_AUDIT, params),
     }
     return Export(

@@ -14,6 +14,8 @@ class Actor:
     role_ids: frozenset[int] = frozenset()
     is_admin: bool = False
     """Manage Server (or Administrator) in this server."""
+    is_bot: bool = False
+    """A bot account (as Discord resolved a user named in a command option)."""
 
 
 @dataclass(frozen=True)

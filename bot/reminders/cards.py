@@ -7,6 +7,8 @@ downtime) and answers Skip with a reason that holds nothing private.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import aiosqlite
 
 from bot.delivery.dispatcher import Defer, RenderContext, Skip
@@ -15,9 +17,17 @@ from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
 from bot.meetings.cards import next_custom_id, rsvp_buttons, subject_meeting, where
 from bot.meetings.model import Answer
+from bot.reminders import handover
 from bot.reminders import prefs as prefs_store
-from bot.reminders.model import NUDGE, REMINDER, ROTA_ASK, ROTA_ESCALATION
-from bot.reminders.plan import quiet_window, reminder_key_prefix, rota_facts
+from bot.reminders.model import (
+    NUDGE,
+    REMINDER,
+    ROTA_ASK,
+    ROTA_ESCALATION,
+    ROTA_HANDOVER_ANSWER,
+    ROTA_HANDOVER_OFFER,
+)
+from bot.reminders.plan import offer_id_of, quiet_window, reminder_key_prefix, rota_facts
 from bot.texts import meetings as meeting_texts
 from bot.texts import reminders as texts
 
@@ -46,6 +56,26 @@ WHERE meeting_id = :meeting_id AND user_id = :user_id
 def rota_custom_id(action: str, meeting_id: int, marker: str | None = None) -> str:
     base = f"rota:{action}:{meeting_id}"
     return f"{base}:{marker}" if marker else base
+
+
+def handover_custom_id(action: str, offer_id: int, marker: str | None = None) -> str:
+    """Accept / Decline on a handover offer: the offer's id is all the state a click needs."""
+    base = f"handover:{action}:{offer_id}"
+    return f"{base}:{marker}" if marker else base
+
+
+async def _after_quiet_hours(
+    conn: aiosqlite.Connection, user_id: int, zone: str, now: datetime, latest: datetime
+) -> Defer | None:
+    """A DM to a facilitator that comes up inside their quiet hours (from `/reminders quiet`)
+    waits for them to end, if they end before `latest` (else it goes now, as reminders do)."""
+    prefs = await prefs_store.get_prefs(conn, user_id)
+    if prefs.quiet is None:
+        return None
+    _start, end = quiet_window(now, prefs.quiet, prefs.timezone or zone)
+    if now < end < latest:
+        return Defer(end, QUIET)
+    return None
 
 
 def recipient_of(delivery: Delivery) -> int:
@@ -134,13 +164,18 @@ async def render_reminder(
 
 async def render_rota_ask(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
-) -> OutgoingMessage | Skip:
+) -> OutgoingMessage | Skip | Defer:
     meeting = await subject_meeting(conn, delivery)
     if isinstance(meeting, Skip):
         return meeting
     rota = await rota_facts(conn, meeting.id)
-    if rota.confirmed or rota.facilitator_id != delivery.destination.user_id:
+    holder = rota.facilitator_id
+    if rota.confirmed or holder is None or holder != delivery.destination.user_id:
         return Skip("the rota changed")
+    # Asked in their own quiet hours? The ask waits for them to end (if before the escalation).
+    quiet = await _after_quiet_hours(conn, holder, meeting.zone, context.now, delivery.not_after)
+    if quiet is not None:
+        return quiet
     group = await groups.get_group(conn, meeting.group_id)
     return OutgoingMessage(
         content=texts.rota_ask(meeting.title, group.name, meeting.starts_at, context.late),
@@ -156,7 +191,7 @@ async def render_rota_ask(
 
 async def render_rota_escalation(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
-) -> OutgoingMessage | Skip:
+) -> OutgoingMessage | Skip | Defer:
     meeting = await subject_meeting(conn, delivery)
     if isinstance(meeting, Skip):
         return meeting
@@ -164,7 +199,12 @@ async def render_rota_escalation(
     if rota.confirmed:
         return Skip("a facilitator confirmed")
     group = await groups.get_group(conn, meeting.group_id)
-    if delivery.destination.is_dm:
+    if delivery.destination.user_id is not None:
+        quiet = await _after_quiet_hours(
+            conn, delivery.destination.user_id, meeting.zone, context.now, delivery.not_after
+        )
+        if quiet is not None:
+            return quiet
         # An admin's copy: no role to mention; stepping in happens in the server, so the
         # button shows the meeting instead.
         return OutgoingMessage(
@@ -195,9 +235,99 @@ async def render_rota_escalation(
     )
 
 
+async def render_handover_offer(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip | Defer:
+    """To the facilitator asked: who asks, which meeting, and Accept / Decline."""
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
+    if meeting.starts_at <= context.now:
+        return Skip("the meeting has started")
+    offer = await handover.get_offer(conn, offer_id_of(delivery.key))
+    if offer is None or offer.state != "open":
+        return Skip("the offer was answered or withdrawn")
+    if (await rota_facts(conn, meeting.id)).facilitator_id != offer.from_user_id:
+        return Skip("the rota changed")
+    quiet = await _after_quiet_hours(
+        conn, offer.to_user_id, meeting.zone, context.now, meeting.starts_at
+    )
+    if quiet is not None:
+        return quiet
+    group = await groups.get_group(conn, meeting.group_id)
+    return OutgoingMessage(
+        content=texts.handover_offer(
+            offer.from_user_id, meeting.title, group.name, meeting.starts_at, context.late
+        ),
+        buttons=(
+            Button(
+                texts.handover_accept_button(),
+                handover_custom_id("accept", offer.id, delivery.marker),
+                "success",
+            ),
+            Button(
+                texts.handover_decline_button(),
+                handover_custom_id("decline", offer.id, delivery.marker),
+            ),
+        ),
+    )
+
+
+async def render_handover_answer(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip | Defer:
+    """To the facilitator who asked: taken (with the group's next meeting a tap away), or not
+    (with "I'll be there", as it is still theirs)."""
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
+    if meeting.starts_at <= context.now:
+        return Skip("the meeting has started")
+    offer = await handover.get_offer(conn, offer_id_of(delivery.key))
+    if offer is None or offer.state not in ("accepted", "declined"):
+        return Skip("the offer was withdrawn")
+    quiet = await _after_quiet_hours(
+        conn, offer.from_user_id, meeting.zone, context.now, meeting.starts_at
+    )
+    if quiet is not None:
+        return quiet
+    group = await groups.get_group(conn, meeting.group_id)
+    if offer.state == "accepted":
+        return OutgoingMessage(
+            content=texts.handover_accepted_to_asker(
+                offer.to_user_id, meeting.title, group.name, meeting.starts_at
+            ),
+            buttons=(
+                Button(
+                    meeting_texts.next_meeting_button(),
+                    next_custom_id(group.id, delivery.marker),
+                ),
+            ),
+        )
+    still_yours = (await rota_facts(conn, meeting.id)).facilitator_id == offer.from_user_id
+    return OutgoingMessage(
+        content=texts.handover_declined_to_asker(
+            offer.to_user_id, meeting.title, group.name, meeting.starts_at, still_yours
+        ),
+        buttons=(
+            Button(
+                texts.rota_confirm_button(),
+                rota_custom_id("confirm", meeting.id, delivery.marker),
+                "success",
+            )
+            if still_yours
+            else Button(
+                meeting_texts.next_meeting_button(), next_custom_id(group.id, delivery.marker)
+            ),
+        ),
+    )
+
+
 RENDERERS = {
     REMINDER: render_reminder,
     NUDGE: render_reminder,
     ROTA_ASK: render_rota_ask,
     ROTA_ESCALATION: render_rota_escalation,
+    ROTA_HANDOVER_OFFER: render_handover_offer,
+    ROTA_HANDOVER_ANSWER: render_handover_answer,
 }

@@ -14,6 +14,10 @@ REMINDER = "reminder"
 NUDGE = "nudge"
 ROTA_ASK = "rota_ask"
 ROTA_ESCALATION = "rota_escalation"
+ROTA_HANDOVER_OFFER = "rota_handover_offer"
+"""To the facilitator a meeting's holder asked to take it: Accept / Decline."""
+ROTA_HANDOVER_ANSWER = "rota_handover_answer"
+"""To the holder who asked: the other facilitator's answer."""
 
 
 THREE_DAYS = Lead(3, "d", "3d")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.delivery.outbox import PlannedDelivery, iso, parse, replan, replan_many
+from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.groups import service as groups
@@ -30,6 +30,8 @@ from bot.reminders.model import (
     REMINDER,
     ROTA_ASK,
     ROTA_ESCALATION,
+    ROTA_HANDOVER_ANSWER,
+    ROTA_HANDOVER_OFFER,
     Prefs,
     QuietHours,
     ReminderPolicy,
@@ -57,7 +59,7 @@ SELECT gm.user_id AS user_id,
        EXISTS (SELECT 1 FROM reminder_optins AS o
                WHERE o.group_id = :group_id AND o.user_id = gm.user_id) AS opted_in,
        p.user_id AS chose, p.leads, p.via, p.paused, p.quiet_start, p.quiet_end, p.timezone,
-       p.nudge
+       p.nudge, p.missed_you
 FROM group_members AS gm
 LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
 WHERE gm.group_id = :group_id AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
@@ -68,6 +70,13 @@ SELECT_ROTA = """
 SELECT facilitator_user_id, confirmed_at
 FROM rota
 WHERE meeting_id = :meeting_id
+"""
+
+SELECT_HANDOVERS = """
+SELECT id, from_user_id, to_user_id, state, offered_at, answered_at
+FROM rota_handovers
+WHERE meeting_id = :meeting_id AND state IN ('open', 'accepted', 'declined')
+ORDER BY id
 """
 
 SELECT_UPCOMING_FOR_MEMBER = """
@@ -101,6 +110,19 @@ class Recipient:
 class RotaFacts:
     facilitator_id: int | None
     confirmed: bool
+
+
+@dataclass(frozen=True)
+class HandoverFacts:
+    """One handover offer of a meeting, as planning needs it (bot/reminders/handover.py)."""
+
+    id: int
+    from_user_id: int
+    to_user_id: int
+    state: str
+    """open, accepted or declined (replaced offers plan nothing)."""
+    offered_at: datetime
+    answered_at: datetime | None
 
 
 def register(registry: Registry, policy: ReminderPolicy) -> None:
@@ -199,6 +221,24 @@ WHERE scope >= :low AND scope < :high AND state = 'pending'
 
 def rota_scope(meeting_id: int) -> str:
     return f"meeting:{meeting_id}:rota"
+
+
+def handover_scope(meeting_id: int) -> str:
+    """Handover offers and answers: no person's id in the scope or keys (only in user_id)."""
+    return f"meeting:{meeting_id}:handover"
+
+
+def handover_offer_key(offer_id: int) -> str:
+    return f"handover-offer:{offer_id}"
+
+
+def handover_answer_key(offer_id: int) -> str:
+    return f"handover-answer:{offer_id}"
+
+
+def offer_id_of(delivery_key: str) -> int:
+    """The offer a handover delivery is about (its key's last segment)."""
+    return int(delivery_key.rsplit(":", 1)[1])
 
 
 def reminder_key_prefix(meeting_id: int, user_id: int) -> str:
@@ -348,6 +388,52 @@ def plan_rota_deliveries(
     return planned
 
 
+def plan_handover_deliveries(
+    meeting: Meeting,
+    group: Group,
+    rota: RotaFacts,
+    offers: Sequence[HandoverFacts],
+    now: datetime,
+) -> list[PlannedDelivery]:
+    """The open offer goes to the facilitator asked (while the one who asked still holds the
+    meeting); each answer goes back to the one who asked. Nothing once the meeting has started
+    or was cancelled: an offer expires when its meeting starts."""
+    if meeting.cancelled or group.archived or meeting.starts_at <= now:
+        return []
+    planned: list[PlannedDelivery] = []
+    for offer in offers:
+        if offer.state == "open":
+            if rota.facilitator_id != offer.from_user_id:
+                continue  # the rota changed since: nothing to offer any more
+            key, kind, to, due = (
+                handover_offer_key(offer.id),
+                ROTA_HANDOVER_OFFER,
+                offer.to_user_id,
+                offer.offered_at,
+            )
+        else:
+            assert offer.answered_at is not None
+            key, kind, to, due = (
+                handover_answer_key(offer.id),
+                ROTA_HANDOVER_ANSWER,
+                offer.from_user_id,
+                offer.answered_at,
+            )
+        planned.append(
+            PlannedDelivery(
+                key=key,
+                scope=handover_scope(meeting.id),
+                kind=kind,
+                destination=Destination(user_id=to),
+                due_at=min(due, meeting.starts_at),
+                not_after=meeting.starts_at,
+                guild_id=group.guild_id,
+                subject_id=meeting.id,
+            )
+        )
+    return planned
+
+
 async def recipients_for(
     conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
 ) -> list[Recipient]:
@@ -383,6 +469,38 @@ async def rota_facts(conn: aiosqlite.Connection, meeting_id: int) -> RotaFacts:
     if row is None:
         return RotaFacts(None, confirmed=False)
     return RotaFacts(int(row[0]), confirmed=row[1] is not None)
+
+
+async def handover_facts(conn: aiosqlite.Connection, meeting_id: int) -> list[HandoverFacts]:
+    async with conn.execute(SELECT_HANDOVERS, {"meeting_id": meeting_id}) as cursor:
+        rows = await cursor.fetchall()
+    return [
+        HandoverFacts(
+            id=int(row["id"]),
+            from_user_id=int(row["from_user_id"]),
+            to_user_id=int(row["to_user_id"]),
+            state=str(row["state"]),
+            offered_at=parse(row["offered_at"]),
+            answered_at=parse(row["answered_at"]) if row["answered_at"] is not None else None,
+        )
+        for row in rows
+    ]
+
+
+async def _rota_plans(
+    conn: aiosqlite.Connection,
+    meeting: Meeting,
+    group: Group,
+    policy: ReminderPolicy,
+    now: datetime,
+) -> dict[str, list[PlannedDelivery]]:
+    """The rota's scopes: the ask and escalations, and handover offers and answers."""
+    rota = await rota_facts(conn, meeting.id)
+    offers = await handover_facts(conn, meeting.id)
+    return {
+        rota_scope(meeting.id): plan_rota_deliveries(meeting, group, rota, policy, now),
+        handover_scope(meeting.id): plan_handover_deliveries(meeting, group, rota, offers, now),
+    }
 
 
 async def replan_reminders(
@@ -425,21 +543,18 @@ async def replan_reminders(
     for planned in plan_member_deliveries(meeting, group, recipients, policy, now, overdue):
         by_scope[planned.scope].append(planned)
     if only is None:
-        rota = await rota_facts(conn, meeting_id)
-        by_scope[rota_scope(meeting_id)] = plan_rota_deliveries(meeting, group, rota, policy, now)
+        by_scope.update(await _rota_plans(conn, meeting, group, policy, now))
     await replan_many(conn, by_scope, now)
 
 
 async def replan_rota(
     conn: aiosqlite.Connection, meeting_id: int, now: datetime, policy: ReminderPolicy
 ) -> None:
-    """Only the rota's part (an assignment, a confirmation). Inside the caller's transaction."""
+    """Only the rota's part (an assignment, a confirmation, a handover). Inside the caller's
+    transaction."""
     meeting = await get_meeting(conn, meeting_id)
     group = await groups.get_group(conn, meeting.group_id)
-    rota = await rota_facts(conn, meeting_id)
-    await replan(
-        conn, rota_scope(meeting_id), plan_rota_deliveries(meeting, group, rota, policy, now), now
-    )
+    await replan_many(conn, await _rota_plans(conn, meeting, group, policy, now), now)
 
 
 async def forget_reminders(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
@@ -448,7 +563,8 @@ async def forget_reminders(conn: aiosqlite.Connection, meeting_id: int, now: dat
     high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
     async with conn.execute(SELECT_PENDING_SCOPES, {"low": prefix, "high": high}) as cursor:
         scopes = [str(row[0]) for row in await cursor.fetchall()]
-    await replan_many(conn, {scope: [] for scope in [*scopes, rota_scope(meeting_id)]}, now)
+    gone = [*scopes, rota_scope(meeting_id), handover_scope(meeting_id)]
+    await replan_many(conn, {scope: [] for scope in gone}, now)
 
 
 async def replan_for_member(

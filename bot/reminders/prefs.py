@@ -68,7 +68,9 @@ def _leads_text(leads: Sequence[Lead] | None) -> str | None:
 
 
 def from_row(row: aiosqlite.Row) -> Prefs:
-    """A member's preferences from a row with reminder_prefs' columns."""
+    """A member's preferences from a row with reminder_prefs' columns (every one `_prefs`
+    reads: a query elsewhere that selects them, e.g. reminders' SELECT_SOME_RECIPIENTS, names
+    each)."""
     return _prefs(row)
 
 

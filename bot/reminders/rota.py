@@ -47,7 +47,7 @@ class RotaEntry:
     confirmed: bool
 
 
-async def _holder_changed(
+async def holder_changed(
     conn: aiosqlite.Connection, meeting_id: int, now: datetime, replanner: Replanner | None
 ) -> None:
     """Whoever plans around who holds a meeting (e.g. asking them afterwards who came)
@@ -56,7 +56,7 @@ async def _holder_changed(
     await replan_for(conn, MeetingChanged(meeting_id, ()), now, replanner)
 
 
-def _require_open(meeting: Meeting, now: datetime) -> None:
+def require_open(meeting: Meeting, now: datetime) -> None:
     if meeting.cancelled:
         raise Conflict(meeting_texts.already_cancelled())
     if meeting.starts_at <= now:
@@ -78,7 +78,7 @@ async def assign(
     facilitator_id = holder.user_id
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         access.require_may_hold_meetings(await get_group(conn, meeting.group_id), holder)
         await conn.execute(
             ASSIGN,
@@ -91,7 +91,7 @@ async def assign(
             },
         )
         await replan_rota(conn, meeting_id, now, policy)
-        await _holder_changed(conn, meeting_id, now, replanner)
+        await holder_changed(conn, meeting_id, now, replanner)
     return RotaEntry(meeting, facilitator_id, confirmed=False)
 
 
@@ -105,7 +105,7 @@ async def confirm(
     """The assigned facilitator says they will be there (the DM's button). Twice is fine."""
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         facts = await rota_facts(conn, meeting_id)
         if facts.facilitator_id != user_id:
             raise NotAllowed(texts.rota_not_yours())
@@ -127,7 +127,7 @@ async def step_in(
     """A facilitator takes the meeting from the escalation's button: assigned and confirmed."""
     async with transaction(conn):
         meeting = await get_meeting(conn, meeting_id)
-        _require_open(meeting, now)
+        require_open(meeting, now)
         await conn.execute(
             ASSIGN,
             {
@@ -139,7 +139,7 @@ async def step_in(
             },
         )
         await replan_rota(conn, meeting_id, now, policy)
-        await _holder_changed(conn, meeting_id, now, replanner)
+        await holder_changed(conn, meeting_id, now, replanner)
     return RotaEntry(meeting, user_id, confirmed=True)
 
 

@@ -171,6 +171,126 @@ def rota_list(group: str, lines: Sequence[str], unreachable: str) -> str:
     return fit_lines(f"**Rota for {group}**", lines, tail=unreachable)
 
 
+# --- handing a meeting over -------------------------------------------------------------------
+
+
+def handover_offer(from_id: int, title: str, group: str, starts_at: datetime, late: bool) -> str:
+    sorry = "Sorry this comes late. " if late else ""
+    return (
+        f"{sorry}<@{from_id}> has asked whether you could hold **{title}** ({group}), "
+        f"{when(starts_at)}. Could you take it? If you can't, that's fine: they still hold it "
+        "until someone says yes."
+    )
+
+
+def handover_accept_button() -> str:
+    return "Yes, I'll take it"
+
+
+def handover_decline_button() -> str:
+    return "Sorry, I can't"
+
+
+def handover_offered(to_id: int, title: str, starts_at: datetime, replaced: int | None) -> str:
+    earlier = f" This replaces your earlier ask to <@{replaced}>." if replaced is not None else ""
+    return (
+        f"I've asked <@{to_id}> whether they can hold **{title}**, {when(starts_at)}.{earlier} "
+        "It stays yours until they say yes, and I'll let you know their answer."
+    )
+
+
+def handover_asked_already(to_id: int, title: str) -> str:
+    return f"You've already asked <@{to_id}> to hold **{title}**; I'll let you know their answer."
+
+
+def handover_taken(title: str, group: str, starts_at: datetime) -> str:
+    return (
+        f"Thank you: **{title}** ({group}), {when(starts_at)}, is yours now. As with every "
+        "meeting, I'll ask you to confirm you'll be there."
+    )
+
+
+def handover_declined_thanks(from_id: int, title: str) -> str:
+    return (
+        f"Thanks for letting them know. <@{from_id}> still holds **{title}**; nothing more is "
+        "needed from you."
+    )
+
+
+def handover_accepted_to_asker(to_id: int, title: str, group: str, starts_at: datetime) -> str:
+    return (
+        f"Good news: <@{to_id}> has taken **{title}** ({group}), {when(starts_at)}. "
+        "Thank you for arranging it; it's off your list now."
+    )
+
+
+def handover_declined_to_asker(
+    to_id: int, title: str, group: str, starts_at: datetime, still_yours: bool
+) -> str:
+    if not still_yours:
+        return f"<@{to_id}> can't take **{title}** ({group}) this time."
+    return (
+        f"<@{to_id}> can't take **{title}** ({group}), {when(starts_at)}, this time, so it's "
+        "still yours. That's all right: `/rota handover` can ask someone else, or the button "
+        "below says you'll be there."
+    )
+
+
+def handover_not_holder(holder: int | None) -> str:
+    if holder is None:
+        return (
+            "Nobody holds this meeting yet, so there's nothing to hand over. `/rota assign` "
+            "can put you or another facilitator down."
+        )
+    return (
+        f"Only the facilitator who holds a meeting can hand it over, and <@{holder}> holds "
+        "this one. `/rota assign` can change who holds it."
+    )
+
+
+def handover_to_yourself() -> str:
+    return "You already hold this meeting. Please choose another facilitator to hand it to."
+
+
+def handover_to_a_bot() -> str:
+    return "A bot can't hold a meeting. Please choose one of the group's facilitators."
+
+
+def handover_not_for_you() -> str:
+    return "This offer was meant for another facilitator."
+
+
+def handover_closed_cancelled(title: str) -> str:
+    return f"This offer to hold **{title}** is no longer open: the meeting was cancelled."
+
+
+def handover_closed_started(title: str) -> str:
+    return f"This offer to hold **{title}** is no longer open: the meeting has started."
+
+
+def handover_closed_replaced(title: str, from_id: int) -> str:
+    return (
+        f"This offer to hold **{title}** is no longer open: <@{from_id}> has made other "
+        "plans. Thank you all the same."
+    )
+
+
+def handover_closed_answered(title: str, state: str) -> str:
+    answer = "took it" if state == "accepted" else "said you can't take it"
+    return f"This offer to hold **{title}** is no longer open: you've already {answer}."
+
+
+def handover_closed_rota_changed(title: str) -> str:
+    return (
+        f"This offer to hold **{title}** is no longer open: someone else has been put down "
+        "to hold it since. Thank you all the same."
+    )
+
+
+def handover_closed_gone() -> str:
+    return "This offer is no longer open: it was withdrawn. Thank you all the same."
+
+
 # --- status -----------------------------------------------------------------------------------
 
 
