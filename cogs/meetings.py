@@ -1,4 +1,4 @@
-"""/meeting (next, list, info, cancel, move, note, attendees) and the RSVP buttons."""
+"""/meeting (next, list, info, cancel, move, note, topic, attendees) and the RSVP buttons."""
 
 from __future__ import annotations
 
@@ -192,6 +192,7 @@ async def info_text(bot: HoldfastBot, meeting: Meeting, group_name: str) -> str:
         meeting.note,
         meeting.cancelled,
         counts_text(meeting, counts),
+        meeting.topic,
     )
 
 
@@ -306,6 +307,28 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         bot = self.bot
         change = await changes.set_note(bot.db, found, words, bot.clock.now(), bot.policy)
         await interaction.response.send_message(texts.note_done(found.title), ephemeral=True)
+        await bot.after_meeting_changed(change.after.id)
+
+    @app_commands.command(name="topic")
+    @app_commands.describe(
+        meeting="Which meeting", topic="What the group will talk about (leave empty to remove it)"
+    )
+    @app_commands.autocomplete(meeting=meeting_autocomplete)
+    async def topic(
+        self,
+        interaction: Interaction,
+        meeting: int,
+        topic: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """For facilitators: set what a meeting will talk about. Nobody is messaged."""
+        found = await facilitated_meeting(interaction, meeting)
+        bot = self.bot
+        change = await changes.set_topic(bot.db, found, topic, bot.clock.now(), bot.policy)
+        await interaction.response.send_message(
+            texts.topic_done(found.title, change.after.topic),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
         await bot.after_meeting_changed(change.after.id)
 
     @app_commands.command(name="calendar")
