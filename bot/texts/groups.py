@@ -108,21 +108,6 @@ def join_button() -> str:
     return "Join this group"
 
 
-def joined(name: str, next_meeting: str | None) -> str:
-    meeting = (
-        f"The next meeting is {next_meeting}."
-        if next_meeting
-        else "There's no meeting planned just yet; you'll hear as soon as there is."
-    )
-    return (
-        f"Welcome to {name}, it's good to have you. {meeting}\n"
-        "Each meeting is announced in the group's channel with buttons to say whether you "
-        "can come, and you can change your answer whenever you like.\n"
-        "What I keep about you: that you joined this group and your answers to meetings. "
-        "Nothing else, and `/group leave` removes you."
-    )
-
-
 def joined_short(name: str) -> str:
     return f"You're in {name}. I've sent you a message with the details."
 
