@@ -1,4 +1,5 @@
-"""/meeting (next, list, info, cancel, move, note, topic, attendees) and the RSVP buttons."""
+"""/meeting (next, list, info, cancel, move, note, topic, suggestions, attendees) and the RSVP
+buttons."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.zones import load_zone
 from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, join_view
+from cogs.suggestions import show_group_suggestions
 
 
 async def meeting_autocomplete(
@@ -345,6 +347,15 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
             file=discord.File(io.BytesIO(data), filename=texts.calendar_filename(found.name)),
             ephemeral=True,
         )
+
+    @app_commands.command(name="suggestions")
+    @app_commands.describe(group="Which group (empty if there is only one)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def suggestions(self, interaction: Interaction, group: str | None = None) -> None:
+        """For facilitators: topics members suggested, without their names (only you see it)."""
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        await show_group_suggestions(interaction, found)
 
     @app_commands.command(name="attendees")
     @app_commands.describe(meeting="Which meeting")

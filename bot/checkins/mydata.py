@@ -119,6 +119,12 @@ ERASURES: tuple[Erasure, ...] = (
         why="someone else still holds the meeting; only who put them down is forgotten",
     ),
     Erasure(
+        "topic_suggestions",
+        "user_id",
+        "delete",
+        "DELETE FROM topic_suggestions WHERE user_id = :user_id",
+    ),
+    Erasure(
         "series",
         "created_by",
         "anonymise",
@@ -193,6 +199,14 @@ JOIN meetings AS m ON m.id = r.meeting_id
 JOIN series AS s ON s.id = m.series_id
 WHERE r.facilitator_user_id = :user_id
 ORDER BY m.starts_at
+"""
+
+SELECT_SUGGESTIONS = """
+SELECT g.name AS "group", t.text AS suggestion, t.suggested_at AS suggested
+FROM topic_suggestions AS t
+JOIN groups AS g ON g.id = t.group_id
+WHERE t.user_id = :user_id
+ORDER BY t.suggested_at, t.id
 """
 
 SELECT_GROUP_NAMES = """
@@ -286,6 +300,7 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
             "reminders_for_every_meeting_of": await _rows(conn, SELECT_REMINDER_OPTINS, params),
         },
         "rota": await _rows(conn, SELECT_ROTA, params),
+        "topic_suggestions": await _rows(conn, SELECT_SUGGESTIONS, params),
         "trend_views": await _rows(conn, SELECT_AUDIT, params),
     }
     return Export(
