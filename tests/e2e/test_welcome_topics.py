@@ -134,10 +134,17 @@ async def test_rules_are_set_shown_and_carried_by_the_welcome_with_the_next_meet
         await reset.wait_for_text("back to the suggested ground rules")
         back = await member.run("/group rules")
         assert "never have to speak" in await back.wait_for_text("suggested rules")
-        # Someone who lost the role since the rules were shown is refused on the click.
+        # Someone who lost the role since the form opened, or since the rules were shown, is
+        # refused (on the submit, and on the click), and the rules stay as they were.
+        half_way = await facilitator.click(offered, "Edit")
+        (field,) = text_inputs((await half_way.wait_for_modal())["components"])
         s.guild.members[s.facilitator.id].role_ids = []
+        late = await facilitator.submit_modal(half_way, {field["custom_id"]: "Mine now"})
+        await late.wait_for_text("Only the facilitators of North adopters")
         refused = await facilitator.click(offered, "Edit")
         await refused.wait_for_text("Only the facilitators of North adopters")
+        kept = await member.run("/group rules")
+        assert "Mine now" not in await kept.wait_for_text("suggested rules")
         await again.close()
 
 
