@@ -18,6 +18,7 @@ from bot.errors import Conflict, HoldfastError
 from bot.groups import service as groups
 from bot.groups import suggestions
 from bot.groups.model import Group, GroupSettings
+from bot.meetings import rsvp
 from bot.migrate import migrate
 from bot.texts import suggestions as texts
 
@@ -108,6 +109,19 @@ async def test_only_its_author_withdraws_a_suggestion_and_twice_is_harmless(
     assert not await suggestions.withdraw(db, mine.id, ANNA)
     assert await suggestions.own_suggestions(db, GUILD, ANNA) == []
     assert await suggestions.group_suggestions(db, group) == []
+
+
+async def test_leaving_the_group_takes_the_members_suggestions_for_it(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group = await make_group(db, clock)
+    other = await make_group(db, clock, "South")
+    await suggestions.suggest(db, group, ANNA, "Respite", clock.now())
+    await suggestions.suggest(db, group, BEN, "Sleep", clock.now())
+    await suggestions.suggest(db, other, ANNA, "Elsewhere", clock.now())
+    await rsvp.leave_group(db, group, ANNA, clock.now())
+    assert [s.text for s in await suggestions.group_suggestions(db, group)] == ["Sleep"]
+    assert [s.text for s in await suggestions.own_suggestions(db, GUILD, ANNA)] == ["Elsewhere"]
 
 
 async def test_facilitators_see_them_oldest_first_without_names_and_mark_one_used(

@@ -66,6 +66,12 @@ DELETE FROM topic_suggestions
 WHERE id = :id AND user_id = :user_id
 """
 
+# Leaving a group takes the member's suggestions for it too (bot/meetings/rsvp.py leave_group).
+DELETE_OWN_IN_GROUP = """
+DELETE FROM topic_suggestions
+WHERE group_id = :group_id AND user_id = :user_id
+"""
+
 DELETE_IN_GROUP = """
 DELETE FROM topic_suggestions
 WHERE id = :id AND group_id = :group_id

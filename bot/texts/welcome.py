@@ -81,8 +81,8 @@ def welcome_body(rules: str, next_meeting: str | None) -> str:
             "buttons to say whether you can come.",
             f"**Our ground rules**\n{rules}",
             meeting,
-            "What I keep about you: that you joined this group and your answers to meetings. "
-            "Nothing else, and `/group leave` removes you.",
+            "What I keep about you: that you joined this group, your answers to meetings and "
+            "any topics you suggest. Nothing else, and `/group leave` removes you.",
         ]
     )
 
