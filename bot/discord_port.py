@@ -106,6 +106,11 @@ def _mentions(message: OutgoingMessage) -> discord.AllowedMentions:
     return allowed_mentions(users=message.ping_user_ids, roles=message.ping_role_ids)
 
 
+def inert_view() -> discord.ui.View:
+    """An empty view that discord.py will not store (see _InertView), to add items to."""
+    return _InertView(timeout=None)
+
+
 def to_view(
     buttons: tuple[Button, ...], menus: tuple[PeopleMenu, ...] = ()
 ) -> discord.ui.View | None:

@@ -1,8 +1,9 @@
-"""/group (create, edit, list, archive, join, leave), the Join button, and /help."""
+"""/group (create, edit, list, archive, join, leave, rules), the Join button, and /help."""
 
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 import discord
@@ -12,15 +13,17 @@ from discord.ext import commands
 from bot.app import HoldfastBot
 from bot.attendance import service as attendance
 from bot.delivery.port import Button
-from bot.discord_port import to_view
+from bot.discord_port import to_embed, to_view
 from bot.errors import HoldfastError
 from bot.groups import access
+from bot.groups import rules as group_rules
 from bot.groups import service as groups
 from bot.groups.model import Group, GroupChange, GroupSettings
-from bot.meetings import queries, rsvp, series
+from bot.meetings import rsvp, series
 from bot.meetings.cards import join_custom_id
+from bot.meetings.welcome import welcome as welcome_message
 from bot.texts import groups as texts
-from bot.texts import meetings as meeting_texts
+from bot.texts import welcome as welcome_texts
 from bot.zones import zone_suggestions
 from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
@@ -104,16 +107,21 @@ async def join(interaction: Interaction, group: Group) -> None:
     if not membership.changed:
         await interaction.followup.send(texts.already_joined(group.name), ephemeral=True)
         return
-    upcoming = await queries.upcoming_meetings(bot.db, group.id, now, limit=1)
-    next_text = meeting_texts.when(upcoming[0].starts_at) if upcoming else None
-    welcome = texts.joined(group.name, next_text)
-    if (noting := await attendance.welcome_note(bot.db, group)) is not None:
-        welcome += "\n\n" + noting
+    # The group's ground rules and its next meeting, with the buttons to answer (and, while
+    # the group notes who came, what is noted and why).
+    noting = await attendance.welcome_note(bot.db, membership.group)
+    welcome = await welcome_message(bot.db, membership.group, now, noting)
+    parts: dict[str, Any] = {
+        "embed": to_embed(welcome.cards[0]),
+        "allowed_mentions": discord.AllowedMentions.none(),
+    }
+    if (view := to_view(welcome.buttons)) is not None:
+        parts["view"] = view
     try:
-        await interaction.user.send(welcome)
+        await interaction.user.send(**parts)
     except discord.HTTPException:
         # DMs closed: the welcome still reaches them, privately, here.
-        await interaction.followup.send(welcome, ephemeral=True)
+        await interaction.followup.send(**parts, ephemeral=True)
         return
     await interaction.followup.send(texts.joined_short(group.name), ephemeral=True)
 
@@ -256,6 +264,22 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
         await join(interaction, found)
 
+    @app_commands.command(name="rules")
+    @app_commands.describe(group="Which group (you can leave this empty if there is only one)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def rules(self, interaction: Interaction, group: str | None = None) -> None:
+        """The group's ground rules: what everyone agrees to, so meetings feel safe."""
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        parts: dict[str, Any] = {
+            "content": rules_text(found),
+            "ephemeral": True,
+            "allowed_mentions": discord.AllowedMentions.none(),
+        }
+        if access.may_facilitate(found, actor_of(interaction)):
+            parts["view"] = edit_rules_view(found.id)
+        await interaction.response.send_message(**parts)
+
     @app_commands.command(name="leave")
     @app_commands.describe(group="Which group to leave")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -269,6 +293,86 @@ class GroupCommands(app_commands.Group, name="group", description="Support group
         )
         message = texts.left(found.name) if result.changed else texts.not_in_group(found.name)
         await interaction.response.send_message(message, ephemeral=True)
+
+
+def rules_text(group: Group) -> str:
+    return welcome_texts.rules_shown(
+        group.name, group_rules.rules_of(group), is_default=group.rules is None
+    )
+
+
+def edit_rules_custom_id(group_id: int) -> str:
+    return f"rules:edit:{group_id}"
+
+
+def edit_rules_view(group_id: int) -> discord.ui.View:
+    view = to_view(
+        (Button(label=welcome_texts.edit_rules_button(), custom_id=edit_rules_custom_id(group_id)),)
+    )
+    assert view is not None
+    return view
+
+
+class EditRulesButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"rules:edit:(?P<group>\d+)",
+):
+    """Edit, under `/group rules` for the group's facilitators: opens the rules in a form."""
+
+    def __init__(self, item: discord.ui.Button[discord.ui.View], group_id: int) -> None:
+        super().__init__(item)
+        self.group_id = group_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: AnyInteraction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> EditRulesButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item, int(match["group"]))
+
+    async def callback(self, interaction: AnyInteraction) -> None:
+        async def work() -> None:
+            group = await groups.get_group(holdfast(interaction).db, self.group_id)
+            # Asked again on the click: the role may have gone since the rules were shown.
+            access.require_facilitator(group, actor_of(interaction))
+            await interaction.response.send_modal(RulesModal(group))
+
+        await guarded(interaction, work)
+
+
+class RulesModal(discord.ui.Modal):
+    """The rules as they are now, to change; submitting it empty goes back to the default."""
+
+    def __init__(self, group: Group) -> None:
+        # discord.py keeps open modals by custom_id alone: unique, so two facilitators never clash.
+        super().__init__(
+            title=welcome_texts.rules_modal_title(), custom_id=f"rules:form:{secrets.token_hex(8)}"
+        )
+        self.group_id = group.id
+        self.rules: discord.ui.TextInput[RulesModal] = discord.ui.TextInput(
+            label=welcome_texts.rules_field_label(),
+            style=discord.TextStyle.paragraph,
+            required=False,
+            max_length=group_rules.MAX_RULES,
+            default=group_rules.rules_of(group),
+            placeholder=welcome_texts.rules_field_placeholder(),
+            custom_id="rules",
+        )
+        self.add_item(self.rules)
+
+    async def on_submit(self, interaction: AnyInteraction) -> None:
+        async def work() -> None:
+            bot = holdfast(interaction)
+            group = await groups.get_group(bot.db, self.group_id)
+            access.require_facilitator(group, actor_of(interaction))
+            saved = await group_rules.set_rules(bot.db, group, self.rules.value, bot.clock.now())
+            await interaction.response.send_message(
+                welcome_texts.rules_saved(saved.name, is_default=saved.rules is None),
+                ephemeral=True,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+
+        await guarded(interaction, work)
 
 
 async def group_pages(interaction: Interaction, guild_id: int, _: int = 0) -> list[str]:
@@ -330,6 +434,6 @@ class Groups(commands.Cog):
 
 async def setup(bot: HoldfastBot) -> None:
     paging.register("groups", group_pages)
-    bot.add_dynamic_items(JoinButton, paging.PageButton)
+    bot.add_dynamic_items(JoinButton, EditRulesButton, paging.PageButton)
     bot.tree.add_command(GroupCommands(bot))
     await bot.add_cog(Groups(bot))

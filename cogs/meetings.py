@@ -1,4 +1,5 @@
-"""/meeting (next, list, info, cancel, move, note, attendees) and the RSVP buttons."""
+"""/meeting (next, list, info, cancel, move, note, topic, suggestions, attendees) and the RSVP
+buttons."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from bot.zones import load_zone
 from cogs import _paging as paging
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 from cogs.groups import group_autocomplete, join_view
+from cogs.suggestions import show_group_suggestions
 
 
 async def meeting_autocomplete(
@@ -192,6 +194,7 @@ async def info_text(bot: HoldfastBot, meeting: Meeting, group_name: str) -> str:
         meeting.note,
         meeting.cancelled,
         counts_text(meeting, counts),
+        meeting.topic,
     )
 
 
@@ -308,6 +311,28 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
         await interaction.response.send_message(texts.note_done(found.title), ephemeral=True)
         await bot.after_meeting_changed(change.after.id)
 
+    @app_commands.command(name="topic")
+    @app_commands.describe(
+        meeting="Which meeting", topic="What the group will talk about (leave empty to remove it)"
+    )
+    @app_commands.autocomplete(meeting=meeting_autocomplete)
+    async def topic(
+        self,
+        interaction: Interaction,
+        meeting: int,
+        topic: app_commands.Range[str, 1, 200] | None = None,
+    ) -> None:
+        """For facilitators: set what a meeting will talk about. Nobody is messaged."""
+        found = await facilitated_meeting(interaction, meeting)
+        bot = self.bot
+        change = await changes.set_topic(bot.db, found, topic, bot.clock.now(), bot.policy)
+        await interaction.response.send_message(
+            texts.topic_done(found.title, change.after.topic),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        await bot.after_meeting_changed(change.after.id)
+
     @app_commands.command(name="calendar")
     @app_commands.describe(group="Which group (empty if there is only one)")
     @app_commands.autocomplete(group=group_autocomplete)
@@ -322,6 +347,15 @@ class MeetingCommands(app_commands.Group, name="meeting", description="The group
             file=discord.File(io.BytesIO(data), filename=texts.calendar_filename(found.name)),
             ephemeral=True,
         )
+
+    @app_commands.command(name="suggestions")
+    @app_commands.describe(group="Which group (empty if there is only one)")
+    @app_commands.autocomplete(group=group_autocomplete)
+    async def suggestions(self, interaction: Interaction, group: str | None = None) -> None:
+        """For facilitators: topics members suggested, without their names (only you see it)."""
+        assert interaction.guild_id is not None
+        found = await groups.resolve_group(self.bot.db, interaction.guild_id, group)
+        await show_group_suggestions(interaction, found)
 
     @app_commands.command(name="attendees")
     @app_commands.describe(meeting="Which meeting")

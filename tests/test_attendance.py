@@ -37,8 +37,6 @@ from bot.reminders import rota
 from bot.reminders import service as reminder_service
 from bot.reminders.model import PrefsChange
 from bot.texts import attendance as texts
-from bot.texts import groups as group_texts
-from bot.texts import meetings as meeting_texts
 from tests.test_outbox import FakePort
 from tests.test_reminders import POLICY, VOICE, last_thursday, make_group, utc
 
@@ -394,10 +392,7 @@ def test_every_text_fits_at_the_longest_input() -> None:
     assert len(texts.missed_you(long, long, NEXT_START, long)) <= 2000
     assert len(texts.form_question(long, long, START, True)) <= 2000
     assert len(texts.welcome_note(long)) <= 1000
-    # The welcome with its extra paragraph, at the longest group name (60).
-    name = "n" * 60
-    welcome = group_texts.joined(name, meeting_texts.when(NEXT_START))
-    assert len(welcome + "\n\n" + texts.welcome_note(name)) <= 2000
+    # The welcome (an embed) with its extra paragraph at its longest: tests/test_rules_welcome.py.
     assert len(texts.about_note([long] * 30)) <= 1200
     pages = texts.turnout(long, 6, [texts.turnout_line(long, START, 3, 4)] * 300, long)
     assert all(len(page) <= 2000 for page in pages)

@@ -39,6 +39,7 @@ from bot.delivery.dm_channels import DmChannels
 from bot.delivery.port import DeliveryFailed, Destination
 from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
+from bot.groups import suggestions
 from bot.groups.model import Actor, Group, GroupSettings
 from bot.meetings import cards as meeting_cards
 from bot.meetings import changes, queries, rsvp, series
@@ -551,6 +552,7 @@ async def test_every_column_that_names_a_person_is_covered_by_delete(
 
 
 OTHER = 424242
+SUGGESTION = "Talking to school about trauma, suggested by one member alone"
 
 
 async def use_every_feature(
@@ -559,8 +561,8 @@ async def use_every_feature(
     """`person` (a member who is also a facilitator) uses everything Holdfast stores: answers
     and the waiting list, reminders by DM then in the channel, every-meeting reminders, nudges,
     quiet hours, the rota (put down by, and putting down, others; handing a meeting over and
-    being asked to take one), a moved meeting, a draft,
-    check-ins with a note, the check-in nudge, trends views; then messages go out."""
+    being asked to take one), a moved meeting, a draft, check-ins with a note, the check-in
+    nudge, trends views, a topic suggestion; then messages go out."""
     policy = Policy()
     reminders = policy.reminders
     group = await make_group(db, clock)
@@ -620,6 +622,9 @@ async def use_every_feature(
         db, nudges.Nudge(person, "weekly", 0, time(9), "Europe/London"), clock.now()
     )
     await trends.view_trends(db, group, person, 5, clock.now())
+    # Private topic suggestions, theirs and someone else's.
+    await suggestions.suggest(db, group, person, SUGGESTION, clock.now())
+    await suggestions.suggest(db, group, OTHER, "Starting school", clock.now())
     await DmChannels(db, clock.now).put(person, 5555)
     async with transaction(db):
         await reminder_status.mark_told(db, person, clock.now())
@@ -672,6 +677,9 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
 ) -> None:
     await use_every_feature(db, keys, clock, MEMBER)
     before = await where_found(db, MEMBER)
+    # The export holds their suggestion (and only theirs).
+    exported = (await mydata.export(db, keys, MEMBER, clock.now())).data["topic_suggestions"]
+    assert [(e["group"], e["suggestion"]) for e in exported] == [("North", SUGGESTION)]
     # The scan is real: the id is in the places a member's data lives, text included.
     for place in [
         ("outbox", "scope"),
@@ -686,6 +694,7 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("series", "created_by"),
         ("attendance", "user_id"),
         ("reminder_prefs", "user_id"),
+        ("topic_suggestions", "user_id"),
     ]:
         assert place in before, place
     async with db.execute(
@@ -710,6 +719,7 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
     assert MEMBER.to_bytes(8, "big") not in disk
     assert keys.member_key(MEMBER).encode() not in disk
     assert SENTINEL.encode() not in disk
+    assert SUGGESTION.encode() not in disk
     # Everyone else's data stays.
     assert await where_found(db, OTHER)
 

@@ -87,7 +87,8 @@ async def test_a_first_release_database_upgrades_with_a_copy_made_and_nothing_lo
     after = everything(path, old_columns)
     for table, rows in before.items():
         if table == "schema_migrations":
-            assert rows == after[table][: len(rows)]
+            # By version number (repr would put 10 between 1 and 2).
+            assert sorted(rows) == sorted(after[table])[: len(rows)]
         else:
             assert after[table] == rows, f"{table} changed in the upgrade"
     assert len(after["schema_migrations"]) == len(load_migrations())

@@ -135,6 +135,12 @@ ERASURES: tuple[Erasure, ...] = (
         "DELETE FROM rota_handovers WHERE to_user_id = :user_id",
     ),
     Erasure(
+        "topic_suggestions",
+        "user_id",
+        "delete",
+        "DELETE FROM topic_suggestions WHERE user_id = :user_id",
+    ),
+    Erasure(
         "series",
         "created_by",
         "anonymise",
@@ -237,6 +243,14 @@ WHERE h.from_user_id = :user_id OR h.to_user_id = :user_id
 ORDER BY h.offered_at, h.id
 """
 
+SELECT_SUGGESTIONS = """
+SELECT g.name AS "group", t.text AS suggestion, t.suggested_at AS suggested
+FROM topic_suggestions AS t
+JOIN groups AS g ON g.id = t.group_id
+WHERE t.user_id = :user_id
+ORDER BY t.suggested_at, t.id
+"""
+
 SELECT_GROUP_NAMES = """
 SELECT id, name
 FROM groups
@@ -330,6 +344,7 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
         "rota": await _rows(conn, SELECT_ROTA, params),
         "meetings_you_came_to": await _rows(conn, SELECT_ATTENDANCE, params),
         "rota_handovers": await _rows(conn, SELECT_HANDOVERS, params),
+        "topic_suggestions": await _rows(conn, SELECT_SUGGESTIONS, params),
         "trend_views": await _rows(conn, SELECT_AUDIT, params),
     }
     return Export(

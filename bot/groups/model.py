@@ -31,6 +31,8 @@ class Group:
     welcome_message_id: int | None
     problem: str | None
     archived_at: datetime | None
+    rules: str | None = None
+    """The ground rules a facilitator set (None: the default, bot/groups/rules.py)."""
 
     @property
     def archived(self) -> bool:

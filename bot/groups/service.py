@@ -131,6 +131,7 @@ def _group(row: aiosqlite.Row) -> Group:
         welcome_message_id=row["welcome_message_id"],
         problem=row["problem"],
         archived_at=datetime.fromisoformat(archived) if archived else None,
+        rules=row["rules"],
     )
 
 

@@ -114,9 +114,10 @@ def _series_events(
             if meeting.occurrence_start in produced:
                 master.add("exdate", meeting.occurrence_start.astimezone(zone))
             continue
-        if not meeting.moved and meeting.note is None:
+        if not meeting.moved and meeting.note is None and meeting.topic is None:
             continue
-        description = "\n\n".join(p for p in (series.description, meeting.note) if p) or None
+        topic = texts.topic_line(meeting.topic) if meeting.topic else None
+        description = "\n\n".join(p for p in (topic, series.description, meeting.note) if p) or None
         if meeting.occurrence_start in produced:
             override = _event(
                 series_uid(series.id), series.title, description, _where(meeting), now

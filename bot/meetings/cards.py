@@ -70,6 +70,7 @@ def announcement(
             meeting.note,
             meeting.cancelled,
             meeting.moved,
+            meeting.topic,
         ),
         footer=texts.counts_line(
             counts.going, counts.maybe, counts.no, counts.waitlist, meeting.capacity

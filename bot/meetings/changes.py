@@ -1,4 +1,4 @@
-"""One-off changes to one meeting: cancel, move, add a note.
+"""One-off changes to one meeting: cancel, move, add a note, set the topic.
 
 Each kind of change is one function that runs in one transaction, re-plans what the meeting
 sends (announcement edits, messages to those who answered), and returns what changed.
@@ -21,6 +21,7 @@ from bot.meetings.queries import get_meeting
 from bot.texts import meetings as texts
 
 MAX_NOTE = 500
+MAX_TOPIC = 200
 
 CANCEL_MEETING = """
 UPDATE meetings
@@ -38,6 +39,12 @@ WHERE id = :id
 SET_NOTE = """
 UPDATE meetings
 SET note = :note, updated_at = :now
+WHERE id = :id
+"""
+
+SET_TOPIC = """
+UPDATE meetings
+SET topic = :topic, updated_at = :now
 WHERE id = :id
 """
 
@@ -141,6 +148,26 @@ async def set_note(
         raise HoldfastError(texts.note_too_long(MAX_NOTE))
     async with transaction(conn):
         await conn.execute(SET_NOTE, {"id": meeting.id, "note": cleaned, "now": now.isoformat()})
+        await policy.replan_for(conn, replanning.MeetingChanged(meeting.id), now)
+        after = await get_meeting(conn, meeting.id)
+    return MeetingChanged(meeting, after)
+
+
+async def set_topic(
+    conn: aiosqlite.Connection,
+    meeting: Meeting,
+    topic: str | None,
+    now: datetime,
+    policy: Replanner,
+) -> MeetingChanged:
+    """Set (or, empty, clear) what the meeting will talk about. Like a note, it tells nobody:
+    the announcement is edited, and reminders, the Events entry and the calendar show it."""
+    _require_changeable(meeting, now)
+    cleaned = " ".join((topic or "").split()) or None
+    if cleaned and len(cleaned) > MAX_TOPIC:
+        raise HoldfastError(texts.topic_too_long(MAX_TOPIC))
+    async with transaction(conn):
+        await conn.execute(SET_TOPIC, {"id": meeting.id, "topic": cleaned, "now": now.isoformat()})
         await policy.replan_for(conn, replanning.MeetingChanged(meeting.id), now)
         after = await get_meeting(conn, meeting.id)
     return MeetingChanged(meeting, after)

@@ -25,6 +25,7 @@ from bot.delivery.port import (
 )
 from bot.meetings.model import Meeting
 from bot.meetings.queries import live_series, meetings_with_stale_events, series_meetings
+from bot.texts import meetings as texts
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def clip(text: str, limit: int) -> str:
 
 def spec_for(meeting: Meeting) -> EventSpec:
     place = meeting.place
-    description = "\n\n".join(p for p in (meeting.description, meeting.note) if p)
+    topic = texts.topic_line(meeting.topic) if meeting.topic else None
+    description = "\n\n".join(p for p in (topic, meeting.description, meeting.note) if p)
     return EventSpec(
         name=clip(meeting.title, MAX_EVENT_NAME),
         description=clip(description, MAX_EVENT_DESCRIPTION) or None,

@@ -86,6 +86,8 @@ class Meeting:
     event_synced: str | None
     """Fingerprint of what the Discord event last showed ("cancelled" once cancelled)."""
     capacity: int | None
+    topic: str | None = None
+    """What the group means to talk about (`/meeting topic`), one line."""
 
     @property
     def ends_at(self) -> datetime:

@@ -15,7 +15,8 @@ from bot.texts import meetings as texts
 _MEETING_COLUMNS = """
     m.id, m.series_id, s.group_id, g.guild_id, s.title, s.description, g.timezone,
     m.occurrence_start, m.starts_at, m.duration_minutes, m.place_kind, m.channel_id,
-    m.location, m.moved, m.note, m.cancelled_at, m.event_id, m.event_synced, s.capacity
+    m.location, m.moved, m.note, m.cancelled_at, m.event_id, m.event_synced, s.capacity,
+    m.topic
 """
 
 SELECT_MEETING = f"""
@@ -137,6 +138,7 @@ def meeting_from_row(row: aiosqlite.Row) -> Meeting:
         event_id=row["event_id"],
         event_synced=row["event_synced"],
         capacity=row["capacity"],
+        topic=row["topic"],
     )
 
 

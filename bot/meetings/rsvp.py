@@ -16,6 +16,7 @@ from bot.db import transaction
 from bot.delivery.replanning import MeetingChanged, MembershipChanged, Replanner, replan_for
 from bot.errors import Conflict, NotAMember
 from bot.groups import service as groups
+from bot.groups import suggestions
 from bot.groups.model import Group
 from bot.meetings import planning
 from bot.meetings.model import Answer, Meeting, RsvpCounts
@@ -238,8 +239,8 @@ async def leave_group(
     now: datetime,
     policy: Replanner | None = None,
 ) -> groups.Membership:
-    """Leave a group: membership and answers to meetings still to come go, and any place the
-    person held goes to the next on the waitlist, all at once."""
+    """Leave a group: membership, answers to meetings still to come and topic suggestions for it
+    go, and any place the person held goes to the next on the waitlist, all at once."""
     params = {"group_id": group.id, "user_id": user_id, "now": now.isoformat()}
     async with transaction(conn):
         cursor = await conn.execute(groups.DELETE_MEMBER, params)
@@ -247,6 +248,7 @@ async def leave_group(
         async with conn.execute(SELECT_FUTURE_ANSWERED, params) as found:
             meeting_ids = [int(row[0]) for row in await found.fetchall()]
         await conn.execute(DELETE_FUTURE_ANSWERS, params)
+        await conn.execute(suggestions.DELETE_OWN_IN_GROUP, params)
         promoted: list[int] = []
         for meeting_id in meeting_ids:
             promoted += await fill_free_places(conn, await get_meeting(conn, meeting_id), now)

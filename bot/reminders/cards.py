@@ -143,7 +143,12 @@ async def render_reminder(
             return Defer(end, QUIET)
     if delivery.kind == NUDGE:
         content = texts.nudge(
-            meeting.title, group.name, meeting.starts_at, where(meeting), context.late
+            meeting.title,
+            group.name,
+            meeting.starts_at,
+            where(meeting),
+            context.late,
+            meeting.topic,
         )
     else:
         content = texts.reminder(
@@ -153,6 +158,7 @@ async def render_reminder(
             where(meeting),
             context.late,
             None if delivery.destination.is_dm else user_id,
+            meeting.topic,
         )
     return OutgoingMessage(
         content=content,

@@ -108,21 +108,6 @@ def join_button() -> str:
     return "Join this group"
 
 
-def joined(name: str, next_meeting: str | None) -> str:
-    meeting = (
-        f"The next meeting is {next_meeting}."
-        if next_meeting
-        else "There's no meeting planned just yet; you'll hear as soon as there is."
-    )
-    return (
-        f"Welcome to {name}, it's good to have you. {meeting}\n"
-        "Each meeting is announced in the group's channel with buttons to say whether you "
-        "can come, and you can change your answer whenever you like.\n"
-        "What I keep about you: that you joined this group and your answers to meetings. "
-        "Nothing else, and `/group leave` removes you."
-    )
-
-
 def joined_short(name: str) -> str:
     return f"You're in {name}. I've sent you a message with the details."
 
@@ -185,9 +170,11 @@ def help_member(groups: Sequence[str]) -> str:
     return (
         f"**What you can do** (you're in: {where})\n"
         "• `/group join` / `/group leave`: join or leave a group\n"
+        "• `/group rules`: the group's ground rules\n"
         "• `/meeting next`, `/meeting list`, `/meeting info`: when and where meetings are\n"
         "• `/meeting calendar`: a calendar file for your phone or computer\n"
         "• Going / Maybe / Can't make it buttons on each announcement: say if you can come\n"
+        "• `/suggest`: suggest a topic privately (facilitators don't see your name)\n"
         "• `/about`: what Holdfast keeps and who can see it"
     )
 
@@ -197,6 +184,8 @@ def help_facilitator() -> str:
         "\n**For facilitators**\n"
         "• `/series create`, `/series edit`, `/series end`, `/series list`: regular meetings\n"
         "• `/meeting cancel`, `/meeting move`, `/meeting note`: change one meeting\n"
+        "• `/meeting topic`: what a meeting will talk about; `/group rules`: edit the rules\n"
+        "• `/meeting suggestions`: topics members suggested, without names\n"
         "• `/meeting attendees`: who has answered (only you see it)"
     )
 

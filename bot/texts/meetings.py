@@ -112,6 +112,23 @@ def note_too_long(limit: int) -> str:
     return f"The note is a little long. Please keep it to {limit} characters or fewer."
 
 
+def topic_too_long(limit: int) -> str:
+    return f"The topic is a little long. Please keep it to {limit} characters or fewer."
+
+
+def topic_line(topic: str) -> str:
+    return f"💬 Topic: {topic}"
+
+
+def topic_done(title: str, topic: str | None) -> str:
+    if topic is None:
+        return f"“{title}” has no topic now. Its announcement is updated; nobody was messaged."
+    return (
+        f"The topic of “{title}” is now: {topic}\n"
+        "Its announcement, reminders, Events entry and calendar show it; nobody was messaged."
+    )
+
+
 def rsvp_cancelled_meeting() -> str:
     return (
         "This meeting was cancelled, so there's nothing to answer. "
@@ -202,6 +219,7 @@ def announcement_body(
     note: str | None,
     cancelled: bool,
     moved: bool,
+    topic: str | None = None,
 ) -> str:
     if cancelled:
         head = f"**This meeting is cancelled.** It was to be {when_short(starts)}."
@@ -210,6 +228,8 @@ def announcement_body(
         if moved:
             head = "**This meeting has moved.**\n" + head
     parts = [head]
+    if topic and not cancelled:
+        parts.append(topic_line(topic))
     if description and not cancelled:
         parts.append(description)
     if note:
@@ -322,6 +342,7 @@ def meeting_info(
     note: str | None,
     cancelled: bool,
     counts: str,
+    topic: str | None = None,
 ) -> str:
     head = [f"**{title}** ({group})"]
     if cancelled:
@@ -329,6 +350,8 @@ def meeting_info(
     else:
         head.append(f"{when(starts)}, for {minutes} minutes")
         head.append(where)
+        if topic:
+            head.append(topic_line(topic))
     tail = [f"📝 {note}"] if note else []
     tail.append(counts)
     if description:

@@ -6,11 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.texts.fit import clip, fit_lines
-from bot.texts.meetings import when
+from bot.texts.meetings import topic_line, when
 
 
 def reminder(
-    title: str, group: str, starts_at: datetime, place: str, late: bool, mention: int | None
+    title: str,
+    group: str,
+    starts_at: datetime,
+    place: str,
+    late: bool,
+    mention: int | None,
+    topic: str | None = None,
 ) -> str:
     lines = []
     if mention is not None:
@@ -19,14 +25,19 @@ def reminder(
         lines.append("Sorry, this reminder comes late: Holdfast was offline for a while.")
     lines.append(f"A reminder: **{title}** ({group}) is {when(starts_at)}.")
     lines.append(f"Where: {place}")
+    if topic:
+        lines.append(topic_line(topic))
     lines.append("Plans changed? Let the group know below.")
     return "\n".join(lines)
 
 
-def nudge(title: str, group: str, starts_at: datetime, place: str, late: bool) -> str:
+def nudge(
+    title: str, group: str, starts_at: datetime, place: str, late: bool, topic: str | None = None
+) -> str:
     sorry = "Sorry this comes late. " if late else ""
+    about = f"\n{topic_line(topic)}\n" if topic else " "
     return (
-        f"{sorry}Hello! **{title}** ({group}) is {when(starts_at)}, {place}. "
+        f"{sorry}Hello! **{title}** ({group}) is {when(starts_at)}, {place}.{about}"
         "Will you come? No pressure: a tap below lets the facilitators know. "
         "(`/reminders` turns these nudges off.)"
     )

@@ -46,6 +46,7 @@ async def test_bot_logs_in_syncs_to_the_test_guild_and_answers_about(
         "rota",
         "trends",
         "audit",
+        "suggest",
     }
     # Discord offers only global commands in DMs: with GUILD_IDS set, exactly the commands
     # usable in DMs are synced globally (and not copied to the server, which would show twice).

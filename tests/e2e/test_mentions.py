@@ -1,8 +1,9 @@
 """No text a person typed can ping anyone. A facilitator or admin who writes `<@someone>`,
-`<@&role>`, @everyone or @here into a group's name, a series' title, place or description, or a
-meeting's note makes every message that shows it *show* it, and notify nobody: each message
-notifies exactly whom it was built for (the member a channel reminder is for; the facilitator
-role, and the facilitator who was down, for an escalation; the facilitator role for a reach-out).
+`<@&role>`, @everyone or @here into a group's name or ground rules, a series' title, place or
+description, or a meeting's note or topic makes every message that shows it *show* it, and
+notify nobody: each message notifies exactly whom it was built for (the member a channel
+reminder is for; the facilitator role, and the facilitator who was down, for an escalation; the
+facilitator role for a reach-out).
 
 The emulator works out `mentions`, `mention_roles` and `mention_everyone` as Discord does (the
 content, the message's `allowed_mentions`, and MENTION_EVERYONE or a mentionable role). The bot
@@ -77,17 +78,24 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
     )
     await made.wait_for_response()
     welcome = await emulator.wait_for_message(s.meetings, contains="Welcome to")
+    # Ground rules that ping, which every newcomer's welcome carries.
+    facilitator = emulator.as_user(s.facilitator, channel=s.general)
+    offered = await facilitator.run("/group rules")
+    await offered.wait_for_text("ground rules")
+    opened = await facilitator.click(offered, "Edit")
+    await opened.wait_for_modal()
+    ruled = await facilitator.submit_modal(opened, {"rules": f"Be kind {poison}"})
+    await ruled.wait_for_text("are saved")
     for person in (dm_member, channel_member, quiet_member, waiting_member):
         joined = await emulator.as_user(person).click(welcome, "Join this group")
         await joined.wait_for_text("You're in")
-        await emulator.wait_for_dm(person, contains="Welcome to")
+        await emulator.wait_for_dm(person, contains=f"Be kind {poison}")
     how = await emulator.as_user(channel_member, channel=s.general).run(
         "/reminders how", via="channel"
     )
     await how.wait_for_response()
 
     # A series whose title, place and description ping, with two places.
-    facilitator = emulator.as_user(s.facilitator, channel=s.general)
     preview = await facilitator.run(
         "/series create",
         title=f"Meet-up {poison}",
@@ -112,6 +120,8 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
     # A note that pings, and the rota: the assigned facilitator is asked by DM.
     noted = await facilitator.run("/meeting note", meeting=meeting.id, note=f"Bring {poison}")
     await noted.wait_for_response()
+    topic = await facilitator.run("/meeting topic", meeting=meeting.id, topic=f"Talk {poison}")
+    await topic.wait_for_response()
     assigned = await facilitator.run("/rota assign", meeting=meeting.id)
     await assigned.wait_for_text("is down to hold")
     await holdfast.alarm.wake()
@@ -122,6 +132,7 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
     await holdfast.alarm.wake()
     await emulator.wait_for_dm(dm_member, contains="A reminder")
     channel_reminder = await emulator.wait_for_message(s.meetings, contains="A reminder")
+    assert f"Talk {poison}" in channel_reminder.content
     await emulator.wait_for_dm(quiet_member, contains="Will you come?")  # the nudge
     escalation = await emulator.wait_for_message(
         s.facilitators_channel, contains="no confirmed facilitator"
@@ -160,7 +171,8 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
     bot_messages: list[Message] = [
         m for m in emulator.messages.values() if m.author.id == emulator.app.bot_user.id
     ]
-    showing = [m for m in bot_messages if f"<@{victim.id}>" in m.content]
+    # (The welcome is a card: its text is in the embed.)
+    showing = [m for m in bot_messages if f"<@{victim.id}>" in message_text(m)]
     kinds = (
         "Welcome to",
         "A reminder",
@@ -172,7 +184,7 @@ async def test_user_text_with_mentions_pings_nobody_and_each_message_pings_whom_
         "in touch",
     )
     for kind in kinds:
-        assert any(kind in m.content for m in showing), f"no {kind!r} message shows the text"
+        assert any(kind in message_text(m) for m in showing), f"no {kind!r} message shows it"
     assert any("a place came up" in message_text(m) for m in showing)
 
     for message in bot_messages:
