@@ -17,6 +17,7 @@ from bot.delivery import replanning
 from bot.delivery.replanning import Registry, Subject
 from bot.meetings import planning as meetings
 from bot.reminders import plan as reminders
+from bot.reminders import snooze
 from bot.reminders.model import ReminderPolicy
 
 
@@ -29,6 +30,7 @@ def register_all(
     reminders and the rota). Registering again replaces, so this is safe to repeat."""
     meetings.register(registry, announce_lead)
     reminders.register(registry, reminder_policy or ReminderPolicy())
+    snooze.register(registry)
     return registry
 
 

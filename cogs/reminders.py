@@ -17,7 +17,7 @@ from bot.groups import access
 from bot.groups import service as groups
 from bot.meetings.queries import get_meeting
 from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
-from bot.reminders import cards, rota, service, status
+from bot.reminders import cards, rota, service, snooze, status
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
 from bot.texts import reminders as texts
@@ -264,6 +264,42 @@ class RotaButton(
         bot.alarm.wake()
 
 
+class SnoozeButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"snooze:(?P<meeting>\d+):(?P<choice>hour|evening)",
+):
+    """ "Remind me in an hour" / "Remind me this evening" on a reminder DM."""
+
+    def __init__(
+        self, item: discord.ui.Button[discord.ui.View], meeting_id: int, choice: snooze.Choice
+    ) -> None:
+        super().__init__(item)
+        self.meeting_id = meeting_id
+        self.choice: snooze.Choice = choice
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> SnoozeButton:
+        assert isinstance(item, discord.ui.Button)
+        choice: snooze.Choice = "evening" if match["choice"] == "evening" else "hour"
+        return cls(item, int(match["meeting"]), choice)
+
+    async def callback(self, interaction: AnyInteraction) -> None:
+        await guarded(interaction, lambda: self.clicked(interaction))
+
+    async def clicked(self, interaction: Interaction) -> None:
+        bot = holdfast(interaction)
+        snoozed = await snooze.snooze(
+            bot.db, self.meeting_id, interaction.user.id, self.choice, bot.clock.now()
+        )
+        bot.alarm.wake()
+        await interaction.response.send_message(texts.snooze_set(snoozed.due_at), ephemeral=True)
+
+
 class Reminders(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
@@ -288,7 +324,7 @@ class Reminders(commands.Cog):
 async def setup(bot: HoldfastBot) -> None:
     for kind, renderer in cards.RENDERERS.items():
         bot.register_renderer(kind, renderer)
-    bot.add_dynamic_items(RotaButton)
+    bot.add_dynamic_items(RotaButton, SnoozeButton)
     bot.tree.add_command(ReminderCommands(bot))
     bot.tree.add_command(RotaCommands(bot))
     await bot.add_cog(Reminders(bot))

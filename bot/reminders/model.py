@@ -14,6 +14,8 @@ REMINDER = "reminder"
 NUDGE = "nudge"
 ROTA_ASK = "rota_ask"
 ROTA_ESCALATION = "rota_escalation"
+SNOOZE = "snooze"
+"""One more reminder a member asked for from a reminder DM (bot/reminders/snooze.py)."""
 
 
 THREE_DAYS = Lead(3, "d", "3d")
