@@ -1,0 +1,104 @@
+"""Reminders that fit a life (issue 16) through the real discord.py client and the emulator:
+snooze from a reminder DM, answering by a word in a DM, and Discord's Interested button."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.app import HoldfastBot
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.delivery import outbox
+from tests.e2e.conftest import start_holdfast
+from tests.e2e.test_reminders import group_with_series, labels
+from tests.emulator import Emulator, Server
+from tests.emulator.model import Message, message_text
+
+START = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)  # the November meeting, GMT
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def snoozed(emulator: Emulator, s: Server) -> list[Message]:
+    return [m for m in emulator.dms_to(s.member) if "the reminder you asked for" in message_text(m)]
+
+
+async def test_snooze_from_a_reminder_dm_comes_once_after_a_restart(
+    holdfast: HoldfastBot,
+    emulator: Emulator,
+    discord_server: Server,
+    clock: ManualClock,
+    holdfast_settings: Settings,
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Going")).wait_for_text("going")
+    # The 2h reminder on the day, 17:30 GMT: before 18:00, so both snoozes are offered.
+    clock.set(utc(2026, 11, 26, 17, 30))
+    await holdfast.alarm.wake()
+    dm = await emulator.wait_for_dm(s.member, contains="A reminder")
+    assert labels(dm) == [
+        "Going",
+        "Maybe",
+        "Can't make it",
+        "Remind me in an hour",
+        "Remind me this evening",
+    ]
+    clock.advance(timedelta(minutes=1))
+    member = emulator.as_user(s.member)
+    first = await member.click(dm, "Remind me in an hour")
+    due = utc(2026, 11, 26, 18, 31)
+    text = await first.wait_for_text("remind you again")
+    assert f"<t:{int(due.timestamp())}:t>" in text
+    assert first.ephemeral
+    # A double click (same instant) and a change of mind (this evening) leave one snooze.
+    again = await member.click(dm, "Remind me in an hour")
+    await again.wait_for_text("remind you again")
+    evening = await member.click(dm, "Remind me this evening")
+    assert f"<t:{int(utc(2026, 11, 26, 18, 0).timestamp())}:t>" in await evening.wait_for_text(
+        "remind you again"
+    )
+    back = await member.click(dm, "Remind me in an hour")
+    await back.wait_for_text("remind you again")
+    pending = [d for d in await outbox.pending(holdfast.db, 50) if d.kind == "snooze"]
+    assert [(d.destination.user_id, d.due_at) for d in pending] == [(s.member.id, due)]
+    await holdfast.close()
+
+    # Down over the due time; the new process sends it once, late but before the start.
+    clock.set(utc(2026, 11, 26, 18, 40))
+    async with start_holdfast(emulator, holdfast_settings, clock) as again_bot:
+        assert again_bot.alarm.startup is not None
+        await again_bot.alarm.startup
+        [sent] = await emulator.wait_until(lambda: snoozed(emulator, s) or None, what="snooze")
+        assert f"<t:{int(START.timestamp())}:F>" in message_text(sent)
+        # 18:40: an hour later is after the start, the evening has begun: no more snoozes.
+        assert labels(sent) == ["Going", "Maybe", "Can't make it"]
+        clock.advance(timedelta(minutes=30))
+        await again_bot.alarm.wake()
+        assert snoozed(emulator, s) == [sent]
+        # Too close to the start now: the old button says so kindly.
+        late = await emulator.as_user(s.member).click(dm, "Remind me in an hour")
+        assert "starts too soon" in await late.wait_for_text("won't send")
+
+
+async def test_answering_cant_make_it_drops_the_snooze(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Maybe")).wait_for_text("maybe")
+    clock.set(utc(2026, 11, 26, 17, 30))
+    await holdfast.alarm.wake()
+    dm = await emulator.wait_for_dm(s.member, contains="A reminder")
+    member = emulator.as_user(s.member)
+    await (await member.click(dm, "Remind me this evening")).wait_for_text("remind you again")
+    clock.advance(timedelta(minutes=2))
+    await (await member.click(dm, "Can't make it")).wait_for_text("can't make")
+    clock.set(utc(2026, 11, 26, 18, 0))
+    await holdfast.alarm.wake()
+    clock.set(utc(2026, 11, 26, 19, 0))
+    await holdfast.alarm.wake()
+    assert snoozed(emulator, s) == []
+    assert [d for d in await outbox.pending(holdfast.db, 50) if d.kind == "snooze"] == []
