@@ -96,6 +96,8 @@ _HANDLER_TASK_PREFIXES = (
     # Listeners that follow a command (e.g. telling a member their DMs were closed) still
     # need the database; discord.py names each event task after its event.
     "discord.py: on_app_command_completion",
+    # A member's DM answering by a word (cogs/reminders.py) writes their answer.
+    "discord.py: on_message",
 )
 
 
@@ -149,10 +151,14 @@ def pace_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
 
 
 def bot_intents() -> discord.Intents:
-    # Guilds only: channels and roles for permission checks. No privileged intents, no message
-    # content: members talk to Holdfast through slash commands, buttons and modals.
+    # Guilds: channels and roles for permission checks. No privileged intents, no message
+    # content: members talk to Holdfast through slash commands, buttons and modals...
     intents = discord.Intents.none()
     intents.guilds = True
+    # ...and by replying "going", "maybe" or "can't" to a reminder DM (issue 16). DIRECT_MESSAGES
+    # (1 << 12) is not privileged, and DM content reaches a bot without MESSAGE_CONTENT: Discord's
+    # "Message Content Intent" lists "Content in DMs with the app" among its exceptions.
+    intents.dm_messages = True
     return intents
 
 

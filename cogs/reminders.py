@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import texts as root_texts
 from bot.app import HoldfastBot
 from bot.db import transaction
 from bot.errors import HoldfastError
@@ -17,12 +18,13 @@ from bot.groups import access
 from bot.groups import service as groups
 from bot.meetings.queries import get_meeting
 from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
-from bot.reminders import cards, rota, service, snooze, status
+from bot.reminders import cards, replies, rota, service, snooze, status
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
+from bot.texts import fit
 from bot.texts import reminders as texts
 from cogs._interaction import AnyInteraction, Interaction, actor_for, actor_of, guarded, holdfast
-from cogs.groups import group_autocomplete, timezone_autocomplete
+from cogs.groups import group_autocomplete, join_view, timezone_autocomplete
 from cogs.meetings import facilitated_meeting, meeting_autocomplete
 
 log = logging.getLogger(__name__)
@@ -303,6 +305,48 @@ class SnoozeButton(
 class Reminders(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A member's DM to the bot: "going", "maybe" or "can't" answers for the meeting the
+        DM is about (bot/reminders/replies.py). Discord sends DM content to bots without the
+        privileged message content intent; nothing of it is logged or stored."""
+        bot = self.bot
+        if (
+            message.guild is not None
+            or message.author.bot
+            or message.author.id == getattr(bot.user, "id", None)
+            or message.type not in (discord.MessageType.default, discord.MessageType.reply)
+        ):
+            return
+        replied_to = message.reference.message_id if message.reference is not None else None
+        try:
+            reply = await replies.answer_by_word(
+                bot.db,
+                message.author.id,
+                message.channel.id,
+                message.content,
+                replied_to,
+                bot.clock.now(),
+                bot.policy,
+            )
+        except Exception:
+            log.exception("could not read a member's DM as an answer")  # never its content
+            reply = replies.Reply(root_texts.something_went_wrong())
+        if reply.answered_meeting_id is not None:
+            bot.alarm.wake()
+            bot.refresh_announcement_soon(reply.answered_meeting_id)
+        if reply.text is None:
+            return
+        content, nobody = fit.clip(reply.text), discord.AllowedMentions.none()
+        try:
+            if reply.join_group_id is not None:
+                view = join_view(reply.join_group_id)
+                await message.channel.send(content, view=view, allowed_mentions=nobody)
+            else:
+                await message.channel.send(content, allowed_mentions=nobody)
+        except discord.HTTPException:
+            log.info("could not answer a member's DM (DMs closed?)")
 
     @commands.Cog.listener()
     async def on_app_command_completion(

@@ -46,7 +46,7 @@ from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
 from bot.planning import Policy
 from bot.reminders import cards as reminder_cards
-from bot.reminders import rota, snooze
+from bot.reminders import replies, rota, snooze
 from bot.reminders import service as reminder_service
 from bot.reminders import status as reminder_status
 from bot.reminders.model import PrefsChange, QuietHours
@@ -615,6 +615,8 @@ async def use_every_feature(
         await reminder_status.mark_told(db, person, clock.now())
     # Issue 16: "Remind me in an hour" on a reminder (a snooze row and its outbox row).
     await snooze.snooze(db, third.id, person, "hour", clock.now())
+    # A DM that was not an answer: the once-a-day hint is remembered.
+    await replies.answer_by_word(db, person, 5555, "hello", None, clock.now(), policy)
     # Messages go out: announcements, reminders in the channel, rota asks, nudges.
     port = FakePort()
     dispatcher = Dispatcher(db, port, clock, EVERY_RENDERER)
@@ -664,6 +666,7 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("checkin_nudges", "user_id"),
         ("series", "created_by"),
         ("snoozes", "user_id"),
+        ("reply_hints", "user_id"),
     ]:
         assert place in before, place
     async with db.execute(

@@ -102,3 +102,50 @@ async def test_answering_cant_make_it_drops_the_snooze(
     await holdfast.alarm.wake()
     assert snoozed(emulator, s) == []
     assert [d for d in await outbox.pending(holdfast.db, 50) if d.kind == "snooze"] == []
+
+
+def bot_dms(emulator: Emulator, s: Server, contains: str) -> list[Message]:
+    return [m for m in emulator.dms_to(s.member) if contains in message_text(m)]
+
+
+async def test_replying_going_to_a_reminder_answers_and_anything_else_gets_one_hint_a_day(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Maybe")).wait_for_text("maybe")
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    reminder = await emulator.wait_for_dm(s.member, contains="A reminder")
+    member = emulator.as_user(s.member)
+
+    await member.send_dm("Going! 🙂", reply_to=reminder)
+    confirmed = await emulator.wait_for_dm(s.member, contains="you're down as going")
+    assert "Monthly meet-up" in message_text(confirmed)
+    # The same as the button: the announcement's counts follow (once the burst settles).
+    await emulator.wait_until(
+        lambda: "Going: 1 · Maybe: 0" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to count the answer",
+        timeout=10,
+    )
+    # The reply pings nobody.
+    [post] = [
+        r
+        for r in emulator.requests_to("POST", "/channels/{channel_id}/messages")
+        if "you're down as going" in r.body_text()
+    ]
+    assert post.body["allowed_mentions"]["parse"] == []
+    assert post.body["allowed_mentions"].get("users", []) == []
+
+    # Anything else: one hint, and not a second one the same day.
+    await member.send_dm("thanks so much, see you")
+    await emulator.wait_for_dm(s.member, contains="reply to its reminder with going")
+    await member.send_dm("sorry, one more thing")
+    # An answer after it is confirmed, so the one before it has been handled: still one hint.
+    await member.send_dm("cant make it")
+    await emulator.wait_for_dm(s.member, contains="can't make Monthly meet-up")
+    assert len(bot_dms(emulator, s, "reply to its reminder with going")) == 1
+    # The next day it comes again.
+    clock.advance(timedelta(days=1))
+    await member.send_dm("hello again")
+    await emulator.wait_for_dm(s.member, contains="reply to its reminder with going", count=2)
