@@ -80,8 +80,9 @@ async def test_status_is_for_admins_and_answers_privately(
 
 async def test_identify_uses_minimal_intents(holdfast: HoldfastBot, emulator: Emulator) -> None:
     identified = [s.intents for s in emulator.gateway.sessions.values()]
-    # Guilds, and DMs for answers by a word (issue 16); none privileged, no message content.
-    wanted = discord.Intents(guilds=True, dm_messages=True)
+    # Guilds, DMs for answers by a word and scheduled events for Interested clicks (issue 16);
+    # none privileged, no message content.
+    wanted = discord.Intents(guilds=True, dm_messages=True, guild_scheduled_events=True)
     assert identified == [wanted.value]
     privileged = discord.Intents(members=True, presences=True, message_content=True)
     assert not (wanted.value & privileged.value)

@@ -9,9 +9,10 @@ from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import outbox
+from bot.meetings import queries, rsvp
 from tests.e2e.conftest import start_holdfast
 from tests.e2e.test_reminders import group_with_series, labels
-from tests.emulator import Emulator, Server
+from tests.emulator import Emulator, ScheduledEvent, Server
 from tests.emulator.model import Message, message_text
 
 START = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)  # the November meeting, GMT
@@ -149,3 +150,77 @@ async def test_replying_going_to_a_reminder_answers_and_anything_else_gets_one_h
     clock.advance(timedelta(days=1))
     await member.send_dm("hello again")
     await emulator.wait_for_dm(s.member, contains="reply to its reminder with going", count=2)
+
+
+def meeting_event(emulator: Emulator, s: Server) -> ScheduledEvent:
+    [event] = [
+        e
+        for e in emulator.scheduled_events.values()
+        if e.guild_id == s.guild.id and not e.deleted and e.status == 1
+    ]
+    return event
+
+
+async def rsvp_of(holdfast: HoldfastBot, user_id: int) -> str | None:
+    [meeting] = await queries.upcoming_meetings(holdfast.db, 1, holdfast.clock.now(), limit=1)
+    found = await rsvp.attendees(holdfast.db, meeting.id)
+    for answer, people in found.items():
+        if user_id in people:
+            return answer.value
+    return None
+
+
+async def test_interested_on_the_events_entry_is_maybe_and_a_newcomer_is_offered_join(
+    holdfast: HoldfastBot,
+    emulator: Emulator,
+    discord_server: Server,
+    clock: ManualClock,
+    holdfast_settings: Settings,
+) -> None:
+    s = discord_server
+    member, newcomer = s.members[0], s.members[1]
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    event = await emulator.wait_until(lambda: meeting_event(emulator, s), what="the event")
+
+    # A member clicks Interested: Maybe, counted on the announcement, with Maybe's reminders.
+    await emulator.mark_interested(member, event)
+    await emulator.wait_until(
+        lambda: "Maybe: 1" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to count the Maybe",
+        timeout=10,
+    )
+    assert await rsvp_of(holdfast, member.id) == "maybe"
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    await emulator.wait_for_dm(member, contains="A reminder")
+    # Taking it back removes that Maybe.
+    await emulator.unmark_interested(member, event)
+    await emulator.wait_until(
+        lambda: "Maybe: 0" in message_text(emulator.messages[announcement.id]) or None,
+        what="the announcement to drop the Maybe",
+        timeout=10,
+    )
+    assert await rsvp_of(holdfast, member.id) is None
+
+    # Someone not in the group yet: a DM with the Join button, once.
+    await emulator.mark_interested(newcomer, event)
+    offer = await emulator.wait_for_dm(newcomer, contains="You showed interest")
+    assert labels(offer) == ["Join this group"]
+    await emulator.unmark_interested(newcomer, event)
+    await emulator.mark_interested(newcomer, event)
+    joined = await emulator.as_user(newcomer).click(offer, "Join this group")
+    await joined.wait_for_text("You're in North adopters")
+    await holdfast.alarm.wake()
+    assert len([m for m in emulator.dms_to(newcomer) if "showed interest" in message_text(m)]) == 1
+    # The newcomer joined after clicking Interested, so is not Maybe yet; while the bot is
+    # away the member clicks Interested again. The next start reads Discord's list: both Maybe.
+    assert await rsvp_of(holdfast, newcomer.id) is None
+    await holdfast.close()
+    await emulator.mark_interested(member, event)
+    async with start_holdfast(emulator, holdfast_settings, clock) as again:
+        await emulator.wait_until(
+            lambda: "Maybe: 2" in message_text(emulator.messages[announcement.id]) or None,
+            what="the interest shown during the downtime to count",
+            timeout=10,
+        )
+        assert await rsvp_of(again, member.id) == await rsvp_of(again, newcomer.id) == "maybe"
