@@ -40,7 +40,7 @@ from bot.errors import HoldfastError, NotAllowed
 from bot.groups import service as groups
 from bot.groups.model import Actor, Group, GroupSettings
 from bot.meetings import cards as meeting_cards
-from bot.meetings import changes, queries, rsvp, series
+from bot.meetings import changes, interest, queries, rsvp, series
 from bot.meetings.model import Answer, Place, SeriesDraft
 from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
@@ -617,6 +617,10 @@ async def use_every_feature(
     await snooze.snooze(db, third.id, person, "hour", clock.now())
     # A DM that was not an answer: the once-a-day hint is remembered.
     await replies.answer_by_word(db, person, 5555, "hello", None, clock.now(), policy)
+    # Interested on the meeting's Events entry: a Maybe whose origin is remembered.
+    async with transaction(db):
+        await db.execute("UPDATE meetings SET event_id = 4242 WHERE id = :id", {"id": second.id})
+    await interest.set_interest(db, 4242, person, True, clock.now(), policy)
     # Messages go out: announcements, reminders in the channel, rota asks, nudges.
     port = FakePort()
     dispatcher = Dispatcher(db, port, clock, EVERY_RENDERER)
@@ -667,6 +671,7 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("series", "created_by"),
         ("snoozes", "user_id"),
         ("reply_hints", "user_id"),
+        ("interest_answers", "user_id"),
     ]:
         assert place in before, place
     async with db.execute(
