@@ -695,6 +695,24 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
     assert await where_found(db, OTHER)
 
 
+async def test_export_holds_snoozes_interest_maybes_and_the_dm_hint(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    """Issue 16's personal data is in /mydata export (and nobody else's)."""
+    await use_every_feature(db, keys, clock, MEMBER)
+    data = mydata.export(db, keys, MEMBER, clock.now())
+    exported = (await data).data
+    [snoozed] = exported["snoozed_reminders"]
+    assert snoozed["meeting"] == "Monthly meet-up"
+    assert snoozed["remind_at"] > snoozed["asked_at"]
+    [maybe] = exported["maybe_from_interested"]
+    assert maybe["meeting"] == "Monthly meet-up"
+    assert exported["last_told_how_to_answer_by_dm"] is not None
+    others = (await mydata.export(db, keys, OTHER, clock.now())).data
+    assert others["snoozed_reminders"] == others["maybe_from_interested"] == []
+    assert others["last_told_how_to_answer_by_dm"] is None
+
+
 async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_disk(
     db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock, db_path: Path
 ) -> None:
