@@ -164,3 +164,24 @@ async def test_an_answer_with_no_meeting_to_answer_gets_the_hint(
     reply = await replies.answer_by_word(db, MEMBER, DM, "going", None, clock.now(), POLICY)
     assert reply.text == replies.texts.reply_hint()
     assert reply.answered_meeting_id is None
+
+
+def test_the_new_words_fit_discord_at_the_longest_title_group_and_place() -> None:
+    """Titles are at most 80 characters, group names 60, a place 200 (series.py, groups)."""
+    from bot.texts import meetings as meeting_texts
+
+    title, group, place = "T" * 80, "G" * 60, "P" * 200
+    start = utc(2026, 10, 29, 19, 30)
+    for text in (
+        replies.texts.snoozed_reminder(title, group, start, place, True),
+        replies.texts.snooze_set(start),
+        replies.texts.reply_hint(),
+        replies.texts.reply_which_meeting(),
+        replies.texts.snooze_too_close(),
+        replies.texts.snooze_evening_passed(),
+        replies.texts.snooze_not_possible(),
+        meeting_texts.interest_join_offer(title, group, start, place),
+    ):
+        assert 0 < len(text) <= 2000
+    assert len(replies.texts.snooze_hour_button()) <= 80  # a button label's limit
+    assert len(replies.texts.snooze_evening_button()) <= 80
