@@ -304,6 +304,10 @@ class HoldfastBot(commands.Bot):
                     self._interest.put_nowait(None)
                 else:
                     self._interest.put_nowait(click)
+                    if self.get_user(click.user_id) is None:
+                        # discord.py would only log the member's id at DEBUG and discard it:
+                        # who is interested in a support group's meeting is not for the logs.
+                        return
                 original(data)
 
             parsers[event] = parse
@@ -362,6 +366,11 @@ class HoldfastBot(commands.Bot):
             )
             for outcome in set(changed.values()):
                 self._after_interest(outcome, mirrored.meeting_id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Holdfast has no prefix commands: a DM is read only by the reminders cog (answers by
+        a word). commands.Bot would otherwise look for a command in every DM that starts with
+        a mention and log the words it did not recognise ("Command ... is not found")."""
 
     @property
     def db(self) -> aiosqlite.Connection:

@@ -3,17 +3,24 @@ snooze from a reminder DM, answering by a word in a DM, and Discord's Interested
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.app import HoldfastBot
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.delivery import outbox
+from bot.logs import configure_logging
 from bot.meetings import queries, rsvp
 from tests.e2e.conftest import start_holdfast
+from tests.e2e.test_logging_privacy import Everything, debug_logging
 from tests.e2e.test_reminders import group_with_series, labels
 from tests.emulator import Emulator, ScheduledEvent, Server
 from tests.emulator.model import Message, message_text
+
+__all__ = ["debug_logging"]  # the fixture, shared with test_logging_privacy
 
 START = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)  # the November meeting, GMT
 
@@ -224,3 +231,43 @@ async def test_interested_on_the_events_entry_is_maybe_and_a_newcomer_is_offered
             timeout=10,
         )
         assert await rsvp_of(again, member.id) == await rsvp_of(again, newcomer.id) == "maybe"
+
+
+WORDS = "SENTINEL-8f3e my private words"
+
+
+async def test_at_debug_no_log_line_shows_a_dm_or_who_is_interested(
+    emulator: Emulator,
+    discord_server: Server,
+    holdfast_settings: Settings,
+    clock: ManualClock,
+    debug_logging: Everything,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("DEBUG", [emulator.bot_token])
+    logging.getLogger().addHandler(debug_logging)
+    s = discord_server
+    member = s.members[0]
+    async with start_holdfast(emulator, holdfast_settings, clock) as holdfast:
+        announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+        event = await emulator.wait_until(lambda: meeting_event(emulator, s), what="the event")
+        bot = emulator.as_user(member)
+        await bot.send_dm(WORDS)
+        await emulator.wait_for_dm(member, contains="reply to its reminder with going")
+        # Written like a prefix command (a mention first): still no "command not found" line.
+        await bot.send_dm(f"<@{emulator.bot_user.id}> {WORDS}")
+        await emulator.mark_interested(member, event)
+        await emulator.wait_until(
+            lambda: "Maybe: 1" in message_text(emulator.messages[announcement.id]) or None,
+            what="the Maybe counted",
+            timeout=10,
+        )
+    output = capfd.readouterr()
+    assert any(name.startswith("discord") for name, _ in debug_logging.lines)
+    for name, text in debug_logging.lines:
+        assert WORDS not in text, f"a DM's words in a log record from {name}"
+        assert str(member.id) not in text, f"the member's id in a log record from {name}: {text}"
+        assert "is not found" not in text
+    for stream in (output.out, output.err):
+        assert WORDS not in stream
+        assert str(member.id) not in stream
