@@ -46,7 +46,7 @@ from bot.errors import HoldfastError
 from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group
-from bot.meetings import series
+from bot.meetings import interest, series
 from bot.meetings.announcements import refresh_announcement
 from bot.meetings.events import EventSync, sync_events
 from bot.meetings.recurrence import Lead
@@ -96,6 +96,8 @@ _HANDLER_TASK_PREFIXES = (
     # Listeners that follow a command (e.g. telling a member their DMs were closed) still
     # need the database; discord.py names each event task after its event.
     "discord.py: on_app_command_completion",
+    # A member's DM answering by a word (cogs/reminders.py) writes their answer.
+    "discord.py: on_message",
 )
 
 
@@ -149,13 +151,21 @@ def pace_requests(http: discord.http.HTTPClient, pacer: Pacer) -> None:
 
 
 def bot_intents() -> discord.Intents:
-    # Guilds only: channels and roles for permission checks. No privileged intents, no message
-    # content: members talk to Holdfast through slash commands, buttons and modals.
+    # Guilds: channels and roles for permission checks. No privileged intents, no message
+    # content: members talk to Holdfast through slash commands, buttons and modals...
     intents = discord.Intents.none()
     intents.guilds = True
     # Who is in a meeting's voice or stage channel, for groups that note who came (not
     # privileged; GUILD_CREATE then also carries the voice states at each connection).
     intents.voice_states = True
+    # ...and by replying "going", "maybe" or "can't" to a reminder DM (issue 16). DIRECT_MESSAGES
+    # (1 << 12) is not privileged, and DM content reaches a bot without MESSAGE_CONTENT: Discord's
+    # "Message Content Intent" lists "Content in DMs with the app" among its exceptions.
+    intents.dm_messages = True
+    # Interested clicks on the meetings' Events entries (GUILD_SCHEDULED_EVENT_USER_ADD and
+    # _REMOVE) need GUILD_SCHEDULED_EVENTS (1 << 16), not privileged either (Gateway, "List of
+    # Intents"). How they are read: HoldfastBot.hear_interest.
+    intents.guild_scheduled_events = True
     return intents
 
 
@@ -186,6 +196,15 @@ async def send_ephemeral(interaction: discord.Interaction[HoldfastBot], content:
             await interaction.response.send_message(content, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell the member about an error (interaction expired)")
+
+
+@dataclass(frozen=True)
+class InterestClick:
+    """Someone clicked Interested on a scheduled event (or took it back)."""
+
+    event_id: int
+    user_id: int
+    interested: bool
 
 
 @dataclass(frozen=True)
@@ -244,6 +263,119 @@ class HoldfastBot(commands.Bot):
         self._beat_now = asyncio.Event()
         self._told_ready = False
         self.watchdog = notify.watchdog_interval()
+        # Interested clicks, in the order Discord sent them, and "reconcile with Discord's list"
+        # after each new session; one worker takes them in turn (hear_interest).
+        self._interest: asyncio.Queue[InterestClick | None] = asyncio.Queue()
+        self._interest_worker: asyncio.Task[None] | None = None
+        self.hear_interest()
+
+    def hear_interest(self) -> None:
+        """Read GUILD_SCHEDULED_EVENT_USER_ADD / _REMOVE from the gateway payload itself.
+
+        discord.py 2.7 dispatches on_scheduled_event_user_add/remove only for users in its
+        member cache (state.py parse_guild_scheduled_event_user_add: "referencing unknown user
+        ID ... Discarding"), and Holdfast caches no members (no privileged intent); there is no
+        raw variant of the event. The choices were: `enable_debug_events` with
+        on_socket_raw_receive (every gateway message handed to listeners as text, to be parsed
+        a second time, and every payload the bot sends, token included, dispatched too), or
+        wrapping discord.py's parser for just these two events (`ConnectionState.parsers`,
+        the dict the gateway looks each event up in). The wrapper sees only these events,
+        already parsed, synchronously and in gateway order, and then calls discord.py's own
+        parser, so nothing else changes. If a future discord.py renames the dict, the click is
+        not lost for good: every new session reconciles with Discord's interested-users list
+        (on_ready), and a warning says so.
+        """
+        parsers: dict[str, Callable[[Any], None]] = self._connection.parsers
+        for event, interested in (
+            ("GUILD_SCHEDULED_EVENT_USER_ADD", True),
+            ("GUILD_SCHEDULED_EVENT_USER_REMOVE", False),
+        ):
+            original = parsers.get(event)
+            if original is None:
+                log.warning("discord.py has no parser for %s: Interested is reconciled only", event)
+                continue
+
+            def parse(
+                data: dict[str, Any],
+                original: Callable[[Any], None] = original,
+                interested: bool = interested,
+            ) -> None:
+                try:
+                    click = InterestClick(
+                        int(data["guild_scheduled_event_id"]), int(data["user_id"]), interested
+                    )
+                except (KeyError, TypeError, ValueError):
+                    log.warning("an Interested event without its ids; reconciling instead")
+                    self._interest.put_nowait(None)
+                else:
+                    self._interest.put_nowait(click)
+                    if self.get_user(click.user_id) is None:
+                        # discord.py would only log the member's id at DEBUG and discard it:
+                        # who is interested in a support group's meeting is not for the logs.
+                        return
+                original(data)
+
+            parsers[event] = parse
+
+    async def take_in_interest(self) -> None:
+        """The one worker for Interested clicks (None: reconcile with Discord's lists)."""
+        while True:
+            work = await self._interest.get()
+            try:
+                if work is None:
+                    await self.reconcile_interest()
+                else:
+                    outcome, meeting_id = await interest.set_interest(
+                        self.db,
+                        work.event_id,
+                        work.user_id,
+                        work.interested,
+                        self.clock.now(),
+                        self.policy,
+                    )
+                    self._after_interest(outcome, meeting_id)
+            except Exception:
+                log.exception("could not take in an Interested click")
+            finally:
+                self._interest.task_done()
+
+    def _after_interest(self, outcome: interest.Outcome, meeting_id: int | None) -> None:
+        if outcome == "nothing":
+            return
+        if self._alarm is not None:
+            self._alarm.wake()  # Maybe's reminders, or the Join offer
+        if outcome != "offered_join" and meeting_id is not None:
+            self.refresh_announcement_soon(meeting_id)
+
+    async def reconcile_interest(self) -> None:
+        """Every meeting still to come with an Events entry: who is interested, by Discord's
+        list (Get Guild Scheduled Event Users, 100 a page, ascending by user id), so clicks
+        made while the bot was away count, and ones taken back are undone."""
+        for mirrored in await interest.mirrored_meetings(self.db, self.clock.now()):
+            user_ids: set[int] = set()
+            after: int | None = None
+            try:
+                while True:
+                    page = await self.http.get_scheduled_event_users(
+                        mirrored.guild_id, mirrored.event_id, 100, False, after=after
+                    )
+                    user_ids.update(int(entry["user"]["id"]) for entry in page)
+                    if len(page) < 100:
+                        break
+                    after = int(page[-1]["user"]["id"])
+            except discord.HTTPException as exc:
+                log.warning("could not read an event's interested users (%s)", exc.status)
+                continue
+            changed = await interest.reconcile(
+                self.db, mirrored.meeting_id, user_ids, self.clock.now(), self.policy
+            )
+            for outcome in set(changed.values()):
+                self._after_interest(outcome, mirrored.meeting_id)
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Holdfast has no prefix commands: a DM is read only by the reminders cog (answers by
+        a word). commands.Bot would otherwise look for a command in every DM that starts with
+        a mention and log the words it did not recognise ("Command ... is not found")."""
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -333,6 +465,9 @@ class HoldfastBot(commands.Bot):
         self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
         self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
         self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
+        self._interest_worker = asyncio.create_task(
+            self.take_in_interest(), name="holdfast-interest"
+        )
 
     def every(
         self,
@@ -607,6 +742,9 @@ class HoldfastBot(commands.Bot):
 
     async def on_ready(self) -> None:
         self._set_connected(True)
+        # A new session (start-up, or a reconnect that could not resume): Interested clicks
+        # made meanwhile were never sent to us, so read who is interested now.
+        self._interest.put_nowait(None)
         if not self._told_ready:
             self._told_ready = True
             notify.notify("READY=1\nSTATUS=" + texts.ready_status(len(self.guilds)))
@@ -630,6 +768,10 @@ class HoldfastBot(commands.Bot):
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._liveness
                 await self._last_beat()
+            if self._interest_worker is not None:
+                self._interest_worker.cancel()  # Discord's list is read again at the next start
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._interest_worker
             if self._alarm is not None:
                 # A send already under way finishes and is recorded; nothing new starts.
                 await self._alarm.stop(DRAIN_SECONDS)

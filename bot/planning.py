@@ -18,6 +18,7 @@ from bot.delivery import replanning
 from bot.delivery.replanning import Registry, Subject
 from bot.meetings import planning as meetings
 from bot.reminders import plan as reminders
+from bot.reminders import snooze
 from bot.reminders.model import ReminderPolicy
 
 
@@ -32,6 +33,7 @@ def register_all(
     meetings.register(registry, announce_lead)
     reminders.register(registry, reminder_policy or ReminderPolicy())
     attendance.register(registry)
+    snooze.register(registry)
     return registry
 
 

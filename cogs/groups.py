@@ -64,7 +64,8 @@ def welcome_embed(group: Group) -> discord.Embed:
 
 
 class JoinButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"join:(?P<group>\d+)"
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"join:(?P<group>\d+)(?::d\d+)?",
 ):
     """The persistent "Join this group" button on a group's welcome message."""
 

@@ -18,7 +18,7 @@ from bot.errors import HoldfastError, NotAMember
 from bot.groups import access
 from bot.groups import service as groups
 from bot.groups.model import Group
-from bot.meetings import cards, changes, queries, rsvp
+from bot.meetings import cards, changes, interest, queries, rsvp
 from bot.meetings.announcements import is_announcement
 from bot.meetings.calendar import calendar_for_group
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, RsvpCounts
@@ -441,7 +441,7 @@ class Meetings(commands.Cog):
 
 
 async def setup(bot: HoldfastBot) -> None:
-    for kind, renderer in cards.RENDERERS.items():
+    for kind, renderer in {**cards.RENDERERS, **interest.RENDERERS}.items():
         bot.register_renderer(kind, renderer, current=cards.CURRENT.get(kind))
     paging.register("meetings", meeting_list_source)
     paging.register("attendees", attendee_pages)

@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import texts as root_texts
 from bot.app import HoldfastBot
 from bot.db import transaction
 from bot.errors import HoldfastError
@@ -18,14 +19,15 @@ from bot.groups import service as groups
 from bot.groups.model import Actor
 from bot.meetings.queries import get_meeting
 from bot.meetings.recurrence import RuleError, parse_leads, parse_local_time
-from bot.reminders import cards, rota, service, status
+from bot.reminders import cards, replies, rota, service, snooze, status
 from bot.reminders import handover as handovers
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import Prefs, PrefsChange, QuietHours
 from bot.texts import attendance as attendance_texts
+from bot.texts import fit
 from bot.texts import reminders as texts
 from cogs._interaction import AnyInteraction, Interaction, actor_for, actor_of, guarded, holdfast
-from cogs.groups import group_autocomplete, timezone_autocomplete
+from cogs.groups import group_autocomplete, join_view, timezone_autocomplete
 from cogs.meetings import facilitated_meeting, meeting_autocomplete
 
 log = logging.getLogger(__name__)
@@ -374,9 +376,87 @@ class HandoverButton(
         bot.alarm.wake()
 
 
+class SnoozeButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"snooze:(?P<meeting>\d+):(?P<choice>hour|evening)",
+):
+    """ "Remind me in an hour" / "Remind me this evening" on a reminder DM."""
+
+    def __init__(
+        self, item: discord.ui.Button[discord.ui.View], meeting_id: int, choice: snooze.Choice
+    ) -> None:
+        super().__init__(item)
+        self.meeting_id = meeting_id
+        self.choice: snooze.Choice = choice
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: AnyInteraction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> SnoozeButton:
+        assert isinstance(item, discord.ui.Button)
+        choice: snooze.Choice = "evening" if match["choice"] == "evening" else "hour"
+        return cls(item, int(match["meeting"]), choice)
+
+    async def callback(self, interaction: AnyInteraction) -> None:
+        await guarded(interaction, lambda: self.clicked(interaction))
+
+    async def clicked(self, interaction: Interaction) -> None:
+        bot = holdfast(interaction)
+        snoozed = await snooze.snooze(
+            bot.db, self.meeting_id, interaction.user.id, self.choice, bot.clock.now()
+        )
+        bot.alarm.wake()
+        await interaction.response.send_message(texts.snooze_set(snoozed.due_at), ephemeral=True)
+
+
 class Reminders(commands.Cog):
     def __init__(self, bot: HoldfastBot) -> None:
         self.bot = bot
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A member's DM to the bot: "going", "maybe" or "can't" answers for the meeting the
+        DM is about (bot/reminders/replies.py). Discord sends DM content to bots without the
+        privileged message content intent; nothing of it is logged or stored."""
+        bot = self.bot
+        if (
+            message.guild is not None
+            or message.author.bot
+            or message.author.id == getattr(bot.user, "id", None)
+            or message.type not in (discord.MessageType.default, discord.MessageType.reply)
+        ):
+            return
+        replied_to = message.reference.message_id if message.reference is not None else None
+        try:
+            reply = await replies.answer_by_word(
+                bot.db,
+                message.author.id,
+                message.channel.id,
+                message.content,
+                replied_to,
+                bot.clock.now(),
+                bot.policy,
+            )
+        except Exception:
+            log.exception("could not read a member's DM as an answer")  # never its content
+            reply = replies.Reply(root_texts.something_went_wrong())
+        if reply.answered_meeting_id is not None:
+            bot.alarm.wake()
+            bot.refresh_announcement_soon(reply.answered_meeting_id)
+        if reply.text is None:
+            return
+        content, nobody = fit.clip(reply.text), discord.AllowedMentions.none()
+        try:
+            if reply.join_group_id is not None:
+                view = join_view(reply.join_group_id)
+                await message.channel.send(content, view=view, allowed_mentions=nobody)
+            else:
+                await message.channel.send(content, allowed_mentions=nobody)
+        except discord.HTTPException:
+            log.info("could not answer a member's DM (DMs closed?)")
 
     @commands.Cog.listener()
     async def on_app_command_completion(
@@ -398,7 +478,7 @@ class Reminders(commands.Cog):
 async def setup(bot: HoldfastBot) -> None:
     for kind, renderer in cards.RENDERERS.items():
         bot.register_renderer(kind, renderer)
-    bot.add_dynamic_items(RotaButton, HandoverButton)
+    bot.add_dynamic_items(RotaButton, HandoverButton, SnoozeButton)
     bot.tree.add_command(ReminderCommands(bot))
     bot.tree.add_command(RotaCommands(bot))
     await bot.add_cog(Reminders(bot))

@@ -42,13 +42,13 @@ from bot.groups import service as groups
 from bot.groups import suggestions
 from bot.groups.model import Actor, Group, GroupSettings
 from bot.meetings import cards as meeting_cards
-from bot.meetings import changes, queries, rsvp, series
+from bot.meetings import changes, interest, queries, rsvp, series
 from bot.meetings.model import Answer, Place, SeriesDraft
 from bot.meetings.recurrence import Rule, parse_leads
 from bot.migrate import migrate
 from bot.planning import Policy
 from bot.reminders import cards as reminder_cards
-from bot.reminders import handover, rota
+from bot.reminders import handover, replies, rota, snooze
 from bot.reminders import service as reminder_service
 from bot.reminders import status as reminder_status
 from bot.reminders.model import PrefsChange, QuietHours
@@ -628,6 +628,14 @@ async def use_every_feature(
     await DmChannels(db, clock.now).put(person, 5555)
     async with transaction(db):
         await reminder_status.mark_told(db, person, clock.now())
+    # Issue 16: "Remind me in an hour" on a reminder (a snooze row and its outbox row).
+    await snooze.snooze(db, third.id, person, "hour", clock.now())
+    # A DM that was not an answer: the once-a-day hint is remembered.
+    await replies.answer_by_word(db, person, 5555, "hello", None, clock.now(), policy)
+    # Interested on the meeting's Events entry: a Maybe whose origin is remembered.
+    async with transaction(db):
+        await db.execute("UPDATE meetings SET event_id = 4242 WHERE id = :id", {"id": second.id})
+    await interest.set_interest(db, 4242, person, True, clock.now(), policy)
     # Messages go out: announcements, reminders in the channel, rota asks, nudges.
     port = FakePort()
     dispatcher = Dispatcher(db, port, clock, EVERY_RENDERER)
@@ -695,6 +703,9 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
         ("attendance", "user_id"),
         ("reminder_prefs", "user_id"),
         ("topic_suggestions", "user_id"),
+        ("snoozes", "user_id"),
+        ("reply_hints", "user_id"),
+        ("interest_answers", "user_id"),
     ]:
         assert place in before, place
     async with db.execute(
@@ -722,6 +733,24 @@ async def test_delete_leaves_the_id_in_no_column_of_any_table_nor_in_the_files(
     assert SUGGESTION.encode() not in disk
     # Everyone else's data stays.
     assert await where_found(db, OTHER)
+
+
+async def test_export_holds_snoozes_interest_maybes_and_the_dm_hint(
+    db: aiosqlite.Connection, keys: NoteKeys, clock: ManualClock
+) -> None:
+    """Issue 16's personal data is in /mydata export (and nobody else's)."""
+    await use_every_feature(db, keys, clock, MEMBER)
+    data = mydata.export(db, keys, MEMBER, clock.now())
+    exported = (await data).data
+    [snoozed] = exported["snoozed_reminders"]
+    assert snoozed["meeting"] == "Monthly meet-up"
+    assert snoozed["remind_at"] > snoozed["asked_at"]
+    [maybe] = exported["maybe_from_interested"]
+    assert maybe["meeting"] == "Monthly meet-up"
+    assert exported["last_told_how_to_answer_by_dm"] is not None
+    others = (await mydata.export(db, keys, OTHER, clock.now())).data
+    assert others["snoozed_reminders"] == others["maybe_from_interested"] == []
+    assert others["last_told_how_to_answer_by_dm"] is None
 
 
 async def test_export_holds_everything_and_delete_removes_it_from_the_files_on_disk(

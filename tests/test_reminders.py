@@ -341,8 +341,13 @@ async def test_a_reminder_says_what_when_where_and_offers_the_answers_again(
     ids = [b.custom_id for b in sent.message.buttons]
     delivery_id = int(ids[0].rsplit(":d", 1)[1])
     assert ids == [
-        meeting_cards.rsvp_custom_id(meeting.id, a, f"d{delivery_id}")
-        for a in (Answer.GOING, Answer.MAYBE, Answer.NO)
+        *(
+            meeting_cards.rsvp_custom_id(meeting.id, a, f"d{delivery_id}")
+            for a in (Answer.GOING, Answer.MAYBE, Answer.NO)
+        ),
+        # A DM reminder offers a snooze (issue 16); at 19:30 the evening before, 18:00 has
+        # passed, so only "in an hour".
+        f"snooze:{meeting.id}:hour",
     ]
     assert sent.channel_id == port.channel_of(Destination(user_id=1))
 

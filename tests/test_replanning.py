@@ -70,8 +70,9 @@ async def test_a_subject_nobody_plans_for_is_a_wiring_mistake_not_silence(
 
 def test_the_policy_registers_every_capability_for_every_subject() -> None:
     registry = Policy().registry
-    assert registry.names(MeetingChanged) == ["meetings:announcement", "reminders", "attendance"]
-    assert registry.names(MeetingDeleted) == ["meetings:announcement", "reminders", "attendance"]
+    both = ["meetings:announcement", "reminders", "attendance", "reminders:snooze"]
+    assert registry.names(MeetingChanged) == both
+    assert registry.names(MeetingDeleted) == both
     assert registry.names(MembershipChanged) == ["reminders"]
 
 

@@ -119,6 +119,14 @@ ERASURES: tuple[Erasure, ...] = (
         "UPDATE rota SET assigned_by = 0 WHERE assigned_by = :user_id",
         why="someone else still holds the meeting; only who put them down is forgotten",
     ),
+    Erasure("snoozes", "user_id", "delete", "DELETE FROM snoozes WHERE user_id = :user_id"),
+    Erasure("reply_hints", "user_id", "delete", "DELETE FROM reply_hints WHERE user_id = :user_id"),
+    Erasure(
+        "interest_answers",
+        "user_id",
+        "delete",
+        "DELETE FROM interest_answers WHERE user_id = :user_id",
+    ),
     Erasure(
         "rota_handovers",
         "from_user_id",
@@ -251,6 +259,32 @@ WHERE t.user_id = :user_id
 ORDER BY t.suggested_at, t.id
 """
 
+# "Remind me in an hour": asked for, and when (bot/reminders/snooze.py).
+SELECT_SNOOZES = """
+SELECT s.title AS meeting, m.starts_at, z.due_at AS remind_at, z.asked_at
+FROM snoozes AS z
+JOIN meetings AS m ON m.id = z.meeting_id
+JOIN series AS s ON s.id = m.series_id
+WHERE z.user_id = :user_id
+ORDER BY m.starts_at
+"""
+
+# Maybes that came from clicking Interested on a meeting's Events entry.
+SELECT_INTEREST_ANSWERS = """
+SELECT s.title AS meeting, m.starts_at, i.created_at AS interested_at
+FROM interest_answers AS i
+JOIN meetings AS m ON m.id = i.meeting_id
+JOIN series AS s ON s.id = m.series_id
+WHERE i.user_id = :user_id
+ORDER BY m.starts_at
+"""
+
+SELECT_REPLY_HINT = """
+SELECT hinted_at
+FROM reply_hints
+WHERE user_id = :user_id
+"""
+
 SELECT_GROUP_NAMES = """
 SELECT id, name
 FROM groups
@@ -329,6 +363,7 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
     chosen = await _rows(conn, SELECT_CHOSEN_GROUP, params)
     nudges = await _rows(conn, SELECT_NUDGE, params)
     reminder_prefs = await _rows(conn, SELECT_REMINDER_PREFS, params)
+    hint = await _rows(conn, SELECT_REPLY_HINT, params)
     data = {
         "exported_at": now.isoformat(),
         "discord_user_id": str(user_id),
@@ -345,6 +380,9 @@ async def export(conn: aiosqlite.Connection, keys: NoteKeys, user_id: int, now: 
         "meetings_you_came_to": await _rows(conn, SELECT_ATTENDANCE, params),
         "rota_handovers": await _rows(conn, SELECT_HANDOVERS, params),
         "topic_suggestions": await _rows(conn, SELECT_SUGGESTIONS, params),
+        "snoozed_reminders": await _rows(conn, SELECT_SNOOZES, params),
+        "maybe_from_interested": await _rows(conn, SELECT_INTEREST_ANSWERS, params),
+        "last_told_how_to_answer_by_dm": hint[0]["hinted_at"] if hint else None,
         "trend_views": await _rows(conn, SELECT_AUDIT, params),
     }
     return Export(

@@ -17,7 +17,7 @@ from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
 from bot.meetings.cards import next_custom_id, rsvp_buttons, subject_meeting, where
 from bot.meetings.model import Answer
-from bot.reminders import handover
+from bot.reminders import handover, snooze
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import (
     NUDGE,
@@ -26,6 +26,7 @@ from bot.reminders.model import (
     ROTA_ESCALATION,
     ROTA_HANDOVER_ANSWER,
     ROTA_HANDOVER_OFFER,
+    SNOOZE,
 )
 from bot.reminders.plan import offer_id_of, quiet_window, reminder_key_prefix, rota_facts
 from bot.texts import meetings as meeting_texts
@@ -160,11 +161,43 @@ async def render_reminder(
             None if delivery.destination.is_dm else user_id,
             meeting.topic,
         )
+    buttons = rsvp_buttons(meeting, delivery.marker)
+    if delivery.kind == REMINDER and delivery.destination.is_dm:
+        # A reminder by DM offers one more, later ("Remind me in an hour"), if still in time.
+        buttons += snooze.buttons(meeting, prefs.timezone or meeting.zone, context.now)
     return OutgoingMessage(
         content=content,
-        buttons=rsvp_buttons(meeting, delivery.marker),
+        buttons=buttons,
         # In the channel the reminder mentions its member, and only them; a DM needs no ping.
         ping_user_ids=() if delivery.destination.is_dm else (user_id,),
+    )
+
+
+async def render_snooze(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip:
+    """The reminder a member asked for with a snooze button (always by DM, no ping)."""
+    meeting = await subject_meeting(conn, delivery)
+    if isinstance(meeting, Skip):
+        return meeting
+    user_id = delivery.destination.user_id
+    assert user_id is not None
+    if meeting.starts_at <= context.now:
+        return Skip("the meeting has started")
+    group = await groups.get_group(conn, meeting.group_id)
+    if not await groups.is_member(conn, group, user_id):
+        return Skip("no longer in the group")
+    prefs = await prefs_store.get_prefs(conn, user_id)
+    if prefs.paused:
+        return Skip("reminders paused")
+    if await _answer(conn, meeting.id, user_id) in (Answer.NO, Answer.WAITLIST):
+        return Skip("not coming")
+    return OutgoingMessage(
+        content=texts.snoozed_reminder(
+            meeting.title, group.name, meeting.starts_at, where(meeting), context.late
+        ),
+        buttons=rsvp_buttons(meeting, delivery.marker)
+        + snooze.buttons(meeting, prefs.timezone or meeting.zone, context.now),
     )
 
 
@@ -336,4 +369,5 @@ RENDERERS = {
     ROTA_ESCALATION: render_rota_escalation,
     ROTA_HANDOVER_OFFER: render_handover_offer,
     ROTA_HANDOVER_ANSWER: render_handover_answer,
+    SNOOZE: render_snooze,
 }

@@ -18,6 +18,8 @@ ROTA_HANDOVER_OFFER = "rota_handover_offer"
 """To the facilitator a meeting's holder asked to take it: Accept / Decline."""
 ROTA_HANDOVER_ANSWER = "rota_handover_answer"
 """To the holder who asked: the other facilitator's answer."""
+SNOOZE = "snooze"
+"""One more reminder a member asked for from a reminder DM (bot/reminders/snooze.py)."""
 
 
 THREE_DAYS = Lead(3, "d", "3d")

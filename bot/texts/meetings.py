@@ -458,3 +458,15 @@ def cancelled_notice(title: str, starts: datetime) -> str:
         f"📅 **{title}** on {when_short(starts)} is cancelled. Sorry for the change; "
         "the button below shows the next meeting."
     )
+
+
+# --- Discord's Interested button (issue 16) -----------------------------------------------------
+
+
+def interest_join_offer(title: str, group: str, starts: datetime, where: str) -> str:
+    return (
+        f"Hello! You showed interest in **{title}**, {when(starts)}, {where}. "
+        f"It's a meeting of {group}, which you haven't joined yet. If you'd like to come, "
+        "the button below lets you join the group (you can leave any time); then you can answer "
+        "and get reminders. No pressure either way."
+    )

@@ -315,3 +315,63 @@ def delivery_status(
         parts.append("Last problems:")
         parts.extend(f"• {kind}: {clip(reason, 300)}" for kind, reason in errors)
     return "\n".join(parts)
+
+
+# --- snooze and answers by a word (issue 16) ----------------------------------------------------
+
+
+def snooze_hour_button() -> str:
+    return "Remind me in an hour"
+
+
+def snooze_evening_button() -> str:
+    return "Remind me this evening"
+
+
+def snoozed_reminder(title: str, group: str, starts_at: datetime, place: str, late: bool) -> str:
+    sorry = "Sorry this comes a little late. " if late else ""
+    return (
+        f"{sorry}Here's the reminder you asked for: **{title}** ({group}) is {when(starts_at)}.\n"
+        f"Where: {place}\n"
+        "Plans changed? Let the group know below, or just reply going, maybe or can't."
+    )
+
+
+def snooze_set(due_at: datetime) -> str:
+    unix = int(due_at.timestamp())
+    return f"Of course. I'll remind you again at <t:{unix}:t> (<t:{unix}:R>)."
+
+
+def snooze_too_close() -> str:
+    return (
+        "The meeting starts too soon for that, so I won't send another reminder. "
+        "You can still answer with the buttons."
+    )
+
+
+def snooze_evening_passed() -> str:
+    return (
+        "It's already evening, so I can't remind you later today. An hour from now may still work."
+    )
+
+
+def snooze_not_possible() -> str:
+    return (
+        "This meeting has been cancelled or has already started, "
+        "so there's nothing to remind you of."
+    )
+
+
+def reply_hint() -> str:
+    return (
+        "To answer for a meeting, reply to its reminder with going, maybe or can't "
+        "(or use the buttons). I only read those words; for anything else, please talk to "
+        "your facilitators."
+    )
+
+
+def reply_which_meeting() -> str:
+    return (
+        "Thanks! Which meeting do you mean? Please reply to that meeting's reminder, or use "
+        "its buttons."
+    )

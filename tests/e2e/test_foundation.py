@@ -81,8 +81,15 @@ async def test_status_is_for_admins_and_answers_privately(
 
 async def test_identify_uses_minimal_intents(holdfast: HoldfastBot, emulator: Emulator) -> None:
     identified = [s.intents for s in emulator.gateway.sessions.values()]
-    # Voice states: who is in a meeting's room, for groups that note who came (not privileged).
-    assert identified == [discord.Intents(guilds=True, voice_states=True).value]
+    # Guilds; voice states for who is in a meeting's room (groups that note who came); DMs for
+    # answers by a word and scheduled events for Interested clicks (issue 16); none privileged,
+    # no message content.
+    wanted = discord.Intents(
+        guilds=True, voice_states=True, dm_messages=True, guild_scheduled_events=True
+    )
+    assert identified == [wanted.value]
+    privileged = discord.Intents(members=True, presences=True, message_content=True)
+    assert not (wanted.value & privileged.value)
 
 
 async def test_unchanged_commands_are_not_synced_again_after_a_restart(

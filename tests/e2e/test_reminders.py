@@ -57,7 +57,8 @@ async def test_reminder_dm_offers_the_answers_and_cant_make_it_stops_the_rest(
     assert f"<t:{unix}:F>" in text
     assert f"<#{s.voice.id}>" in text
     assert "late" not in text
-    assert labels(dm) == ["Going", "Maybe", "Can't make it"]
+    # The evening has passed (19:30), so the snooze offered is "in an hour" (issue 16).
+    assert labels(dm) == ["Going", "Maybe", "Can't make it", "Remind me in an hour"]
 
     # Can't make it, straight from the reminder: the 2h reminder is cancelled.
     no = await emulator.as_user(s.member).click(dm, "Can't make it")
