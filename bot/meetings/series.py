@@ -70,6 +70,12 @@ VALUES (
 ON CONFLICT (series_id, occurrence_start) DO NOTHING
 """
 
+SELECT_LAST_OCCURRENCES = """
+SELECT series_id, MAX(occurrence_start)
+FROM meetings
+GROUP BY series_id
+"""
+
 SELECT_LAST_OCCURRENCE = """
 SELECT MAX(occurrence_start)
 FROM meetings
@@ -323,21 +329,13 @@ async def _materialise(
     """Store the series' meetings for the horizon (at least MIN_AHEAD of them). With
     `beyond_stored` only those after the last one stored are looked for: what the sweep needs,
     as everything up to it was stored when the series was created, edited or last swept."""
-    if series.ended_at is not None:
-        return []
-    schedule = _schedule(series)
-    after = now
+    last = None
     if beyond_stored:
         async with conn.execute(SELECT_LAST_OCCURRENCE, {"series_id": series.id}) as cursor:
             row = await cursor.fetchone()
         if row is not None and row[0] is not None:
-            after = max(now, datetime.fromisoformat(row[0]) + timedelta(microseconds=1))
-    until = now + HORIZON
-    first = occurrences(schedule, after=now, count=MIN_AHEAD)
-    if len(first) == MIN_AHEAD and first[-1] < until:
-        starts = occurrences(schedule, after=after, before=until) if after < until else []
-    else:  # a sparse rule: the next MIN_AHEAD, even beyond the horizon
-        starts = [start for start in first if start >= after]
+            last = datetime.fromisoformat(row[0])
+    starts = _starts_to_store(series, now, last)
     added: list[int] = []
     for start in starts:
         cursor = await conn.execute(
@@ -356,6 +354,20 @@ async def _materialise(
         if cursor.rowcount == 1 and cursor.lastrowid is not None:
             added.append(cursor.lastrowid)
     return added
+
+
+def _starts_to_store(series: Series, now: datetime, last: datetime | None) -> list[datetime]:
+    """The starts the horizon wants stored (at least MIN_AHEAD), after `last` if given."""
+    if series.ended_at is not None:
+        return []
+    schedule = _schedule(series)
+    after = now if last is None else max(now, last + timedelta(microseconds=1))
+    until = now + HORIZON
+    first = occurrences(schedule, after=now, count=MIN_AHEAD)
+    if len(first) == MIN_AHEAD and first[-1] < until:
+        return occurrences(schedule, after=after, before=until) if after < until else []
+    # A sparse rule: the next MIN_AHEAD, even beyond the horizon.
+    return [start for start in first if start >= after]
 
 
 def _schedule(series: Series) -> Schedule:
@@ -509,9 +521,14 @@ async def discard_draft(conn: aiosqlite.Connection, draft_id: int) -> None:
 
 
 async def extend_all(conn: aiosqlite.Connection, now: datetime, policy: Replanner) -> list[int]:
-    """Extend every live series' horizon; returns the meetings added."""
+    """Extend every live series' horizon; returns the meetings added. Series with nothing new
+    to store are passed over without taking the write lock (most runs add nothing)."""
+    async with conn.execute(SELECT_LAST_OCCURRENCES) as cursor:
+        last = {int(row[0]): datetime.fromisoformat(row[1]) for row in await cursor.fetchall()}
     added: list[int] = []
     for item in await live_series(conn):
+        if item.id in last and not _starts_to_store(item, now, last[item.id]):
+            continue
         added += await extend_horizon(conn, item, now, policy)
     return added
 
