@@ -41,6 +41,15 @@ FROM attendance_groups
 WHERE group_id = :group_id
 """
 
+# Whether the group of a meeting notes who came, from the meeting alone (one read).
+SELECT_IS_ON_FOR_MEETING = """
+SELECT 1
+FROM meetings AS m
+JOIN series AS s ON s.id = m.series_id
+JOIN attendance_groups AS a ON a.group_id = s.group_id
+WHERE m.id = :meeting_id
+"""
+
 SELECT_NOTED = """
 SELECT how
 FROM attendance_noted
@@ -195,11 +204,16 @@ async def missed_by(conn: aiosqlite.Connection, meeting: Meeting, group: Group) 
 async def replan_attendance(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> None:
     """Bring a meeting's question to the facilitator and its "we missed you" messages in line
     with how things are now. Runs inside the caller's transaction."""
-    meeting = await get_meeting(conn, meeting_id)
-    group = await groups.get_group(conn, meeting.group_id)
     ask: list[PlannedDelivery] = []
     missed: list[PlannedDelivery] = []
-    live = not meeting.cancelled and not group.archived and await is_on(conn, group.id)
+    async with conn.execute(SELECT_IS_ON_FOR_MEETING, {"meeting_id": meeting_id}) as cursor:
+        on = await cursor.fetchone() is not None
+    if not on:  # most groups: nothing to plan, and nothing more to read (every answer comes here)
+        await replan_many(conn, {ask_scope(meeting_id): [], missed_scope(meeting_id): []}, now)
+        return
+    meeting = await get_meeting(conn, meeting_id)
+    group = await groups.get_group(conn, meeting.group_id)
+    live = not meeting.cancelled and not group.archived
     stamp = int(meeting.starts_at.timestamp())
     if live and meeting.place.kind is PlaceKind.EXTERNAL:
         not_after = meeting.ends_at + ASK_STAYS_USEFUL

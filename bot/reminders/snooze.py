@@ -155,8 +155,6 @@ async def replan_snoozes(
 ) -> None:
     """Bring the meeting's snoozes (of `user_ids`, or everyone's) in line, inside the caller's
     transaction: pending ones that no longer hold are cancelled, sent ones are never touched."""
-    meeting = await get_meeting(conn, meeting_id)
-    group = await groups.get_group(conn, meeting.group_id)
     params = {
         "meeting_id": meeting_id,
         "all_users": user_ids is None,
@@ -164,6 +162,9 @@ async def replan_snoozes(
     }
     async with conn.execute(SELECT_SNOOZES, params) as cursor:
         rows = await cursor.fetchall()
+    if rows:  # the meeting is only read when someone snoozed (every answer comes here)
+        meeting = await get_meeting(conn, meeting_id)
+        group = await groups.get_group(conn, meeting.group_id)
     desired: dict[str, list[PlannedDelivery]] = {}
     if user_ids is None:
         # Every pending snooze of the meeting is looked at, even one whose row went.
