@@ -41,9 +41,7 @@ from bot.clock import ManualClock
 from bot.delivery.port import Destination, OutgoingMessage, Sent
 from bot.discord_port import DiscordPyPort
 from tests.emulator.faults import Fault as EmulatorFault
-from tests.emulator.model import User
 from tests.emulator.server import Emulator, RecordedRequest
-from tests.sim.adapter import ADMIN_ID
 from tests.sim.memdiscord import (
     ClockSnowflakes,
     Fault,
@@ -90,15 +88,7 @@ class EmulatedDiscord(MemDiscord):
         """Real requests a kill left waiting for an answer (they end when the client dies)."""
         self.armed: list[EmulatorFault] = []
         self.held_for_kill: list[EmulatorFault] = []
-        # The admin (ADMIN_USER_IDS) whom escalations also go to by DM is a real Discord user
-        # sharing the groups' servers (the fast tier's Discord does not know them).
-        self.admin = User(id=ADMIN_ID, username="admin", global_name="admin")
-        emulator.users[ADMIN_ID] = self.admin
-
-    def new_guild(self, name: str) -> tuple[int, int, int, int]:
-        ids = super().new_guild(name)
-        self.emulator.add_member(self.emulator.guilds[ids[0]], self.admin, dispatch=False)
-        return ids
+        self.admin = self.add_admin()
 
     # --- the client ---------------------------------------------------------------------------
 
