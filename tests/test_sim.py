@@ -120,3 +120,25 @@ async def test_it_can_fail_planning_that_forgets_a_member_left_is_caught(
     monkeypatch.setattr(rsvp, "replan_for", forgetful)
     result = await run_seed(Options(seed=0, days=2, groups=4))
     assert any("who has left the group" in v for v in result.violations), result.violations
+
+
+# Tier 2 (tests/sim/real.py): the real discord.py client against the emulator. A small world
+# that meets every kind of send fault (429, 5xx before, reset, held), a lookup 5xx and kills
+# before and after Discord took a message, in about fifteen seconds.
+REAL = Options(seed=29, days=10, groups=2)
+
+
+async def test_a_real_seed_holds_every_invariant_and_tells_the_fast_tiers_story() -> None:
+    from tests.sim.real import TIER_2, run_real_seed
+
+    real = await run_real_seed(REAL)
+    assert real.violations == [], "\n".join(real.violations)
+    assert real.faults > 0, "the seed should meet faults"
+    assert real.kills > 0, "the seed should meet kills"
+    assert any(TIER_2 in line for line in real.story), "the websocket should be dropped"
+    # Sockets vary the interleaving from run to run, but nothing the seed decides may vary:
+    # the real client and the emulator tell the fast tier's story, line for line (less what
+    # only tier 2 does), and so the same summary every run.
+    fast = await run_seed(REAL)
+    assert real.line() == fast.line()
+    assert [line for line in real.story if TIER_2 not in line] == fast.story

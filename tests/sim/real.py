@@ -136,11 +136,15 @@ class RealSimulation(Simulation):
             await client.close()  # frees what is left (the keep-alive thread); sockets are gone
 
     async def stop_client(self) -> None:
+        """At the end: the client is connected again whatever the websocket went through (a
+        broken run raises), then stops cleanly."""
         client, task = self.client, self.client_task
         self.discord.attach(None)
         self.client = self.client_task = None
         if client is None or task is None:
             return
+        if self.gateway_drops and not task.done():
+            await self.emulator.wait_for_bot_connected(timeout=READY_WITHIN)
         await client.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
