@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from tests.emulator.server import Emulator
 from tests.sim.__main__ import main, run_seeds
 from tests.sim.run import Options, run_seed
 
@@ -142,3 +144,48 @@ async def test_a_real_seed_holds_every_invariant_and_tells_the_fast_tiers_story(
     fast = await run_seed(REAL)
     assert real.line() == fast.line()
     assert [line for line in real.story if TIER_2 not in line] == fast.story
+
+
+async def test_tier_2_calls_every_429_it_did_not_inject_and_every_refused_request_a_violation(
+    emulator: Emulator,
+) -> None:
+    # Invariant 8 in tier 2, over what the emulator answered (tests/sim/emulated.py, collect).
+    from bot.clock import ManualClock
+    from tests.sim.emulated import EmulatedDiscord
+    from tests.sim.run import START
+
+    emulator.expect_violations()  # this test sends what Discord refuses, on purpose
+    discord = EmulatedDiscord(ManualClock(START), lambda where: None, emulator)
+    _guild, announce, private, _role = discord.new_guild("a guild")
+    headers = {"Authorization": f"Bot {emulator.bot_token}"}
+
+    async def post(session: aiohttp.ClientSession, channel: int, body: object) -> int:
+        url = f"{emulator.api_base_url}/channels/{channel}/messages"
+        async with session.post(url, json=body) as resp:
+            return resp.status
+
+    async with aiohttp.ClientSession(headers=headers) as session:
+        # Five injected 429s fill the channel's 5-per-5-s bucket (the emulator counts them, and
+        # discord.py reads no headers from a 429): the emulator's own 429 next is theirs.
+        emulator.faults.rate_limit("POST", "/channels/*/messages", count=5)
+        statuses = [await post(session, announce, {"content": "hello"}) for _ in range(6)]
+        assert statuses == [429] * 6
+        discord.collect()
+        assert discord.limit_violations == []
+        # A bucket overrun with nothing injected is the bot's.
+        emulator.rate_limits.set_route("POST", f"/channels/{private}/messages", 1, 60)
+        assert await post(session, private, {"content": "one"}) == 200
+        assert await post(session, private, {"content": "two"}) == 429
+        discord.collect()
+        assert discord.limit_violations == [
+            "POST /channels/{channel_id}/messages: a 429 that was not injected (rate_limited)"
+        ]
+        discord.limit_violations.clear()
+        # Refused as invalid: an empty message (400 50006), a body the spec rejects.
+        emulator.rate_limits.discord_like()
+        assert await post(session, announce, {"content": ""}) == 400
+        assert await post(session, announce, {"content": 5}) == 400
+        discord.collect()
+    assert len(discord.limit_violations) == 3, discord.limit_violations
+    assert discord.limit_violations[0].endswith(": 400, refused as invalid")
+    assert discord.limit_violations[2].startswith("spec violation: POST /channels/")

@@ -143,9 +143,16 @@ class RealSimulation(Simulation):
         self.client = self.client_task = None
         if client is None or task is None:
             return
-        if self.gateway_drops and not task.done():
-            await self.emulator.wait_for_bot_connected(timeout=READY_WITHIN)
-        await client.close()
+        try:
+            if self.gateway_drops and not task.done():
+                sessions = self.emulator.gateway.sessions.values()
+                await self.emulator.wait_until(
+                    lambda: any(s.valid and s.conn is not None for s in sessions),
+                    what="the client to be connected again after dropped websockets",
+                    timeout=READY_WITHIN,
+                )
+        finally:
+            await client.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
 
