@@ -180,13 +180,18 @@ class RealSimulation(Simulation):
             self.gateway_drops += 1
 
     async def run(self) -> Result:
+        # discord.py's own log lines too, at its most talkative (it logs request bodies at
+        # DEBUG): a note must not reach them either.
         discord_log = LogCapture()
         logger = logging.getLogger("discord")
         logger.addHandler(discord_log)
+        old_level = logger.level
+        logger.setLevel(logging.DEBUG)
         try:
             result = await super().run()
         finally:
             logger.removeHandler(discord_log)
+            logger.setLevel(old_level)
             await self.stop_client()
         for line in discord_log.lines:
             if NOTE_PREFIX in line and any(note in line for note in self.model.notes):
