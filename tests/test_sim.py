@@ -189,3 +189,13 @@ async def test_tier_2_calls_every_429_it_did_not_inject_and_every_refused_reques
     assert len(discord.limit_violations) == 3, discord.limit_violations
     assert discord.limit_violations[0].endswith(": 400, refused as invalid")
     assert discord.limit_violations[2].startswith("spec violation: POST /channels/")
+
+
+def test_the_command_line_runs_tier_2_with_real(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--seed", "4", "--days", "5", "--groups", "2", "--real", "--verbose"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert status == 0
+    assert lines[-1].startswith("sim: seeds=1 days=5 groups=2 events=")
+    assert lines[-1].endswith(" violations=0")
+    # Only tier 2 has a websocket to drop (and this seed drops it).
+    assert any(" tier 2: websocket dropped" in line for line in lines)
