@@ -199,3 +199,40 @@ def test_the_command_line_runs_tier_2_with_real(capsys: pytest.CaptureFixture[st
     assert lines[-1].endswith(" violations=0")
     # Only tier 2 has a websocket to drop (and this seed drops it).
     assert any(" tier 2: websocket dropped" in line for line in lines)
+
+
+async def test_tier_2_looks_for_notes_in_every_request_not_only_new_messages(
+    emulator: Emulator,
+) -> None:
+    # Invariant 7 in tier 2 (tests/sim/real.py, RealChecker): an edit that carried a note is
+    # caught though no new message holds it.
+    from types import SimpleNamespace
+
+    from bot.clock import ManualClock
+    from tests.sim.emulated import EmulatedDiscord
+    from tests.sim.invariants import NOTE_PREFIX
+    from tests.sim.model import Model
+    from tests.sim.real import RealChecker
+    from tests.sim.run import START
+
+    clock = ManualClock(START)
+    discord = EmulatedDiscord(clock, lambda where: None, emulator)
+    _guild, announce, _private, _role = discord.new_guild("a guild")
+    sim = SimpleNamespace(discord=discord, model=Model(), story=[], clock=clock)
+    checker = RealChecker(sim)  # type: ignore[arg-type]
+    note = f"{NOTE_PREFIX}0-secret"
+    sim.model.notes.add(note)
+    url = f"{emulator.api_base_url}/channels/{announce}/messages"
+    headers = {"Authorization": f"Bot {emulator.bot_token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(url, json={"content": "a meeting"}) as resp:
+            message_id = (await resp.json())["id"]
+        await checker.after_step()
+        assert not any(v.startswith("invariant 7") for v in checker.violations)
+        async with session.patch(f"{url}/{message_id}", json={"content": note}) as resp:
+            assert resp.status == 200
+    await checker.after_step()
+    assert [v for v in checker.violations if v.startswith("invariant 7")] == [
+        "invariant 7: 2026-02-02 09:00:00 a check-in note appears in a request: "
+        "PATCH /channels/{channel_id}/messages/{message_id}"
+    ]
