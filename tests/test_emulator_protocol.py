@@ -108,6 +108,23 @@ async def test_latency_and_connection_reset_faults(
     assert first.fault == "latency"
 
 
+async def test_processed_then_reset_keeps_the_message_and_loses_the_answer(
+    emulator: Emulator, discord_server: Server
+) -> None:
+    lost = emulator.faults.processed_then_reset("POST", "/channels/*/messages")
+    url = f"{emulator.api_base_url}/channels/{discord_server.general.id}/messages"
+    headers = {"Authorization": f"Bot {emulator.bot_token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        with pytest.raises(aiohttp.ClientError):
+            async with session.post(url, json={"content": "taken"}) as resp:
+                await resp.read()
+    # Discord has it; the client heard nothing back.
+    assert [m.content for m in emulator.messages_in(discord_server.general)] == ["taken"]
+    assert lost.hits == 1
+    [request] = emulator.requests_to("POST", "/channels/{channel_id}/messages")
+    assert (request.fault, request.status) == ("processed_then_reset", 599)
+
+
 async def test_unknown_and_unimplemented_routes_are_reported(emulator: Emulator) -> None:
     emulator.expect_violations()
     headers = {"Authorization": f"Bot {emulator.bot_token}"}

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
+from tests.emulator.server import Emulator
 from tests.sim.__main__ import main, run_seeds
 from tests.sim.run import Options, run_seed
 
@@ -120,3 +122,117 @@ async def test_it_can_fail_planning_that_forgets_a_member_left_is_caught(
     monkeypatch.setattr(rsvp, "replan_for", forgetful)
     result = await run_seed(Options(seed=0, days=2, groups=4))
     assert any("who has left the group" in v for v in result.violations), result.violations
+
+
+# Tier 2 (tests/sim/real.py): the real discord.py client against the emulator. A small world
+# that meets every kind of send fault (429, 5xx before, reset, held), a lookup 5xx and kills
+# before and after Discord took a message, in about fifteen seconds.
+REAL = Options(seed=29, days=10, groups=2)
+
+
+async def test_a_real_seed_holds_every_invariant_and_tells_the_fast_tiers_story() -> None:
+    from tests.sim.real import TIER_2, run_real_seed
+
+    real = await run_real_seed(REAL)
+    assert real.violations == [], "\n".join(real.violations)
+    assert real.faults > 0, "the seed should meet faults"
+    assert real.kills > 0, "the seed should meet kills"
+    assert any(TIER_2 in line for line in real.story), "the websocket should be dropped"
+    # Sockets vary the interleaving from run to run, but nothing the seed decides may vary:
+    # the real client and the emulator tell the fast tier's story, line for line (less what
+    # only tier 2 does), and so the same summary every run.
+    fast = await run_seed(REAL)
+    assert real.line() == fast.line()
+    assert [line for line in real.story if TIER_2 not in line] == fast.story
+
+
+async def test_tier_2_calls_every_429_it_did_not_inject_and_every_refused_request_a_violation(
+    emulator: Emulator,
+) -> None:
+    # Invariant 8 in tier 2, over what the emulator answered (tests/sim/emulated.py, collect).
+    from bot.clock import ManualClock
+    from tests.sim.emulated import EmulatedDiscord
+    from tests.sim.run import START
+
+    emulator.expect_violations()  # this test sends what Discord refuses, on purpose
+    discord = EmulatedDiscord(ManualClock(START), lambda where: None, emulator)
+    _guild, announce, private, _role = discord.new_guild("a guild")
+    headers = {"Authorization": f"Bot {emulator.bot_token}"}
+
+    async def post(session: aiohttp.ClientSession, channel: int, body: object) -> int:
+        url = f"{emulator.api_base_url}/channels/{channel}/messages"
+        async with session.post(url, json=body) as resp:
+            return resp.status
+
+    async with aiohttp.ClientSession(headers=headers) as session:
+        # Five injected 429s fill the channel's 5-per-5-s bucket (the emulator counts them, and
+        # discord.py reads no headers from a 429): the emulator's own 429 next is theirs.
+        emulator.faults.rate_limit("POST", "/channels/*/messages", count=5)
+        statuses = [await post(session, announce, {"content": "hello"}) for _ in range(6)]
+        assert statuses == [429] * 6
+        discord.collect()
+        assert discord.limit_violations == []
+        # A bucket overrun with nothing injected is the bot's.
+        emulator.rate_limits.set_route("POST", f"/channels/{private}/messages", 1, 60)
+        assert await post(session, private, {"content": "one"}) == 200
+        assert await post(session, private, {"content": "two"}) == 429
+        discord.collect()
+        assert discord.limit_violations == [
+            "POST /channels/{channel_id}/messages: a 429 that was not injected (rate_limited)"
+        ]
+        discord.limit_violations.clear()
+        # Refused as invalid: an empty message (400 50006), a body the spec rejects.
+        emulator.rate_limits.discord_like()
+        assert await post(session, announce, {"content": ""}) == 400
+        assert await post(session, announce, {"content": 5}) == 400
+        discord.collect()
+    assert len(discord.limit_violations) == 3, discord.limit_violations
+    assert discord.limit_violations[0].endswith(": 400, refused as invalid")
+    assert discord.limit_violations[2].startswith("spec violation: POST /channels/")
+
+
+def test_the_command_line_runs_tier_2_with_real(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--seed", "4", "--days", "5", "--groups", "2", "--real", "--verbose"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert status == 0
+    assert lines[-1].startswith("sim: seeds=1 days=5 groups=2 events=")
+    assert lines[-1].endswith(" violations=0")
+    # Only tier 2 has a websocket to drop (and this seed drops it).
+    assert any(" tier 2: websocket dropped" in line for line in lines)
+
+
+async def test_tier_2_looks_for_notes_in_every_request_not_only_new_messages(
+    emulator: Emulator,
+) -> None:
+    # Invariant 7 in tier 2 (tests/sim/real.py, RealChecker): an edit that carried a note is
+    # caught though no new message holds it.
+    from types import SimpleNamespace
+
+    from bot.clock import ManualClock
+    from tests.sim.emulated import EmulatedDiscord
+    from tests.sim.invariants import NOTE_PREFIX
+    from tests.sim.model import Model
+    from tests.sim.real import RealChecker
+    from tests.sim.run import START
+
+    clock = ManualClock(START)
+    discord = EmulatedDiscord(clock, lambda where: None, emulator)
+    _guild, announce, _private, _role = discord.new_guild("a guild")
+    sim = SimpleNamespace(discord=discord, model=Model(), story=[], clock=clock)
+    checker = RealChecker(sim)  # type: ignore[arg-type]
+    note = f"{NOTE_PREFIX}0-secret"
+    sim.model.notes.add(note)
+    url = f"{emulator.api_base_url}/channels/{announce}/messages"
+    headers = {"Authorization": f"Bot {emulator.bot_token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.post(url, json={"content": "a meeting"}) as resp:
+            message_id = (await resp.json())["id"]
+        await checker.after_step()
+        assert not any(v.startswith("invariant 7") for v in checker.violations)
+        async with session.patch(f"{url}/{message_id}", json={"content": note}) as resp:
+            assert resp.status == 200
+    await checker.after_step()
+    assert [v for v in checker.violations if v.startswith("invariant 7")] == [
+        "invariant 7: 2026-02-02 09:00:00 a check-in note appears in a request: "
+        "PATCH /channels/{channel_id}/messages/{message_id}"
+    ]

@@ -22,6 +22,10 @@ class FaultKind(StrEnum):
     """Process the request (e.g. create the message), then hold the answer until the test
     calls ``release()``: Discord has done it, the client does not know yet (the in-doubt
     moment a crash can fall into)."""
+    PROCESSED_THEN_RESET = "processed_then_reset"
+    """Process the request (e.g. create the message), then close the TCP connection without
+    answering: Discord has done it, the answer is lost on the way (the client sees a network
+    error, as after a reset or a response that never comes)."""
 
 
 @dataclass
@@ -130,6 +134,10 @@ class Faults:
     def processed_then_hold(self, method: str, path: str, *, count: int = 1) -> Fault:
         """Do the work, then keep the client waiting until ``fault.release()``."""
         return self.add(method, path, kind=FaultKind.PROCESSED_THEN_HOLD, count=count)
+
+    def processed_then_reset(self, method: str, path: str, *, count: int = 1) -> Fault:
+        """Do the work, then drop the connection unanswered (only when the work succeeded)."""
+        return self.add(method, path, kind=FaultKind.PROCESSED_THEN_RESET, count=count)
 
     def connection_reset(self, method: str, path: str, *, count: int = 1) -> Fault:
         return self.add(method, path, kind=FaultKind.RESET, count=count)

@@ -408,7 +408,13 @@ class Emulator(World):
                 return error_response(fault.status)
         response = await self._call(request)
         if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_HOLD:
+            self.notify()  # a watcher waiting for the hold wakes once it has begun
             await fault.hold()
+        processed = 200 <= response.status < 300
+        if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_RESET and processed:
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=599)  # processed, never answered: status 599
         if fault is not None and fault.kind is FaultKind.PROCESSED_THEN_STATUS:
             rec.response = getattr(response, "text", None)
             return error_response(fault.status)

@@ -1,4 +1,5 @@
-"""`python -m tests.sim --seeds 0-199` or `python -m tests.sim --seed N --verbose`.
+"""`python -m tests.sim --seeds 0-199` or `python -m tests.sim --seed N --verbose`; `--real` runs
+the seeds through the second tier (the real discord.py client against the emulator).
 
 The last line printed is
 `sim: seeds=N days=… groups=… events=… deliveries=… faults=… kills=… violations=V`;
@@ -41,13 +42,25 @@ def run_one(options: Options) -> tuple[Result, float]:
     return result, time.perf_counter() - started
 
 
-def run_seeds(options: list[Options], jobs: int) -> Iterator[tuple[Result, float]]:
+def run_one_real(options: Options) -> tuple[Result, float]:
+    """One seed through tier 2 (tests/sim/real.py)."""
+    from tests.sim.real import run_real_seed
+
+    started = time.perf_counter()
+    result = asyncio.run(run_real_seed(options))
+    return result, time.perf_counter() - started
+
+
+def run_seeds(
+    options: list[Options], jobs: int, *, real: bool = False
+) -> Iterator[tuple[Result, float]]:
     """Each seed's result, in seed order (each seed is its own world, whatever runs beside)."""
+    one = run_one_real if real else run_one
     if jobs <= 1:
-        yield from map(run_one, options)
+        yield from map(one, options)
         return
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(run_one, options)
+        yield from pool.map(one, options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,11 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--groups", type=int, default=8)
     parser.add_argument("--verbose", action="store_true", help="print each seed's story")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run side by side")
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="tier 2: the real discord.py client against the emulator (slower; small worlds)",
+    )
     args = parser.parse_args(argv)
     seeds = [args.seed] if args.seed is not None else seed_range(args.seeds or "0-19")
     results: list[Result] = []
     wanted = [Options(seed=seed, days=args.days, groups=args.groups) for seed in seeds]
-    for result, took in run_seeds(wanted, args.jobs):
+    for result, took in run_seeds(wanted, args.jobs, real=args.real):
         results.append(result)
         if args.verbose:
             for line in result.story:

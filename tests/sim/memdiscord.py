@@ -43,6 +43,7 @@ from bot.discord_port import allowed_mentions, to_embed, to_view
 from tests.emulator.model import ChannelType, Message, SnowflakeGenerator, User
 from tests.emulator.validation import get_validator, message_limit_problems
 from tests.emulator.world import World
+from tests.sim.adapter import ADMIN_ID
 
 Fault = Literal[
     "429",
@@ -149,6 +150,14 @@ class MemDiscord:
         """Faults since the simulation last looked (it may follow one with downtime)."""
         self._shapes: dict[tuple[object, ...], int] = {}
         self.requests = 0
+        self.admin = self.add_admin()
+
+    def add_admin(self) -> User:
+        """The admin (ADMIN_USER_IDS) whom escalations also go to by DM: a Discord user like
+        any other, sharing every group's server."""
+        admin = User(id=ADMIN_ID, username="admin", global_name="admin")
+        self.world.users[ADMIN_ID] = admin
+        return admin
 
     # --- the world -------------------------------------------------------------------------
 
@@ -158,6 +167,7 @@ class MemDiscord:
         announce = self.world.create_channel(guild, "announcements")
         private = self.world.create_channel(guild, "facilitators")
         role = self.world.create_role(guild, "Facilitators", mentionable=True)
+        self.world.add_member(guild, self.admin, dispatch=False)
         return guild.id, announce.id, private.id, role.id
 
     def new_user(self, name: str, guild_ids: list[int]) -> int:
