@@ -83,8 +83,10 @@ async def test_a_note_form_opened_before_a_restart_saves_after_it(
         text = await saved.wait_for_text("Saved")
         assert text.startswith(checkin_texts.saved(False))
         # The normal confirmation: the (private) card itself now says it was saved, buttons gone.
-        assert saved.response is not None and saved.response.type == 7
-        assert saved.message is not None and saved.message.ephemeral
+        assert saved.response is not None
+        assert saved.response.type == 7
+        assert saved.message is not None
+        assert saved.message.ephemeral
         assert saved.message.components == []
         assert checkin_rows(holdfast_settings.DATABASE_PATH) == [(2, 4, 4, True)]
         mine = await member.run("/mycheckins")
@@ -100,6 +102,9 @@ async def test_a_normal_submit_saves_exactly_once(
 ) -> None:
     member = await joined(emulator, discord_server)
     opened = await open_note_form(member)
+    # Nothing of the open form is kept in discord.py's memory: a form opened and never submitted
+    # costs nothing, and no second handler can see the submit.
+    assert holdfast._connection._view_store._modals == {}
     saved = await member.submit_modal(opened, {"words": NOTE})
     await saved.wait_for_text("Saved")
     # Answered once (a second answer would be a second callback), and one row.
@@ -107,9 +112,6 @@ async def test_a_normal_submit_saves_exactly_once(
     assert saved.record.callback_attempts == 1
     assert saved.followups == []
     assert checkin_rows(holdfast_settings.DATABASE_PATH) == [(2, 4, 4, True)]
-    # Nothing of the form is kept in discord.py's memory: a form opened and never submitted
-    # costs nothing, and no second handler could see the submit.
-    assert holdfast._connection._view_store._modals == {}
     # A form with nothing written saves the answers alone.
     empty = await member.submit_modal(await open_note_form(member), {"words": ""})
     await empty.wait_for_text("Saved")
