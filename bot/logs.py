@@ -59,6 +59,9 @@ QUIETER: dict[str, int] = {
     "discord.webhook": logging.INFO,
     # DEBUG: every gateway event in full (interactions: their tokens, what was typed in a form).
     "discord.gateway": logging.INFO,
+    # DEBUG: the custom id of each click or form submit it has no handler for (every form's
+    # submit: cogs/_forms.py handles them itself), and a check-in's custom ids carry its answers.
+    "discord.ui.view": logging.INFO,
     # Requests Holdfast never serves (aiohttp.access / .server / .web) and client internals.
     "aiohttp": logging.WARNING,
     # DEBUG (in asyncio's debug mode): callbacks shown with their arguments.
@@ -68,7 +71,8 @@ QUIETER: dict[str, int] = {
     "PIL": logging.WARNING,
 }
 """Left at LOG_LEVEL: apscheduler (job names and times), discord.client and discord.state (event
-names and Discord ids of unknown objects), discord.app_commands and discord.ui (errors)."""
+names and Discord ids of unknown objects), discord.app_commands and the rest of discord.ui
+(errors)."""
 
 
 def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:

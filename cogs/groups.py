@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import discord
@@ -25,7 +26,9 @@ from bot.meetings.welcome import welcome as welcome_message
 from bot.texts import groups as texts
 from bot.texts import welcome as welcome_texts
 from bot.zones import zone_suggestions
+from cogs import _forms as forms
 from cogs import _paging as paging
+from cogs._forms import StatelessModal
 from cogs._interaction import AnyInteraction, Interaction, actor_of, guarded, holdfast
 
 
@@ -336,44 +339,66 @@ class EditRulesButton(
             group = await groups.get_group(holdfast(interaction).db, self.group_id)
             # Asked again on the click: the role may have gone since the rules were shown.
             access.require_facilitator(group, actor_of(interaction))
-            await interaction.response.send_modal(RulesModal(group))
+            await forms.open_form(interaction, RulesModal(group))
 
         await guarded(interaction, work)
 
 
-class RulesModal(discord.ui.Modal):
-    """The rules as they are now, to change; submitting it empty goes back to the default."""
+RULES_FIELD = "rules"
+RULES_FORM_PREFIX = "rules:form:"
+
+
+def rules_form_id(group_id: int, token: str) -> str:
+    """The rules form's custom id: the group, so a submit saves even after a restart, and a
+    random token (16 hex digits), so two facilitators' open forms never share an id."""
+    return f"{RULES_FORM_PREFIX}{group_id}:{token}"
+
+
+class RulesModal(StatelessModal):
+    """The rules as they are now, to change; submitting it empty goes back to the default
+    (`save_rules`, from the custom id alone)."""
 
     def __init__(self, group: Group) -> None:
-        # discord.py keeps open modals by custom_id alone: unique, so two facilitators never clash.
         super().__init__(
-            title=welcome_texts.rules_modal_title(), custom_id=f"rules:form:{secrets.token_hex(8)}"
+            title=welcome_texts.rules_modal_title(),
+            custom_id=rules_form_id(group.id, secrets.token_hex(8)),
         )
-        self.group_id = group.id
-        self.rules: discord.ui.TextInput[RulesModal] = discord.ui.TextInput(
-            label=welcome_texts.rules_field_label(),
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=group_rules.MAX_RULES,
-            default=group_rules.rules_of(group),
-            placeholder=welcome_texts.rules_field_placeholder(),
-            custom_id="rules",
-        )
-        self.add_item(self.rules)
-
-    async def on_submit(self, interaction: AnyInteraction) -> None:
-        async def work() -> None:
-            bot = holdfast(interaction)
-            group = await groups.get_group(bot.db, self.group_id)
-            access.require_facilitator(group, actor_of(interaction))
-            saved = await group_rules.set_rules(bot.db, group, self.rules.value, bot.clock.now())
-            await interaction.response.send_message(
-                welcome_texts.rules_saved(saved.name, is_default=saved.rules is None),
-                ephemeral=True,
-                allowed_mentions=discord.AllowedMentions.none(),
+        self.add_item(
+            discord.ui.TextInput(
+                label=welcome_texts.rules_field_label(),
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=group_rules.MAX_RULES,
+                default=group_rules.rules_of(group),
+                placeholder=welcome_texts.rules_field_placeholder(),
+                custom_id=RULES_FIELD,
             )
+        )
 
-        await guarded(interaction, work)
+
+async def save_rules(
+    interaction: Interaction, match: re.Match[str], values: Mapping[str, str]
+) -> None:
+    """A submitted rules form: the new rules, if the person still facilitates the group."""
+    bot = holdfast(interaction)
+    group = await groups.get_group(bot.db, int(match["group"]))
+    access.require_facilitator(group, actor_of(interaction))
+    saved = await group_rules.set_rules(bot.db, group, values.get(RULES_FIELD), bot.clock.now())
+    await interaction.response.send_message(
+        welcome_texts.rules_saved(saved.name, is_default=saved.rules is None),
+        ephemeral=True,
+        allowed_mentions=discord.AllowedMentions.none(),
+    )
+
+
+RULES_FORM = forms.Form(
+    name="group rules",
+    prefix=RULES_FORM_PREFIX,
+    # At most 18 digits: any group id that matches fits SQLite's integer.
+    template=re.compile(re.escape(RULES_FORM_PREFIX) + r"(?P<group>\d{1,18}):[0-9a-f]{16}"),
+    handle=save_rules,
+    field=RULES_FIELD,
+)
 
 
 async def group_pages(interaction: Interaction, guild_id: int, _: int = 0) -> list[str]:
@@ -436,5 +461,6 @@ class Groups(commands.Cog):
 async def setup(bot: HoldfastBot) -> None:
     paging.register("groups", group_pages)
     bot.add_dynamic_items(JoinButton, EditRulesButton, paging.PageButton)
+    forms.register(bot, RULES_FORM)
     bot.tree.add_command(GroupCommands(bot))
     await bot.add_cog(Groups(bot))

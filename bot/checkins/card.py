@@ -26,6 +26,11 @@ WORDS = r"checkin:words:(?P<group>\d+):(?P<state>[0-5]{3})"
 SAVE = r"checkin:save:(?P<group>\d+):(?P<state>[0-5]{3})"
 GROUP = r"checkin:group:(?P<group>\d+)"
 START = r"checkin:start(?::(?P<marker>d\d+))?"
+# The "few words" form (a modal): the card's group and picks, so a submit saves whichever process
+# opened the form, and a random token, so two people's open forms never share an id. The group
+# has at most 18 digits, so any id that matches fits SQLite's integer.
+NOTE_PREFIX = "checkin:note:"
+NOTE = NOTE_PREFIX + r"(?P<group>\d{1,18}):(?P<state>[0-5]{3}):(?P<token>[0-9a-f]{16})"
 
 
 def state_text(picked: Mapping[str, int]) -> str:
@@ -73,6 +78,11 @@ def card_buttons(group_id: int, picked: Mapping[str, int]) -> tuple[Button, ...]
         )
     )
     return tuple(buttons)
+
+
+def note_form_id(group_id: int, picked: Mapping[str, int], token: str) -> str:
+    """The few-words form's custom id (`token`: 16 random hex digits)."""
+    return f"{NOTE_PREFIX}{group_id}:{state_text(picked)}:{token}"
 
 
 def card_text(group: Group, picked: Mapping[str, int]) -> str:

@@ -411,3 +411,17 @@ def something_went_wrong() -> str:
 
 def not_allowed() -> str:
     return "Sorry, that command is for the server's admins."
+
+
+def form_out_of_date() -> str:
+    return (
+        "Sorry, that form is from before Holdfast was last updated, so I couldn't use it. "
+        "Please open it again."
+    )
+
+
+def form_not_saved(reason: str, words: str) -> str:
+    """A form that could not be used: why, and what the person typed, so none of it is lost."""
+    if not words.strip():
+        return reason
+    return f"{reason}\n\nSo nothing is lost, here is what you wrote:\n>>> {words}"

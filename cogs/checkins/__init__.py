@@ -23,8 +23,9 @@ from discord.ext import commands
 
 from bot.app import HoldfastBot
 from bot.checkins import nudges
+from cogs import _forms as forms
 from cogs.checkins.audit import audit
-from cogs.checkins.checkin import BUTTONS, checkin
+from cogs.checkins.checkin import BUTTONS, NOTE_FORM, checkin
 from cogs.checkins.checkin_nudge import checkin_nudge
 from cogs.checkins.mycheckins import mycheckins
 from cogs.checkins.mydata import DeleteMyDataButton, MyDataCommands
@@ -41,6 +42,7 @@ class Checkins(commands.Cog):
 
 async def setup(bot: HoldfastBot) -> None:
     bot.add_dynamic_items(*BUTTONS, DeleteMyDataButton)
+    forms.register(bot, NOTE_FORM)
     for kind, renderer in nudges.RENDERERS.items():
         bot.register_renderer(kind, renderer)
 

@@ -1,5 +1,5 @@
-"""/checkin and the check-in card: its answer buttons, "Add a few words" (a modal whose submission
-saves), Save, the group choice, and "Check in" on a nudge.
+"""/checkin and the check-in card: its answer buttons, "Add a few words" (a form whose submit
+saves, even after a restart: cogs/_forms.py), Save, the group choice, and "Check in" on a nudge.
 
 The card is an ephemeral message; what has been picked so far travels in the buttons' custom ids
 (bot/checkins/card.py), so the card keeps working across a restart. The note is held nowhere but
@@ -23,10 +23,13 @@ from bot.errors import HoldfastError
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.texts import checkins as texts
+from cogs import _forms as forms
+from cogs._forms import StatelessModal
 from cogs._interaction import AnyInteraction, Interaction, holdfast
 from cogs.checkins._shared import dm_usable, installed_in_servers, private_guard
 
 RECENT_POINTS = 5
+WORDS_FIELD = "words"
 
 
 def card_message(group: Group, picked: Mapping[str, int]) -> dict[str, Any]:
@@ -99,30 +102,43 @@ class PickButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], tem
         await private_guard(interaction, work)
 
 
-class NoteModal(discord.ui.Modal):
-    """The few words; submitting saves the check-in with them."""
+class NoteModal(StatelessModal):
+    """The few words. Submitting saves the check-in (`save_note`, from the custom id alone)."""
 
     def __init__(self, group_id: int, picked: dict[str, int]) -> None:
-        # discord.py keeps open modals by custom_id alone: unique, so two members never clash.
+        # The group and the picks travel in the custom id, so the submit saves even after a
+        # restart; the token keeps two members' open forms apart.
         super().__init__(
-            title=texts.words_modal_title(), custom_id=f"checkin:note:{secrets.token_hex(8)}"
+            title=texts.words_modal_title(),
+            custom_id=card.note_form_id(group_id, picked, secrets.token_hex(8)),
         )
-        self.group_id, self.picked = group_id, picked
-        self.words: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
-            label=texts.words_field_label(),
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=entries.MAX_NOTE_LENGTH,
-            placeholder=texts.words_field_placeholder(),
-            custom_id="words",
+        self.add_item(
+            discord.ui.TextInput(
+                label=texts.words_field_label(),
+                style=discord.TextStyle.paragraph,
+                required=False,
+                max_length=entries.MAX_NOTE_LENGTH,
+                placeholder=texts.words_field_placeholder(),
+                custom_id=WORDS_FIELD,
+            )
         )
-        self.add_item(self.words)
 
-    async def on_submit(self, interaction: AnyInteraction) -> None:
-        await private_guard(
-            interaction,
-            lambda: save_and_confirm(interaction, self.group_id, self.picked, self.words.value),
-        )
+
+async def save_note(
+    interaction: Interaction, match: re.Match[str], values: Mapping[str, str]
+) -> None:
+    """A submitted few-words form: the check-in with the note, for a member of the group."""
+    picked = card.parse_state(match["state"])
+    await save_and_confirm(interaction, int(match["group"]), picked, values.get(WORDS_FIELD))
+
+
+NOTE_FORM = forms.Form(
+    name="check-in note",
+    prefix=card.NOTE_PREFIX,
+    template=re.compile(card.NOTE),
+    handle=save_note,
+    field=WORDS_FIELD,
+)
 
 
 class _CardStateButton(
@@ -150,7 +166,7 @@ class WordsButton(_CardStateButton, template=card.WORDS):
             picked = card.parse_state(self.state)
             if len(picked) != len(MEASURES):
                 raise HoldfastError(texts.pick_all_three())
-            await interaction.response.send_modal(NoteModal(self.group_id, picked))
+            await forms.open_form(interaction, NoteModal(self.group_id, picked))
 
         await private_guard(interaction, work)
 

@@ -569,9 +569,20 @@ class Actor:
         )
 
     async def submit_modal(
-        self, opened_by: InteractionHandle, values: dict[str, Any]
+        self,
+        opened_by: InteractionHandle,
+        values: dict[str, Any],
+        *,
+        custom_id: str | None = None,
     ) -> InteractionHandle:
-        """Fill in and submit the modal the bot opened in answer to ``opened_by`` (type 5)."""
+        """Fill in and submit the modal the bot opened in answer to ``opened_by`` (type 5).
+
+        The submit carries what Discord's "Modal Submit Data Structure" lists: the modal's
+        ``custom_id`` and its ``components`` as "component interaction response structures"
+        (action rows and Labels around each field, every field with its ``id``, ``custom_id`` and
+        ``value``; nothing of the form's labels, limits or defaults). ``custom_id`` replaces the
+        modal's own, for what a bot must survive: a form opened by an older version of it (whose
+        custom id format has since changed) or by a client that altered it."""
         modal = opened_by.modal
         if modal is None:
             raise LookupError(
@@ -616,7 +627,7 @@ class Actor:
                 )
             else:
                 comps.append(submit(top))
-        data = {"custom_id": modal["custom_id"], "components": comps}
+        data = {"custom_id": custom_id or modal["custom_id"], "components": comps}
         record = opened_by.record
         return await self._start(
             InteractionType.MODAL_SUBMIT,
