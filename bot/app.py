@@ -181,8 +181,7 @@ class HoldfastTree(app_commands.CommandTree["HoldfastBot"]):
         else:
             command = interaction.command.qualified_name if interaction.command else "?"
             # The exception, not the interaction's options: those may hold a member's words.
-            log.error("command /%s failed", command, exc_info=error)
-            message = texts.something_went_wrong()
+            message = interaction.client.failure_reply(original, f"command /{command}")
         await send_ephemeral(interaction, message)
 
 
@@ -506,6 +505,17 @@ class HoldfastBot(commands.Bot):
     @property
     def policy(self) -> Policy:
         return policy_for(self.settings)
+
+    def failure_reply(self, error: BaseException, what: str) -> str:
+        """What a member is told when `what` (a command, a button: never its options or
+        words, which may be a member's) failed with an unexpected `error`; logged for the
+        admin. A full disk is said plainly to both: the admin reads where and what to do."""
+        full = disk_full(error, self.settings.DATABASE_PATH.parent)
+        if full is not None:
+            log.error("%s could not be saved: %s", what, full)
+            return texts.cannot_save_now()
+        log.error("%s failed", what, exc_info=error)
+        return texts.something_went_wrong()
 
     async def extend_meeting_horizon(self) -> None:
         """Keep each series' meetings stored a few months ahead (and their announcements)."""

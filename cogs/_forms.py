@@ -32,7 +32,7 @@ from bot import texts
 from bot.app import HoldfastBot
 from bot.errors import HoldfastError
 from bot.texts import fit
-from cogs._interaction import AnyInteraction, Interaction
+from cogs._interaction import AnyInteraction, Interaction, holdfast
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +123,10 @@ async def on_form_submit(interaction: Interaction) -> None:
         await form.handle(interaction, match, values)
     except HoldfastError as error:
         await reply_privately(interaction, texts.form_not_saved(str(error), words))
-    except Exception:
+    except Exception as error:
         # The form's name only: its custom id may carry a check-in's answers, its text a note.
-        log.exception("the %s form failed", form.name)
-        await reply_privately(
-            interaction, texts.form_not_saved(texts.something_went_wrong(), words)
-        )
+        failed = holdfast(interaction).failure_reply(error, f"the {form.name} form")
+        await reply_privately(interaction, texts.form_not_saved(failed, words))
 
 
 async def reply_privately(interaction: AnyInteraction, content: str) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 import discord
 
-from bot import texts
 from bot.app import HoldfastBot, send_ephemeral
 from bot.errors import HoldfastError
 from bot.groups.model import Actor
@@ -66,8 +65,10 @@ async def guarded(interaction: AnyInteraction, work: Callable[[], Awaitable[None
         await work()
     except HoldfastError as error:
         await send_ephemeral(interaction, str(error))
-    except Exception:
+    except Exception as error:
         data: dict[str, Any] = dict(interaction.data or {})
-        custom_id = data.get("custom_id", "?")
-        log.exception("button %s failed", custom_id)
-        await send_ephemeral(interaction, texts.something_went_wrong())
+        # The button's kind only: the rest of a custom id may carry a check-in's answers.
+        kind = ":".join(str(data.get("custom_id", "?")).split(":")[:2])
+        await send_ephemeral(
+            interaction, holdfast(interaction).failure_reply(error, f"button {kind}")
+        )

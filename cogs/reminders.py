@@ -10,7 +10,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import texts as root_texts
 from bot.app import HoldfastBot
 from bot.db import transaction
 from bot.errors import HoldfastError
@@ -440,9 +439,9 @@ class Reminders(commands.Cog):
                 bot.clock.now(),
                 bot.policy,
             )
-        except Exception:
-            log.exception("could not read a member's DM as an answer")  # never its content
-            reply = replies.Reply(root_texts.something_went_wrong())
+        except Exception as error:
+            # Never the DM's content.
+            reply = replies.Reply(bot.failure_reply(error, "reading a member's DM as an answer"))
         if reply.answered_meeting_id is not None:
             bot.alarm.wake()
             bot.refresh_announcement_soon(reply.answered_meeting_id)

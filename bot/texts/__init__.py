@@ -402,6 +402,15 @@ def deliveries_stalled(seconds: float) -> str:
     )
 
 
+def cannot_save_now() -> str:
+    """A member's click or command while the disk Holdfast writes to is full."""
+    return (
+        "Sorry, I can't save anything just now: the computer I run on has run out of room. "
+        "Nothing was changed. Please try again later, and let an admin know if it keeps "
+        "happening."
+    )
+
+
 def something_went_wrong() -> str:
     return (
         "Sorry, something went wrong on my side and nothing was changed. "
