@@ -444,7 +444,7 @@ class HoldfastBot(commands.Bot):
             current=self.delivery_current,
             grace=late_grace(self.clock),
         )
-        self._alarm = Alarm(self._delivery, self.scheduler)
+        self._alarm = Alarm(self._delivery, self.scheduler, explain=self.plain_failure)
         self.scheduler.start()
         for module in sorted(m.name for m in pkgutil.iter_modules(_cogs_path())):
             if module.startswith("_"):
@@ -480,8 +480,18 @@ class HoldfastBot(commands.Bot):
         interval is divided by the clock's speed; on a fast demo clock at most once a real
         second). `at_once`: also run it straight away."""
         real = max(real_delay(self.clock, interval), MIN_REAL_INTERVAL)
+
+        async def run() -> None:
+            try:
+                await job()
+            except Exception as error:
+                plain = self.plain_failure(error)
+                if plain is None:
+                    raise  # APScheduler logs it, traceback and all
+                log.error("%s failed; it runs again later: %s", job_id, plain)
+
         self.scheduler.add_job(
-            job,
+            run,
             "interval",
             seconds=real.total_seconds(),
             id=job_id,
@@ -505,6 +515,11 @@ class HoldfastBot(commands.Bot):
     @property
     def policy(self) -> Policy:
         return policy_for(self.settings)
+
+    def plain_failure(self, error: BaseException) -> str | None:
+        """The admin's one sentence for a failure that has one (a full disk), else None."""
+        full = disk_full(error, self.settings.DATABASE_PATH.parent)
+        return str(full) if full is not None else None
 
     def failure_reply(self, error: BaseException, what: str) -> str:
         """What a member is told when `what` (a command, a button: never its options or

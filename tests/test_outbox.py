@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import ManualClock
-from bot.db import open_database, transaction
+from bot.db import disk_full, open_database, transaction
 from bot.delivery import outbox
 from bot.delivery.alarm import ALARM_JOB, SWEEP_JOB, Alarm
 from bot.delivery.dispatcher import (
@@ -888,3 +889,44 @@ async def test_a_kind_not_kept_current_is_never_edited_after_sending(
     board.says = "v2"
     assert await dispatcher.recover_in_doubt() == RecoveryResult(found=1)
     assert [m.message.content for m in port.messages] == ["v1"]
+
+
+def a_real_full_disk_error(folder: Path) -> sqlite3.Error:
+    """SQLite's own SQLITE_FULL: a database that may not grow by one more page."""
+    db = sqlite3.connect(folder / "tiny.sqlite3")
+    try:
+        db.execute("PRAGMA max_page_count = 1")
+        db.execute("CREATE TABLE t (x)")
+    except sqlite3.Error as error:
+        return error
+    finally:
+        db.close()
+    raise AssertionError("the tiny database had room after all")
+
+
+async def test_a_full_disk_mid_run_is_one_plain_sentence_for_the_admin_not_a_traceback(
+    dispatcher: Dispatcher, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    full = a_real_full_disk_error(tmp_path)
+
+    async def cycle() -> int:
+        raise full
+
+    dispatcher.cycle = cycle  # type: ignore[method-assign]
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.start(paused=True)
+
+    def explain(error: BaseException) -> str | None:
+        found = disk_full(error, tmp_path)
+        return str(found) if found is not None else None
+
+    alarm = Alarm(dispatcher, scheduler, explain=explain)
+    try:
+        with caplog.at_level(logging.ERROR, logger="bot.delivery.alarm"):
+            assert await alarm.wake() == 0
+    finally:
+        await alarm.stop()
+        scheduler.shutdown(wait=False)
+    [record] = [r for r in caplog.records if r.name == "bot.delivery.alarm"]
+    assert f"Holdfast could not write to {tmp_path}: the disk is full" in record.getMessage()
+    assert record.exc_info is None, "a sentence, not a traceback"

@@ -46,8 +46,11 @@ class Alarm:
         *,
         sweep_every: timedelta = SWEEP_EVERY,
         real_now: Callable[[], datetime] = _real_now,
+        explain: Callable[[BaseException], str | None] = lambda error: None,
     ) -> None:
         self.dispatcher = dispatcher
+        # The admin's one sentence for a failure that has one (a full disk); None: a traceback.
+        self.explain = explain
         self.scheduler = scheduler
         self.sweep_every = sweep_every
         self.real_now = real_now
@@ -96,16 +99,23 @@ class Alarm:
         sent = 0
         try:
             sent = await self.dispatcher.cycle()
-        except Exception:
+        except Exception as error:
             # The database or the port broke mid-run: the rows say where things stand, and
             # the sweep comes back to them.
-            log.exception("delivery run failed; the next sweep tries again")
+            self._failed("delivery run failed; the next sweep tries again", error)
         if not self._stopped:
             try:
                 await self.arm()
-            except Exception:
-                log.exception("could not set the delivery alarm; the sweep still runs")
+            except Exception as error:
+                self._failed("could not set the delivery alarm; the sweep still runs", error)
         return sent
+
+    def _failed(self, what: str, error: Exception) -> None:
+        plain = self.explain(error)
+        if plain is not None:
+            log.error("%s: %s", what, plain)
+        else:
+            log.error("%s", what, exc_info=error)
 
     async def arm(self) -> datetime | None:
         """Set the one-off job for the earliest pending row (or clear it if there is none)."""
