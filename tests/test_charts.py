@@ -471,3 +471,28 @@ def test_own_facts_oracle_on_random_histories() -> None:
             assert counts[facts.usual] == max(counts.values())
             assert (facts.lowest, facts.highest) == (min(values), max(values))
             assert (facts.change is None) == (len(values) < charts.CHANGE_FROM)
+
+
+def test_a_check_in_after_midnight_in_the_members_zone_is_drawn_on_their_new_day() -> None:
+    """Half past midnight in London in June is 23:30 UTC the day before: the member's chart
+    puts it on the day they lived it, under that day's label."""
+    from zoneinfo import ZoneInfo
+
+    from matplotlib.dates import num2date
+
+    london = ZoneInfo("Europe/London")
+    late = [
+        Checkin(n, 1, datetime(2026, 6, 14 + n, 23, 30, tzinfo=UTC), Answers(3, 3, 3), None)
+        for n in range(4)
+    ]
+    for zone, first_day in ((london, 15), (UTC, 14)):
+        figure = charts.own_figure(late, zone)
+        line = panels(figure)[0].get_lines()[0]
+        x = float(line.get_xdata(orig=False)[0])  # type: ignore[arg-type]
+        assert num2date(x, tz=zone).day == first_day
+    # The marks are the member's days too: "15 Jun" stands at noon on 15 June in London.
+    bottom = panels(charts.own_figure(late, london))[-1]
+    labels = [t.get_text() for t in bottom.get_xticklabels()]
+    marks = dict(zip(labels, bottom.get_xticks(), strict=True))
+    fifteenth = next(x for label, x in marks.items() if label.startswith("15 Jun"))
+    assert num2date(fifteenth, tz=london) == datetime(2026, 6, 15, 12, tzinfo=london)

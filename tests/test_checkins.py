@@ -974,3 +974,17 @@ async def test_a_nudge_waiting_for_a_retry_is_not_replaced_by_the_hourly_plannin
     clock.advance(timedelta(seconds=3))
     assert await dispatcher.run_due() == 1
     assert len(port.messages) == 1
+
+
+async def test_a_members_chart_is_drawn_in_their_own_zone_else_their_first_groups(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    nobody = 777
+    assert str(await entries.reader_zone(db, nobody)) == "UTC"
+    group = await make_group(db, clock)  # Europe/London
+    await groups.join_group(db, group, nobody, clock.now(), Policy())
+    assert str(await entries.reader_zone(db, nobody)) == "Europe/London"
+    await reminder_service.update_prefs(
+        db, nobody, PrefsChange(timezone="Asia/Kolkata"), clock.now(), Policy().reminders
+    )
+    assert str(await entries.reader_zone(db, nobody)) == "Asia/Kolkata"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from bot.checkins.entries import Checkin
@@ -279,16 +279,17 @@ def _time_axis(panels: Sequence[Axes], low: Any, high: Any, ticks: Any, labels: 
 
 
 def _date_ticks(low: datetime, high: datetime) -> list[datetime]:
-    """Marks (UTC) for the date axis: noon every 1, 2, 3 days or a week or two, or the first of
-    every 1, 2, 3, 6 or 12 months: the finest that puts 2 to MAX_DATE_TICKS between `low` and
-    `high`."""
+    """Marks for the date axis, in the zone of `low` and `high`: noon every 1, 2, 3 days or a
+    week or two, or the first of every 1, 2, 3, 6 or 12 months: the finest that puts 2 to
+    MAX_DATE_TICKS between `low` and `high`."""
+    zone = low.tzinfo or UTC
     candidates: list[list[datetime]] = []
     for step in (1, 2, 3, 7, 14):
         days: list[datetime] = []
         day = low.date()
         while len(days) <= MAX_DATE_TICKS:
             # Noon: a day's label sits under the middle of that day, under its check-ins.
-            at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+            at = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
             if at > high:
                 break
             if at >= low and day.toordinal() % step == 0:
@@ -298,7 +299,7 @@ def _date_ticks(low: datetime, high: datetime) -> list[datetime]:
     for step in (1, 2, 3, 6, 12):
         months: list[datetime] = []
         year, month = low.year, low.month
-        while (at := datetime(year, month, 1, tzinfo=UTC)) <= high:
+        while (at := datetime(year, month, 1, tzinfo=zone)) <= high:
             if at >= low and (month - 1) % step == 0:
                 months.append(at)
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -339,9 +340,10 @@ def running_mean(values: Sequence[int], window: int = SMOOTHING) -> list[float]:
     return out
 
 
-def own_figure(checkins: Sequence[Checkin]) -> Figure:
-    """A member's check-ins over time (oldest on the left), one panel per measure. Up to
-    MARKERS_UP_TO, each is a dot on a line; beyond, each is a faint dot and the line is a
+def own_figure(checkins: Sequence[Checkin], zone: tzinfo = UTC) -> Figure:
+    """A member's check-ins over time (oldest on the left), one panel per measure, on the days
+    of the member's own time `zone` (a check-in at half past midnight is on the new day). Up
+    to MARKERS_UP_TO, each is a dot on a line; beyond, each is a faint dot and the line is a
     running mean, said underneath."""
     ordered = sorted(checkins, key=lambda c: c.created_at)
     many = len(ordered) > MARKERS_UP_TO
@@ -349,7 +351,7 @@ def own_figure(checkins: Sequence[Checkin]) -> Figure:
         texts.own_chart_title(), texts.own_chart_smoothed(SMOOTHING) if many else None
     )
     # matplotlib's date converter takes datetimes; its stubs only admit numbers.
-    when: list[Any] = [c.created_at.astimezone(UTC) for c in ordered]
+    when: list[Any] = [c.created_at.astimezone(zone) for c in ordered]
     for axes, name in zip(panels, MEASURES, strict=True):
         values = [int(getattr(c.answers, name)) for c in ordered]
         if many:
@@ -397,9 +399,9 @@ def trends_figure(months: Sequence[MonthTrend], group_name: str) -> Figure:
     return figure
 
 
-def own_chart(checkins: Sequence[Checkin]) -> bytes:
-    """A member's check-ins over time, as a PNG."""
-    return _png(own_figure(checkins))
+def own_chart(checkins: Sequence[Checkin], zone: tzinfo = UTC) -> bytes:
+    """A member's check-ins over time, on the days of their time `zone`, as a PNG."""
+    return _png(own_figure(checkins, zone))
 
 
 def trends_chart(months: Sequence[MonthTrend], group_name: str) -> bytes:

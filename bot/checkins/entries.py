@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -18,7 +19,7 @@ from bot.errors import HoldfastError, NotAllowed
 from bot.groups.model import Group
 from bot.groups.service import get_group
 from bot.texts import checkins as texts
-from bot.zones import load_zone
+from bot.zones import UnknownTimeZoneError, load_zone
 
 MAX_NOTE_LENGTH = 1000
 MEASURES = ("mood", "stress", "supported")
@@ -41,6 +42,20 @@ FROM checkins
 WHERE member_key = :member_key
 ORDER BY created_at DESC, id DESC
 LIMIT :limit
+"""
+
+# The member's own time zone, for the days their chart shows: the one they chose for their
+# reminders, else the zone of the group they joined first.
+SELECT_READER_ZONE = """
+SELECT COALESCE(
+    (SELECT p.timezone FROM reminder_prefs AS p WHERE p.user_id = :user_id),
+    (SELECT g.timezone
+     FROM group_members AS gm
+     JOIN groups AS g ON g.id = gm.group_id
+     WHERE gm.user_id = :user_id
+     ORDER BY gm.joined_at, g.id
+     LIMIT 1)
+)
 """
 
 SELECT_CHOSEN_GROUP = """
@@ -279,3 +294,16 @@ async def reachout_group(conn: aiosqlite.Connection, keys: NoteKeys, user_id: in
     if group.facilitator_channel_id is None:
         raise HoldfastError(texts.reachout_no_channel(group.name))
     return group
+
+
+async def reader_zone(conn: aiosqlite.Connection, user_id: int) -> ZoneInfo:
+    """The zone whose days a member's own chart is drawn in (UTC if none is known)."""
+    async with conn.execute(SELECT_READER_ZONE, {"user_id": user_id}) as cursor:
+        row = await cursor.fetchone()
+    name = row[0] if row is not None else None
+    if not name:
+        return ZoneInfo("UTC")
+    try:
+        return load_zone(str(name))
+    except UnknownTimeZoneError:
+        return ZoneInfo("UTC")

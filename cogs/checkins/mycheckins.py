@@ -35,7 +35,8 @@ async def mycheckins(interaction: Interaction) -> None:
         await interaction.followup.send(text, ephemeral=True)
         return
     # matplotlib loads on the first chart (in this worker thread), not when the bot starts.
-    png = await asyncio.to_thread(charts.own_chart, own)
+    zone = await entries.reader_zone(bot.db, interaction.user.id)
+    png = await asyncio.to_thread(charts.own_chart, own, zone)
     await interaction.followup.send(
         text,
         file=discord.File(
