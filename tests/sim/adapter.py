@@ -495,6 +495,16 @@ WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
 ORDER BY o.id
 """
 
+# Snoozes and handover offers still to send, with the group of their meeting.
+PENDING_EXTRA_ROWS = """
+SELECT o.id, o.idempotency_key, o.kind, s.group_id
+FROM outbox AS o INDEXED BY outbox_pending_due
+JOIN meetings AS m ON m.id = o.subject_id
+JOIN series AS s ON s.id = m.series_id
+WHERE o.state = 'pending' AND o.kind IN ('snooze', 'rota_handover_offer')
+ORDER BY o.id
+"""
+
 IN_DOUBT = """
 SELECT COUNT(*)
 FROM outbox INDEXED BY outbox_in_doubt
@@ -519,6 +529,11 @@ async def pending_member_rows(
     """Reminders and nudges still to send (for one member, or everyone), with the group of
     their meeting."""
     async with conn.execute(PENDING_MEMBER_ROWS, {"user_id": user_id}) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def pending_extra_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    async with conn.execute(PENDING_EXTRA_ROWS) as cursor:
         return list(await cursor.fetchall())
 
 

@@ -53,7 +53,12 @@ def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
     first = wall.replace(tzinfo=zone, fold=0)
     back = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     if back != wall:  # in the gap: the clocks jumped over it
-        return (wall.replace(tzinfo=zone, fold=1)).astimezone(ZoneInfo("UTC"))
+        # Forward by the gap: the wall time read with the offset in force before the jump
+        # (01:30 on London's spring-forward day is 01:30 UTC, shown as 02:30 BST). fold=1
+        # would read it with the offset after the jump, an hour back (00:30 UTC).
+        before = (wall - timedelta(days=1)).replace(tzinfo=zone).utcoffset()
+        assert before is not None
+        return (wall - before).replace(tzinfo=ZoneInfo("UTC"))
     return first.astimezone(ZoneInfo("UTC"))
 
 
@@ -355,6 +360,35 @@ class Checker:
             if why is not None:
                 self.misplanned.add(key)
                 self.fail(3, f"{kind} {key} still planned for {who}, who {why}")
+
+    async def check_planned_extras(self) -> None:
+        """3, as planned, for what a member or facilitator asked for: no snooze waits for
+        someone who has left, or who answered Going or Can't make it after asking (the renderer
+        catches only Can't make it); no handover offer waits once it was replaced or answered
+        (the renderer would hide it)."""
+        model = self.sim.model
+        for row in await adapter.pending_extra_rows(self.sim.conn):
+            key, kind = str(row["idempotency_key"]), str(row["kind"])
+            if key in self.misplanned:
+                continue
+            why = None
+            if kind == "snooze":
+                meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])
+                asked = model.snoozes.get((meeting_id, user_id))
+                found = model.answers.get((meeting_id, user_id))
+                if user_id not in model.members[int(row["group_id"])]:
+                    why = f"for {self.sim.name(user_id)}, who has left the group"
+                elif asked is None or int(asked[0].timestamp()) != int(key.split(":")[3]):
+                    why = f"for {self.sim.name(user_id)}, who asked again or never asked"
+                elif found and found[0] is not Answer.MAYBE and found[1] > asked[1]:
+                    why = f"for {self.sim.name(user_id)}, who answered {found[0].value} since"
+            else:
+                offer = model.offers.get(int(key.rsplit(":", 1)[1]))
+                if offer is not None and offer.state in ("replaced", "accepted", "declined"):
+                    why = f"though the offer was {offer.state}"
+            if why is not None:
+                self.misplanned.add(key)
+                self.fail(3, f"{kind} {key} still planned {why}")
 
     async def check_snapshots(self) -> None:
         """6: a closed month's snapshot never changes; a month shown has K others besides any

@@ -311,6 +311,7 @@ class Simulation:
         if self.actor is not None:
             # Planning for whoever just acted is checked at once (everyone's, every 6 hours).
             await self.checker.check_plan(self.actor)
+            await self.checker.check_planned_extras()
 
     def _group(self) -> GroupInfo:
         return self.rng.choice(self.groups)
@@ -333,7 +334,9 @@ class Simulation:
         self.say(f"{self.name(user_id)} answers {wanted.value} to m{meeting_id}")
         result = await adapter.answer(self.conn, meeting_id, user_id, wanted, self.clock.now())
         now = self.clock.now()
-        self.model.answered(meeting_id, user_id, result.answer, now)
+        if result.changed or self.model.answer_of(meeting_id, user_id) is not result.answer:
+            # The same answer again is no new answer (a snooze asked since still stands).
+            self.model.answered(meeting_id, user_id, result.answer, now)
         for promoted in result.promoted:
             self.model.answered(meeting_id, promoted, Answer.GOING, now)
             self.say(f"  {self.name(promoted)} moves up from the waitlist")
@@ -739,6 +742,7 @@ class Simulation:
         await adapter.plan_checkin_nudges(self.conn, now)
         await self.checker.check_snapshots()
         await self.checker.check_plan()
+        await self.checker.check_planned_extras()
 
     # --- the loop ----------------------------------------------------------------------------
 
