@@ -116,11 +116,13 @@ class Model:
         user = self.users[user_id]
         if change.paused is not None:
             user.paused = change.paused
+        # The zone is the member's own setting ("/reminders quiet START END [TIMEZONE]"): quiet
+        # hours turned off keep it, and new quiet hours without one use the zone given before.
         if change.clear_quiet:
             user.quiet = None
-            user.quiet_zone = None
         if change.quiet is not None:
             user.quiet = (change.quiet.start, change.quiet.end)
+        if change.timezone is not None:
             user.quiet_zone = change.timezone
         if change.via is not None:
             user.via = change.via
