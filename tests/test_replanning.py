@@ -73,7 +73,7 @@ def test_the_policy_registers_every_capability_for_every_subject() -> None:
     both = ["meetings:announcement", "reminders", "attendance", "reminders:snooze"]
     assert registry.names(MeetingChanged) == both
     assert registry.names(MeetingDeleted) == both
-    assert registry.names(MembershipChanged) == ["reminders"]
+    assert registry.names(MembershipChanged) == ["reminders", "reminders:snooze"]
 
 
 async def test_services_without_a_policy_use_the_default_and_none_is_refused(

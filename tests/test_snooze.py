@@ -168,6 +168,28 @@ async def test_a_moved_or_cancelled_meeting_takes_its_snoozes_along(
     assert await pending(db) == []
 
 
+async def test_leaving_the_group_takes_the_snooze_along_and_joining_again_brings_none(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Found by the simulation (tests/sim/regressions.txt, seed 12): leaving re-planned the
+    # member's reminders but not their snooze, which stayed planned for someone not in the group
+    # (and came back to them had they joined again before it was due).
+    group, meeting = await october_meeting(db, clock)
+    for user in (1, 2):
+        await groups.join_group(db, group, user, clock.now(), POLICY)
+    clock.set(utc(2026, 10, 29, 14, 0))
+    for user in (1, 2):
+        await snooze.snooze(db, meeting.id, user, "evening", clock.now())
+    await rsvp.leave_group(db, group, 1, clock.now(), POLICY)
+    assert await pending(db) == [(2, utc(2026, 10, 29, 18, 0))]
+    async with db.execute("SELECT user_id FROM snoozes") as cursor:
+        assert [int(row[0]) for row in await cursor.fetchall()] == [2]
+    clock.set(utc(2026, 10, 29, 14, 30))
+    await groups.join_group(db, group, 1, clock.now(), POLICY)
+    await rsvp.answer_meeting(db, meeting.id, 1, Answer.MAYBE, clock.now(), POLICY)
+    assert await pending(db) == [(2, utc(2026, 10, 29, 18, 0))]
+
+
 async def test_the_snooze_is_sent_once_with_the_answers_and_no_snooze_past_the_start(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:

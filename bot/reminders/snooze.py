@@ -21,7 +21,7 @@ import aiosqlite
 from bot.db import transaction
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Button, Destination
-from bot.delivery.replanning import MeetingChanged, MeetingDeleted, Registry
+from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.errors import Conflict, NotAMember
 from bot.groups import service as groups
 from bot.meetings.model import Answer, Meeting
@@ -53,6 +53,35 @@ FROM snoozes AS z
 LEFT JOIN rsvps AS r ON r.meeting_id = z.meeting_id AND r.user_id = z.user_id
 WHERE z.meeting_id = :meeting_id
   AND (:all_users OR z.user_id IN (SELECT value FROM json_each(:user_ids)))
+"""
+
+# Snoozes (asked for, or still planned) of people no longer in the meeting's group: a snooze
+# belongs to a membership, so leaving the group (or /mydata delete) takes it along.
+SELECT_SNOOZES_OF_LEAVERS = """
+SELECT z.meeting_id, z.user_id
+FROM snoozes AS z
+JOIN meetings AS m ON m.id = z.meeting_id
+JOIN series AS s ON s.id = m.series_id
+WHERE s.group_id = :group_id
+  AND z.user_id IN (SELECT value FROM json_each(:user_ids))
+  AND NOT EXISTS (
+      SELECT 1 FROM group_members AS g WHERE g.group_id = :group_id AND g.user_id = z.user_id
+  )
+UNION
+SELECT o.subject_id, o.user_id
+FROM outbox AS o INDEXED BY outbox_user_state
+JOIN meetings AS m ON m.id = o.subject_id
+JOIN series AS s ON s.id = m.series_id
+WHERE o.user_id IN (SELECT value FROM json_each(:user_ids)) AND o.state = 'pending'
+  AND o.kind = :kind AND s.group_id = :group_id
+  AND NOT EXISTS (
+      SELECT 1 FROM group_members AS g WHERE g.group_id = :group_id AND g.user_id = o.user_id
+  )
+"""
+
+DELETE_SNOOZE = """
+DELETE FROM snoozes
+WHERE meeting_id = :meeting_id AND user_id = :user_id
 """
 
 SELECT_SNOOZE_SCOPES = """
@@ -199,9 +228,31 @@ async def replan_snoozes(
         await replan_many(conn, desired, now)
 
 
+async def forget_leavers(
+    conn: aiosqlite.Connection, group_id: int, user_ids: Sequence[int], now: datetime
+) -> None:
+    """Those of `user_ids` no longer in the group lose their snoozes for its meetings (the ask
+    and any planned delivery), so a snooze never outlives the membership it was asked in, nor
+    comes back if they join again. Inside the caller's transaction."""
+    params = {"group_id": group_id, "user_ids": json.dumps(list(user_ids)), "kind": SNOOZE}
+    async with conn.execute(SELECT_SNOOZES_OF_LEAVERS, params) as cursor:
+        gone = [(int(row[0]), int(row[1])) for row in await cursor.fetchall()]
+    if not gone:
+        return
+    await conn.executemany(
+        DELETE_SNOOZE, [{"meeting_id": m, "user_id": u} for m, u in sorted(gone)]
+    )
+    await replan_many(conn, {snooze_scope(m, u): [] for m, u in sorted(gone)}, now)
+
+
 def register(registry: Registry) -> None:
     """A change to a meeting or to members' answers re-plans their snoozes; a meeting about to
-    be deleted takes its pending snoozes with it."""
+    be deleted takes its pending snoozes with it; leaving the group takes one's snoozes."""
+
+    async def on_membership_changed(
+        conn: aiosqlite.Connection, subject: MembershipChanged, now: datetime
+    ) -> None:
+        await forget_leavers(conn, subject.group_id, subject.user_ids, now)
 
     async def on_meeting_changed(
         conn: aiosqlite.Connection, subject: MeetingChanged, now: datetime
@@ -221,3 +272,4 @@ def register(registry: Registry) -> None:
 
     registry.register(MeetingChanged, "reminders:snooze", on_meeting_changed)
     registry.register(MeetingDeleted, "reminders:snooze", on_meeting_deleted)
+    registry.register(MembershipChanged, "reminders:snooze", on_membership_changed)

@@ -12,7 +12,7 @@ import random
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -20,6 +20,8 @@ from unittest.mock import patch
 import aiosqlite
 
 from bot import db as bot_db
+from bot.attendance import cards as attendance_cards
+from bot.attendance import service as attendance
 from bot.checkins import entries as checkin_entries
 from bot.checkins import mydata, nudges, trends
 from bot.checkins.crypto import NoteKeys, load_note_keys
@@ -30,7 +32,7 @@ from bot.delivery.dispatcher import Backoff, Dispatcher, Renderer
 from bot.delivery.port import DiscordPort
 from bot.groups import service as groups
 from bot.groups.model import Actor, Group, GroupSettings
-from bot.meetings import changes, series
+from bot.meetings import changes, interest, series
 from bot.meetings import rsvp as rsvp_service
 from bot.meetings.announcements import refresh_announcement
 from bot.meetings.cards import CURRENT as MEETING_CURRENT
@@ -40,7 +42,7 @@ from bot.meetings.queries import get_meeting, get_series, upcoming_meetings
 from bot.meetings.recurrence import Lead, parse_leads, parse_rule
 from bot.migrate import migrate
 from bot.planning import Policy
-from bot.reminders import rota
+from bot.reminders import handover, replies, rota, snooze
 from bot.reminders import service as reminder_service
 from bot.reminders.cards import RENDERERS as REMINDER_RENDERERS
 from bot.reminders.model import PrefsChange, QuietHours, ReminderPolicy
@@ -72,7 +74,14 @@ def policy() -> Policy:
 def renderers() -> dict[str, Renderer]:
     """Every renderer the cogs register in their setup() (bot.app.register_renderer)."""
     found: dict[str, Renderer] = {}
-    for table in (MEETING_RENDERERS, REMINDER_RENDERERS, nudges.RENDERERS):
+    tables = (
+        MEETING_RENDERERS,
+        interest.RENDERERS,
+        REMINDER_RENDERERS,
+        attendance_cards.RENDERERS,
+        nudges.RENDERERS,
+    )
+    for table in tables:
         for kind, renderer in table.items():
             assert kind not in found
             found[kind] = renderer
@@ -245,6 +254,26 @@ async def cancel(conn: aiosqlite.Connection, meeting_id: int, now: datetime) -> 
     await changes.cancel_meeting(conn, await get_meeting(conn, meeting_id), now, policy())
 
 
+async def set_topic(
+    conn: aiosqlite.Connection, meeting_id: int, topic: str | None, now: datetime
+) -> None:
+    await changes.set_topic(conn, await get_meeting(conn, meeting_id), topic, now, policy())
+
+
+async def set_interest(
+    conn: aiosqlite.Connection, meeting_id: int, interested: set[int], now: datetime
+) -> dict[int, interest.Outcome]:
+    """Discord's list of who clicked Interested on the meeting's Events entry, as bot.app
+    reconciles it (the fast tier has no Events entries: the list is the simulation's)."""
+    return await interest.reconcile(conn, meeting_id, interested, now, policy())
+
+
+async def answers_to(conn: aiosqlite.Connection, meeting_id: int) -> dict[int, Answer]:
+    """Everyone's answer to a meeting, as the attendee list shows it."""
+    found = await rsvp_service.attendees(conn, meeting_id)
+    return {user_id: answer for answer, users in found.items() for user_id in users}
+
+
 async def refresh(conn: aiosqlite.Connection, port: DiscordPort, meeting_id: int) -> bool:
     """What bot.app does after a change: the posted announcement tells the truth."""
     return await refresh_announcement(conn, port, meeting_id)
@@ -283,6 +312,99 @@ async def rota_step_in(
     conn: aiosqlite.Connection, meeting_id: int, user_id: int, now: datetime
 ) -> None:
     await rota.step_in(conn, meeting_id, user_id, now, policy().reminders, policy())
+
+
+async def rota_handover(
+    conn: aiosqlite.Connection, meeting_id: int, asker: int, to: int, role_id: int, now: datetime
+) -> handover.Offered:
+    roles = frozenset({role_id})
+    return await handover.offer(
+        conn, meeting_id, Actor(asker, roles), Actor(to, roles), now, policy().reminders
+    )
+
+
+async def rota_handover_answer(
+    conn: aiosqlite.Connection, offer_id: int, taker: int, role_id: int, yes: bool, now: datetime
+) -> handover.Answered:
+    if yes:
+        actor = Actor(taker, frozenset({role_id}))
+        return await handover.accept(conn, offer_id, actor, now, policy().reminders, policy())
+    return await handover.decline(conn, offer_id, taker, now, policy().reminders)
+
+
+async def snooze_reminder(
+    conn: aiosqlite.Connection, meeting_id: int, user_id: int, choice: str, now: datetime
+) -> datetime:
+    chosen: snooze.Choice = "hour" if choice == "hour" else "evening"
+    return (await snooze.snooze(conn, meeting_id, user_id, chosen, now)).due_at
+
+
+async def answer_by_word(
+    conn: aiosqlite.Connection,
+    user_id: int,
+    channel_id: int,
+    text: str,
+    replied_to: int | None,
+    now: datetime,
+) -> replies.Reply:
+    return await replies.answer_by_word(conn, user_id, channel_id, text, replied_to, now, policy())
+
+
+def reply_hint() -> str:
+    from bot.texts import reminders as reminder_texts
+
+    return reminder_texts.reply_hint()
+
+
+# --- noting who came -------------------------------------------------------------------------
+
+
+async def set_attendance(
+    conn: aiosqlite.Connection,
+    group_id: int,
+    facilitator: int,
+    role_id: int,
+    on: bool,
+    now: datetime,
+) -> bool:
+    found = await groups.get_group(conn, group_id)
+    actor = Actor(facilitator, frozenset({role_id}))
+    return await attendance.set_attendance(conn, found, actor, on, now)
+
+
+async def note_who_came(
+    conn: aiosqlite.Connection,
+    meeting_id: int,
+    facilitator: int,
+    role_id: int,
+    picked: list[int] | None,
+    now: datetime,
+) -> int:
+    actor = Actor(facilitator, frozenset({role_id}))
+    return await attendance.note_from_facilitator(conn, meeting_id, actor, picked, now)
+
+
+RECENT_MEETINGS = """
+SELECT m.id
+FROM meetings AS m
+JOIN series AS s ON s.id = m.series_id
+WHERE s.group_id = :group_id AND m.cancelled_at IS NULL
+  AND m.starts_at <= :now AND m.starts_at >= :since
+ORDER BY m.starts_at, m.id
+"""
+
+
+async def recent_meetings(
+    conn: aiosqlite.Connection, group_id: int, now: datetime, days: int
+) -> list[int]:
+    """The group's meetings that began in the last `days` days (not cancelled)."""
+    params = {
+        "group_id": group_id,
+        "now": now.isoformat(),
+        "since": (now - timedelta(days=days)).isoformat(),
+    }
+    async with conn.execute(RECENT_MEETINGS, params) as cursor:
+        return [int(row[0]) for row in await cursor.fetchall()]
 
 
 # --- check-ins -------------------------------------------------------------------------------
@@ -373,6 +495,16 @@ WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
 ORDER BY o.id
 """
 
+# Snoozes and handover offers still to send, with the group of their meeting.
+PENDING_EXTRA_ROWS = """
+SELECT o.id, o.idempotency_key, o.kind, s.group_id
+FROM outbox AS o INDEXED BY outbox_pending_due
+JOIN meetings AS m ON m.id = o.subject_id
+JOIN series AS s ON s.id = m.series_id
+WHERE o.state = 'pending' AND o.kind IN ('snooze', 'rota_handover_offer')
+ORDER BY o.id
+"""
+
 IN_DOUBT = """
 SELECT COUNT(*)
 FROM outbox INDEXED BY outbox_in_doubt
@@ -397,6 +529,11 @@ async def pending_member_rows(
     """Reminders and nudges still to send (for one member, or everyone), with the group of
     their meeting."""
     async with conn.execute(PENDING_MEMBER_ROWS, {"user_id": user_id}) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def pending_extra_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
+    async with conn.execute(PENDING_EXTRA_ROWS) as cursor:
         return list(await cursor.fetchall())
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import aiosqlite
+
 from bot.delivery.outbox import parse
 from bot.errors import NotFound
 from bot.meetings.model import Answer, Meeting
@@ -28,7 +30,14 @@ MEETING_KINDS = {
     "nudge",
     "rota_ask",
     "rota_escalation",
+    "snooze",
+    "rota_handover_offer",
+    "interest_join",
 }
+# About a meeting, but after it: judged by their own rules (check_after_meeting).
+AFTER_KINDS = {"missed_you", "attendance_ask"}
+# A member's own messages about a meeting, with the member's id in the key's third part.
+KEYED_BY_MEMBER = {"reminder", "nudge", "snooze", "missed_you"}
 # Planning's documented late limit for a cancellation (bot/delivery/planners.py).
 CANCELLATION_WINDOW = timedelta(hours=2)
 DEFAULT_LEADS = ("7d", "1d", "2h")
@@ -44,7 +53,12 @@ def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
     first = wall.replace(tzinfo=zone, fold=0)
     back = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
     if back != wall:  # in the gap: the clocks jumped over it
-        return (wall.replace(tzinfo=zone, fold=1)).astimezone(ZoneInfo("UTC"))
+        # Forward by the gap: the wall time read with the offset in force before the jump
+        # (01:30 on London's spring-forward day is 01:30 UTC, shown as 02:30 BST). fold=1
+        # would read it with the offset after the jump, an hour back (00:30 UTC).
+        before = (wall - timedelta(days=1)).replace(tzinfo=zone).utcoffset()
+        assert before is not None
+        return (wall - before).replace(tzinfo=ZoneInfo("UTC"))
     return first.astimezone(ZoneInfo("UTC"))
 
 
@@ -90,6 +104,13 @@ class Checker:
         """message id → (what arrived, kind, key)."""
         self.snapshots: dict[tuple[int, str], tuple[object, ...]] = {}
         self.misplanned: set[str] = set()
+        self.subjects: dict[int, int] = {}
+        """message id → the meeting it is about (DMs a member could click on or reply to)."""
+        self.starts: dict[int, datetime] = {}
+        self.by_key: dict[str, datetime] = {}
+        """idempotency key → when its message was last delivered."""
+        self.missed: Counter[tuple[int, int]] = Counter()
+        self.hinted: dict[int, datetime] = {}
 
     def fail(self, number: int, text: str, at: datetime | None = None) -> None:
         when = (at or self.sim.clock.now()).strftime("%Y-%m-%d %H:%M:%S")
@@ -127,14 +148,28 @@ class Checker:
         self.messages[r.message_id] = (r, row.kind, row.key)
         if self.by_marker[marker] > 1:
             self.fail(1, f"{row.kind} {row.key} ({marker}) is visible twice", r.at)
-        if row.kind not in MEETING_KINDS or row.subject_id is None:
+        before = self.by_key.get(row.key)
+        self.by_key[row.key] = r.at
+        # /mydata delete forgets a member's deliveries, keys included: after it, a key may
+        # come again (e.g. the offer to join, when they click Interested again).
+        forgot = sim.model.deleted_at.get(r.dm_user or 0)
+        if before is not None and self.by_marker[marker] == 1 and not (forgot and forgot > before):
+            self.fail(1, f"{row.kind} {row.key} is delivered a second time ({marker})", r.at)
+        if row.kind not in MEETING_KINDS | AFTER_KINDS or row.subject_id is None:
+            self.check_handover(r, row.kind, row.key)
             return
         try:
             meeting = await adapter.meeting(sim.dconn, row.subject_id)
         except NotFound:
             self.fail(2, f"{row.kind} {row.key} is about a meeting that no longer exists", r.at)
             return
-        self.check_timing(r, row.kind, row.key, meeting)
+        self.subjects[r.message_id] = meeting.id
+        self.starts[r.message_id] = meeting.starts_at
+        if row.kind in AFTER_KINDS:
+            self.check_after_meeting(r, row.kind, row.key, meeting)
+        else:
+            self.check_timing(r, row.kind, row.key, meeting)
+        self.check_handover(r, row.kind, row.key)
         self.check_recipient(r, row.kind, row.key, meeting, row.due_at)
 
     def check_timing(self, r: Received, kind: str, key: str, meeting: Meeting) -> None:
@@ -145,13 +180,44 @@ class Checker:
             return
         self.fail(2, f"{kind} {key} sent after the meeting began ({meeting.starts_at})", r.at)
 
+    def check_after_meeting(self, r: Received, kind: str, key: str, meeting: Meeting) -> None:
+        """2, for what comes after a meeting: the question to the facilitator and "we missed
+        you" go only once it has ended, only while the group notes who came, and never for a
+        meeting that was cancelled."""
+        if r.at < meeting.ends_at:
+            self.fail(2, f"{kind} {key} sent before the meeting ended ({meeting.ends_at})", r.at)
+        if meeting.cancelled:
+            self.fail(2, f"{kind} {key} sent about a cancelled meeting", r.at)
+        if not self.sim.model.attendance_on.get(meeting.group_id, False):
+            self.fail(3, f"{kind} {key} sent while the group does not note who came", r.at)
+
+    def check_handover(self, r: Received, kind: str, key: str) -> None:
+        """A handover offer goes to the one asked while the offer is open (never once it was
+        replaced or answered); the answer goes back to the one who asked, once answered."""
+        if kind not in ("rota_handover_offer", "rota_handover_answer"):
+            return
+        offer = self.sim.model.offers.get(int(key.rsplit(":", 1)[1]))
+        if offer is None:
+            self.fail(3, f"{kind} {key} about an offer nobody made", r.at)
+            return
+        if kind == "rota_handover_offer":
+            if r.dm_user != offer.to_user:
+                self.fail(3, f"{kind} {key} to someone other than the one asked", r.at)
+            if offer.state in ("replaced", "accepted", "declined"):
+                self.fail(3, f"{kind} {key} sent after the offer was {offer.state}", r.at)
+        else:
+            if r.dm_user != offer.from_user:
+                self.fail(3, f"{kind} {key} to someone other than the one who asked", r.at)
+            if offer.state not in ("accepted", "declined"):
+                self.fail(3, f"{kind} {key} sent though the offer is {offer.state}", r.at)
+
     def check_recipient(
         self, r: Received, kind: str, key: str, meeting: Meeting, due_at: datetime
     ) -> None:
         model = self.sim.model
-        if kind in ("reminder", "nudge"):
+        if kind in KEYED_BY_MEMBER:
             user_id = int(key.split(":")[2])
-        elif kind in ("meeting_changed", "waitlist_promoted"):
+        elif kind in ("meeting_changed", "waitlist_promoted", "interest_join"):
             assert r.dm_user is not None
             user_id = r.dm_user
         else:
@@ -160,16 +226,31 @@ class Checker:
         who = self.sim.name(user_id)
         if user is None:
             return
+        if kind == "interest_join":
+            self.check_join_offer(r, key, meeting, user_id)
+            return
         if user.deleted:
             self.fail(3, f"{kind} {key} to {who}, who deleted their data", r.at)
         if user_id not in model.members[meeting.group_id]:
             self.fail(3, f"{kind} {key} to {who}, who had left the group", r.at)
             return
         answer = model.answer_of(meeting.id, user_id)
-        if kind in ("reminder", "nudge") and user.paused:
+        if kind in ("reminder", "nudge", "snooze") and user.paused:
             self.fail(3, f"{kind} {key} to {who}, who paused reminders", r.at)
-        if kind in ("reminder", "nudge", "meeting_changed") and answer is Answer.NO:
+        if kind in ("reminder", "nudge", "snooze", "meeting_changed") and answer is Answer.NO:
             self.fail(3, f"{kind} {key} to {who}, who said Can't make it", r.at)
+        if kind == "snooze":
+            self.check_snooze(r, key, meeting, user_id)
+            return
+        if kind == "missed_you":
+            self.missed[(meeting.id, user_id)] += 1
+            if self.missed[(meeting.id, user_id)] > 1:
+                self.fail(1, f"{key}: a second 'we missed you' to {who}", r.at)
+            if user_id in model.came.get(meeting.id, set()):
+                self.fail(3, f"{key}: 'we missed you' to {who}, who came", r.at)
+            if meeting.id not in model.noted:
+                self.fail(3, f"{key}: 'we missed you' though nobody noted who came", r.at)
+            return
         if kind not in ("reminder", "nudge"):
             return
         if user.quiet is not None:
@@ -190,6 +271,70 @@ class Checker:
                         f"local wall time ({expected:%Y-%m-%d %H:%M} UTC)",
                         r.at,
                     )
+
+    def check_snooze(self, r: Received, key: str, meeting: Meeting, user_id: int) -> None:
+        """A snooze is the one the member asked for last (a second click replaces the first),
+        at the time asked for, and not once they answered Going or Can't make it after
+        asking."""
+        model = self.sim.model
+        asked = model.snoozes.get((meeting.id, user_id))
+        due = int(key.split(":")[3])
+        who = self.sim.name(user_id)
+        if asked is None or int(asked[0].timestamp()) != due:
+            self.fail(3, f"{key} to {who}, who had not asked for it (or asked again)", r.at)
+            return
+        if r.at < asked[0]:
+            self.fail(4, f"{key} to {who} before the time asked for ({asked[0]})", r.at)
+        found = model.answers.get((meeting.id, user_id))
+        if found is not None and found[0] is not Answer.MAYBE and found[1] > asked[1]:
+            self.fail(3, f"{key} to {who}, who answered {found[0].value} after asking", r.at)
+
+    def check_join_offer(self, r: Received, key: str, meeting: Meeting, user_id: int) -> None:
+        """The offer to join goes to someone not in the group, and never once they deleted
+        their data after clicking Interested."""
+        model = self.sim.model
+        who = self.sim.name(user_id)
+        if user_id in model.members[meeting.group_id]:
+            self.fail(3, f"{key}: an offer to join to {who}, who is in the group", r.at)
+        user = model.users[user_id]
+        offered = model.join_offered.get((meeting.group_id, user_id))
+        if user.deleted and (offered is None or (user.changed_at or offered) >= offered):
+            self.fail(3, f"{key}: an offer to join to {who}, who deleted their data", r.at)
+
+    def check_word_reply(
+        self,
+        user_id: int,
+        text: str,
+        replied_about: int | None,
+        reply: str | None,
+        answered: int | None,
+    ) -> None:
+        """An answer by a word, replying to a DM about a meeting, answers for that meeting;
+        the hint on how to answer comes at most once a day."""
+        now = self.sim.clock.now()
+        who = self.sim.name(user_id)
+        if answered is not None and replied_about is not None and answered != replied_about:
+            self.fail(3, f"{who}'s {text!r} replying about m{replied_about} answered m{answered}")
+        if reply is not None and reply == adapter.reply_hint():
+            last = self.hinted.get(user_id)
+            if last is not None and now - last < timedelta(days=1):
+                self.fail(8, f"a second hint to {who} within a day (first at {last})")
+            self.hinted[user_id] = now
+
+    def check_topic_change(
+        self, meeting_id: int, before: list[aiosqlite.Row], after: list[aiosqlite.Row]
+    ) -> None:
+        """A topic change tells nobody: it plans, moves and cancels no delivery."""
+        fields = ("state", "due_at", "next_attempt_at", "idempotency_key")
+        was = {int(row["id"]): tuple(row[f] for f in fields) for row in before}
+        now = {int(row["id"]): tuple(row[f] for f in fields) for row in after}
+        for row_id in sorted(set(was) | set(now)):
+            if was.get(row_id) != now.get(row_id):
+                self.fail(
+                    2,
+                    f"setting m{meeting_id}'s topic changed d{row_id}: "
+                    f"{was.get(row_id)} -> {now.get(row_id)}",
+                )
 
     async def check_plan(self, user_id: int | None = None) -> None:
         """3, as planned: after each change, no reminder or nudge waits for someone who has
@@ -215,6 +360,35 @@ class Checker:
             if why is not None:
                 self.misplanned.add(key)
                 self.fail(3, f"{kind} {key} still planned for {who}, who {why}")
+
+    async def check_planned_extras(self) -> None:
+        """3, as planned, for what a member or facilitator asked for: no snooze waits for
+        someone who has left, or who answered Going or Can't make it after asking (the renderer
+        catches only Can't make it); no handover offer waits once it was replaced or answered
+        (the renderer would hide it)."""
+        model = self.sim.model
+        for row in await adapter.pending_extra_rows(self.sim.conn):
+            key, kind = str(row["idempotency_key"]), str(row["kind"])
+            if key in self.misplanned:
+                continue
+            why = None
+            if kind == "snooze":
+                meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])
+                asked = model.snoozes.get((meeting_id, user_id))
+                found = model.answers.get((meeting_id, user_id))
+                if user_id not in model.members[int(row["group_id"])]:
+                    why = f"for {self.sim.name(user_id)}, who has left the group"
+                elif asked is None or int(asked[0].timestamp()) != int(key.split(":")[3]):
+                    why = f"for {self.sim.name(user_id)}, who asked again or never asked"
+                elif found and found[0] is not Answer.MAYBE and found[1] > asked[1]:
+                    why = f"for {self.sim.name(user_id)}, who answered {found[0].value} since"
+            else:
+                offer = model.offers.get(int(key.rsplit(":", 1)[1]))
+                if offer is not None and offer.state in ("replaced", "accepted", "declined"):
+                    why = f"though the offer was {offer.state}"
+            if why is not None:
+                self.misplanned.add(key)
+                self.fail(3, f"{kind} {key} still planned {why}")
 
     async def check_snapshots(self) -> None:
         """6: a closed month's snapshot never changes; a month shown has K others besides any

@@ -29,6 +29,15 @@ class UserModel:
 
 
 @dataclass
+class HandoverModel:
+    meeting_id: int
+    from_user: int
+    to_user: int
+    state: str = "open"
+    answered_at: datetime | None = None
+
+
+@dataclass
 class Model:
     users: dict[int, UserModel] = field(default_factory=dict)
     zones: dict[int, str] = field(default_factory=dict)
@@ -39,6 +48,20 @@ class Model:
     downtime: list[tuple[datetime, datetime]] = field(default_factory=list)
     notes: set[str] = field(default_factory=set)
     contributors: dict[tuple[int, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    interested: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """Discord's side: who clicked Interested on each meeting's Events entry."""
+    join_offered: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    """(group, user) → when Interested last brought them an offer to join."""
+    snoozes: dict[tuple[int, int], tuple[datetime, datetime]] = field(default_factory=dict)
+    """(meeting, user) → (when the snooze is due, when it was asked for): the latest ask."""
+    attendance_on: dict[int, bool] = field(default_factory=dict)
+    came: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """Meeting → who the facilitator said came."""
+    noted: set[int] = field(default_factory=set)
+    offers: dict[int, HandoverModel] = field(default_factory=dict)
+    topics: int = 0
+    deleted_at: dict[int, datetime] = field(default_factory=dict)
+    """When each member last deleted their data (the bot forgets them, keys included)."""
 
     def add_user(self, user_id: int) -> None:
         self.users[user_id] = UserModel(user_id)
@@ -61,6 +84,9 @@ class Model:
     def answered(self, meeting_id: int, user_id: int, answer: Answer, now: datetime) -> None:
         self.answers[(meeting_id, user_id)] = (answer, now)
 
+    def unanswered(self, meeting_id: int, user_id: int) -> None:
+        self.answers.pop((meeting_id, user_id), None)
+
     def answer_of(self, meeting_id: int, user_id: int) -> Answer | None:
         found = self.answers.get((meeting_id, user_id))
         return found[0] if found else None
@@ -74,6 +100,14 @@ class Model:
         self.meeting_changed[meeting_id] = now
         for key in [k for k in self.answers if k[0] == meeting_id]:
             del self.answers[key]
+        for key in [k for k in self.snoozes if k[0] == meeting_id]:
+            del self.snoozes[key]
+        self.interested.pop(meeting_id, None)
+        self.came.pop(meeting_id, None)
+        self.noted.discard(meeting_id)
+        for offer in self.offers.values():
+            if offer.meeting_id == meeting_id and offer.state == "open":
+                offer.state = "gone"
 
     def user_touched(self, user_id: int, now: datetime) -> None:
         self.users[user_id].changed_at = now
@@ -82,11 +116,13 @@ class Model:
         user = self.users[user_id]
         if change.paused is not None:
             user.paused = change.paused
+        # The zone is the member's own setting ("/reminders quiet START END [TIMEZONE]"): quiet
+        # hours turned off keep it, and new quiet hours without one use the zone given before.
         if change.clear_quiet:
             user.quiet = None
-            user.quiet_zone = None
         if change.quiet is not None:
             user.quiet = (change.quiet.start, change.quiet.end)
+        if change.timezone is not None:
             user.quiet_zone = change.timezone
         if change.via is not None:
             user.via = change.via
@@ -101,7 +137,12 @@ class Model:
         for group_id in list(self.members):
             self.leave(group_id, user_id, now)
         self.users[user_id] = UserModel(user_id, deleted=True, changed_at=now)
+        self.deleted_at[user_id] = now
         for who in self.contributors.values():
+            who.discard(user_id)
+        for key in [k for k in self.snoozes if k[1] == user_id]:
+            del self.snoozes[key]
+        for who in self.came.values():
             who.discard(user_id)
 
     def checked_in(self, group_id: int, user_id: int, now: datetime) -> None:

@@ -32,7 +32,7 @@ from bot.reminders.model import PrefsChange, QuietHours, Via
 from tests.sim import adapter
 from tests.sim.invariants import NOTE_PREFIX, Checker
 from tests.sim.memdiscord import LOOKUP_FAULTS, SEND_FAULTS, Fault, Killed, MemDiscord
-from tests.sim.model import Model
+from tests.sim.model import HandoverModel, Model
 
 ZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata")
 RULES = (
@@ -54,6 +54,8 @@ SWEEP_AFTER = timedelta(seconds=60)
 # After the last operation the world runs on this long (meetings further ahead keep their
 # rows pending, which is their right: only rows overdue or in doubt must not be left).
 SETTLE_FOR = timedelta(days=2)
+# What members write back to a DM about a meeting: answers in their variants, and not answers.
+WORDS = ("going", "Yes!", "maybe", "can't make it 😔", "CANT", "no, sorry", "thanks!", "hello")
 FAULT_RATE = 0.04
 LOOKUP_FAULT_RATE = 0.1
 # How often an error after Discord took a message (5xx after, a held response) is followed by
@@ -139,6 +141,8 @@ class Simulation:
         self.checker: Checker
         self.final_meetings: dict[int, adapter.Meeting] = {}
         self.actor: int | None = None
+        self.holders: dict[int, int] = {}
+        """Meeting → who the rota says holds it, as far as the simulation's own steps said."""
         """Who the current operation is for (their planning is checked after it)."""
 
     # --- the story ---------------------------------------------------------------------------
@@ -289,6 +293,13 @@ class Simulation:
             (self.op_every, 2),
             (self.op_checkin_nudge, 2),
             (self.op_downtime, 1),
+            (self.op_snooze, 3),
+            (self.op_word, 3),
+            (self.op_interest, 3),
+            (self.op_attendance, 1),
+            (self.op_note_came, 4),
+            (self.op_handover, 3),
+            (self.op_topic, 1),
         )
         op = self.rng.choices([o for o, _ in ops], weights=[w for _, w in ops])[0]
         self.actor = None
@@ -300,6 +311,7 @@ class Simulation:
         if self.actor is not None:
             # Planning for whoever just acted is checked at once (everyone's, every 6 hours).
             await self.checker.check_plan(self.actor)
+            await self.checker.check_planned_extras()
 
     def _group(self) -> GroupInfo:
         return self.rng.choice(self.groups)
@@ -322,7 +334,9 @@ class Simulation:
         self.say(f"{self.name(user_id)} answers {wanted.value} to m{meeting_id}")
         result = await adapter.answer(self.conn, meeting_id, user_id, wanted, self.clock.now())
         now = self.clock.now()
-        self.model.answered(meeting_id, user_id, result.answer, now)
+        if result.changed or self.model.answer_of(meeting_id, user_id) is not result.answer:
+            # The same answer again is no new answer (a snooze asked since still stands).
+            self.model.answered(meeting_id, user_id, result.answer, now)
         for promoted in result.promoted:
             self.model.answered(meeting_id, promoted, Answer.GOING, now)
             self.say(f"  {self.name(promoted)} moves up from the waitlist")
@@ -436,10 +450,12 @@ class Simulation:
         self.say(f"{self.name(who)} rota {action} m{meeting_id}")
         if action == "assign":
             await adapter.rota_assign(self.conn, meeting_id, who, info.role, now)
+            self.holders[meeting_id] = who
         elif action == "confirm":
             await adapter.rota_confirm(self.conn, meeting_id, who, now)
         else:
             await adapter.rota_step_in(self.conn, meeting_id, who, now)
+            self.holders[meeting_id] = who
 
     async def op_checkin(self) -> None:
         info = self._group()
@@ -504,6 +520,203 @@ class Simulation:
             self.say(f"{self.name(user_id)} check-in nudge off")
             await adapter.stop_checkin_nudge(self.conn, user_id, now)
 
+    # --- between meetings (issue 16) ---------------------------------------------------------
+
+    def _dms_about_meetings(self, kinds: tuple[str, ...]) -> list[tuple[int, int, int, int]]:
+        """(message id, DM channel, member, meeting) of the DMs of `kinds` sent so far, for
+        meetings still to come: what a member could click on or reply to."""
+        now = self.clock.now()
+        found = []
+        for message_id, (r, kind, _key) in self.checker.messages.items():
+            if kind not in kinds or r.dm_user is None:
+                continue
+            meeting_id = self.checker.subjects.get(message_id)
+            starts = self.checker.starts.get(message_id)
+            if meeting_id is None or starts is None or starts <= now:
+                continue
+            found.append((message_id, r.channel_id, r.dm_user, meeting_id))
+        return sorted(found)[-40:]
+
+    async def op_snooze(self) -> None:
+        """A member clicks "Remind me in an hour" / "this evening" on a reminder DM."""
+        found = self._dms_about_meetings(("reminder", "nudge", "snooze"))
+        if not found:
+            return
+        _message, _channel, user_id, meeting_id = self.rng.choice(found)
+        self.actor = user_id
+        choice = self.rng.choice(("hour", "hour", "evening"))
+        self.say(f"{self.name(user_id)} snoozes m{meeting_id} ({choice})")
+        now = self.clock.now()
+        due = await adapter.snooze_reminder(self.conn, meeting_id, user_id, choice, now)
+        self.model.snoozes[(meeting_id, user_id)] = (due, now)
+        self.say(f"  snoozed until {due:%Y-%m-%d %H:%M}")
+
+    async def op_word(self) -> None:
+        """A member answers a DM about a meeting with a word (replying to it, or not)."""
+        found = self._dms_about_meetings(
+            ("reminder", "nudge", "snooze", "meeting_changed", "waitlist_promoted")
+        )
+        if not found:
+            return
+        message_id, channel_id, user_id, meeting_id = self.rng.choice(found)
+        self.actor = user_id
+        text = self.rng.choice(WORDS)
+        replied = self.rng.random() < 0.6
+        self.say(
+            f"{self.name(user_id)} writes {text!r}"
+            + (f" in reply to m{meeting_id}'s DM" if replied else "")
+        )
+        now = self.clock.now()
+        reply = await adapter.answer_by_word(
+            self.conn, user_id, channel_id, text, message_id if replied else None, now
+        )
+        self.checker.check_word_reply(
+            user_id, text, meeting_id if replied else None, reply.text, reply.answered_meeting_id
+        )
+        answered = reply.answered_meeting_id
+        if answered is None:
+            self.say("  no answer" + (" (a hint)" if reply.text == adapter.reply_hint() else ""))
+            return
+        self.say(f"  answers for m{answered}")
+        await self._answers_from_bot(answered, now)
+        await adapter.refresh(self.conn, self.discord, answered)
+
+    async def _answers_from_bot(self, meeting_id: int, now: datetime) -> None:
+        """What a word's answer did (the reply says only which meeting): everyone's answer to it
+        as the attendee list now shows (a Can't make it can move someone up the waitlist)."""
+        found = await adapter.answers_to(self.conn, meeting_id)
+        for user_id, answer in sorted(found.items()):
+            if self.model.answer_of(meeting_id, user_id) is not answer:
+                self.model.answered(meeting_id, user_id, answer, now)
+                self.say(f"  {self.name(user_id)} is now {answer.value}")
+
+    async def op_interest(self) -> None:
+        """Someone clicks Interested on a meeting's Events entry, or takes it back."""
+        info = self._group()
+        meeting_id = await self._meeting(info)
+        if meeting_id is None:
+            return
+        user_id = self.rng.choice(info.people)
+        self.actor = user_id
+        interested = self.model.interested[meeting_id]
+        if user_id in interested:
+            interested.discard(user_id)
+            self.say(f"{self.name(user_id)} is no longer Interested in m{meeting_id}")
+        else:
+            interested.add(user_id)
+            self.say(f"{self.name(user_id)} is Interested in m{meeting_id}")
+        now = self.clock.now()
+        outcomes = await adapter.set_interest(self.conn, meeting_id, set(interested), now)
+        for who, outcome in sorted(outcomes.items()):
+            self.say(f"  {self.name(who)}: {outcome}")
+            if outcome == "maybe":
+                self.model.answered(meeting_id, who, Answer.MAYBE, now)
+            elif outcome == "removed":
+                self.model.unanswered(meeting_id, who)
+            elif outcome == "offered_join":
+                self.model.join_offered[(info.id, who)] = now
+        if outcomes:
+            await adapter.refresh(self.conn, self.discord, meeting_id)
+
+    async def op_attendance(self) -> None:
+        """A facilitator turns noting who came on or off for their group."""
+        info = self._group()
+        who = self.rng.choice(info.facilitators)
+        on = not self.model.attendance_on.get(info.id, False)
+        self.say(f"{self.name(who)} turns noting who came {'on' if on else 'off'} g{info.index}")
+        now = self.clock.now()
+        await adapter.set_attendance(self.conn, info.id, who, info.role, on, now)
+        self.model.attendance_on[info.id] = on
+
+    async def op_note_came(self) -> None:
+        """The facilitator answers the question after a meeting: who came."""
+        now = self.clock.now()
+        held: list[tuple[int, GroupInfo]] = []
+        for info in self.groups:
+            if self.model.attendance_on.get(info.id):
+                for meeting_id in await adapter.recent_meetings(self.conn, info.id, now, 3):
+                    held.append((meeting_id, info))
+        if not held:
+            return
+        meeting_id, info = self.rng.choice(held)
+        who = self.rng.choice(info.facilitators)
+        members = sorted(self.model.members[info.id])
+        if self.rng.random() < 0.4:
+            picked = None
+            came = {u for u in members if self.model.answer_of(meeting_id, u) is Answer.GOING}
+            self.say(f"{self.name(who)} notes everyone Going came to m{meeting_id}")
+        else:
+            picked = sorted(u for u in members if self.rng.random() < 0.5)
+            came = set(picked)
+            self.say(
+                f"{self.name(who)} notes who came to m{meeting_id}: "
+                + (", ".join(self.name(u) for u in picked) or "nobody")
+            )
+        await adapter.note_who_came(self.conn, meeting_id, who, info.role, picked, now)
+        if picked is None:
+            self.model.came[meeting_id] |= came
+        else:
+            self.model.came[meeting_id] = came
+        self.model.noted.add(meeting_id)
+
+    async def op_handover(self) -> None:
+        """A facilitator hands a meeting to the other, or answers an open offer."""
+        now = self.clock.now()
+        open_offers = sorted(i for i, o in self.model.offers.items() if o.state == "open")
+        if open_offers and self.rng.random() < 0.6:
+            offer_id = self.rng.choice(open_offers)
+            offer = self.model.offers[offer_id]
+            info = next(g for g in self.groups if offer.to_user in g.facilitators)
+            yes = self.rng.random() < 0.6
+            self.say(
+                f"{self.name(offer.to_user)} {'accepts' if yes else 'declines'} handover "
+                f"h{offer_id} of m{offer.meeting_id}"
+            )
+            try:
+                await adapter.rota_handover_answer(
+                    self.conn, offer_id, offer.to_user, info.role, yes, now
+                )
+            except HoldfastError:
+                offer.state = "closed"  # started, cancelled, or the rota changed under it
+                raise
+            offer.state = "accepted" if yes else "declined"
+            offer.answered_at = now
+            if yes:
+                self.holders[offer.meeting_id] = offer.to_user
+            return
+        info = self._group()
+        meeting_id = await self._meeting(info)
+        if meeting_id is None:
+            return
+        asker, to = self.rng.sample(info.facilitators, 2)
+        if self.holders.get(meeting_id) == to and self.rng.random() < 0.8:
+            asker, to = to, asker  # mostly the one who holds it asks
+        self.say(f"{self.name(asker)} hands m{meeting_id} over to {self.name(to)}")
+        made = await adapter.rota_handover(self.conn, meeting_id, asker, to, info.role, now)
+        if made.again:
+            return
+        for offer in self.model.offers.values():
+            if offer.meeting_id == meeting_id and offer.state == "open":
+                offer.state = "replaced"
+                offer.answered_at = now
+        self.model.offers[made.offer.id] = HandoverModel(meeting_id, asker, to)
+        self.say(f"  offer h{made.offer.id}")
+
+    async def op_topic(self) -> None:
+        """A facilitator sets (or clears) a meeting's topic: nobody is told."""
+        info = self._group()
+        meeting_id = await self._meeting(info)
+        if meeting_id is None:
+            return
+        topic = self.rng.choice((None, "Contact with birth family", "School transitions"))
+        self.say(f"m{meeting_id} topic: {topic}")
+        before = await adapter.all_rows(self.conn)
+        await adapter.set_topic(self.conn, meeting_id, topic, self.clock.now())
+        after = await adapter.all_rows(self.conn)
+        self.model.topics += 1
+        self.checker.check_topic_change(meeting_id, before, after)
+        await adapter.refresh(self.conn, self.discord, meeting_id)
+
     async def op_downtime(self) -> None:
         length = timedelta(minutes=self.rng.choice((3, 20, 90, 6 * 60, 26 * 60, 3 * 24 * 60)))
         await self.down(length)
@@ -529,6 +742,7 @@ class Simulation:
         await adapter.plan_checkin_nudges(self.conn, now)
         await self.checker.check_snapshots()
         await self.checker.check_plan()
+        await self.checker.check_planned_extras()
 
     # --- the loop ----------------------------------------------------------------------------
 
