@@ -14,8 +14,8 @@ import signal
 import sqlite3
 
 from tests.e2e.process import BotProcess
-from tests.emulator.server import Emulator
 from tests.emulator.factories import Server
+from tests.emulator.server import Emulator
 
 
 def ignore_sigxfsz() -> None:
