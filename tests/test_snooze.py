@@ -235,3 +235,19 @@ async def test_a_snooze_for_someone_who_then_said_cant_is_not_sent(
     assert port.messages == []
     [row] = await snooze_rows(db)
     assert (row["state"], row["user_id"]) == ("skipped", 1)
+
+
+async def test_the_snoozed_reminder_carries_the_meetings_topic_like_every_reminder(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await october_meeting(db, clock)
+    await groups.join_group(db, group, 1, clock.now())
+    await changes.set_topic(db, meeting, "Contact with birth family", clock.now(), POLICY)
+    clock.set(utc(2026, 10, 29, 17, 0))
+    await snooze.snooze(db, meeting.id, 1, "hour", clock.now())
+    port = FakePort()
+    dispatcher = Dispatcher(db, port, clock, {"snooze": cards.render_snooze})
+    clock.set(utc(2026, 10, 29, 18, 0))
+    assert await dispatcher.run_due() == 1
+    [sent] = port.messages
+    assert "Topic: Contact with birth family" in sent.message.content

@@ -7,6 +7,7 @@ downtime) and answers Skip with a reason that holds nothing private.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
@@ -15,8 +16,9 @@ from bot.delivery.dispatcher import Defer, RenderContext, Skip
 from bot.delivery.outbox import Delivery, iso
 from bot.delivery.port import Button, OutgoingMessage
 from bot.groups import service as groups
+from bot.groups.model import Group
 from bot.meetings.cards import next_custom_id, rsvp_buttons, subject_meeting, where
-from bot.meetings.model import Answer
+from bot.meetings.model import Answer, Meeting
 from bot.reminders import handover, snooze
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import (
@@ -27,6 +29,7 @@ from bot.reminders.model import (
     ROTA_HANDOVER_ANSWER,
     ROTA_HANDOVER_OFFER,
     SNOOZE,
+    Prefs,
 )
 from bot.reminders.plan import offer_id_of, quiet_window, reminder_key_prefix, rota_facts
 from bot.texts import meetings as meeting_texts
@@ -113,13 +116,22 @@ async def _later_one_due(
         return await cursor.fetchone() is not None
 
 
-async def render_reminder(
-    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
-) -> OutgoingMessage | Skip | Defer:
+@dataclass(frozen=True)
+class _StillWanted:
+    meeting: Meeting
+    group: Group
+    prefs: Prefs
+    answer: Answer | None
+
+
+async def _still_wanted(
+    conn: aiosqlite.Connection, delivery: Delivery, user_id: int, context: RenderContext
+) -> _StillWanted | Skip:
+    """What every reminder checks at send time: the meeting is still on and to come, and
+    its member is still in the group with reminders not paused."""
     meeting = await subject_meeting(conn, delivery)
     if isinstance(meeting, Skip):
         return meeting
-    user_id = recipient_of(delivery)
     if meeting.starts_at <= context.now:
         return Skip("the meeting has started")
     group = await groups.get_group(conn, meeting.group_id)
@@ -128,7 +140,17 @@ async def render_reminder(
     prefs = await prefs_store.get_prefs(conn, user_id)
     if prefs.paused:
         return Skip("reminders paused")
-    answer = await _answer(conn, meeting.id, user_id)
+    return _StillWanted(meeting, group, prefs, await _answer(conn, meeting.id, user_id))
+
+
+async def render_reminder(
+    conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
+) -> OutgoingMessage | Skip | Defer:
+    user_id = recipient_of(delivery)
+    wanted = await _still_wanted(conn, delivery, user_id, context)
+    if isinstance(wanted, Skip):
+        return wanted
+    meeting, group, prefs, answer = wanted.meeting, wanted.group, wanted.prefs, wanted.answer
     if delivery.kind == REMINDER and answer in (Answer.NO, Answer.WAITLIST):
         return Skip("not coming")
     if delivery.kind == NUDGE and answer is not None:
@@ -177,24 +199,22 @@ async def render_snooze(
     conn: aiosqlite.Connection, delivery: Delivery, context: RenderContext
 ) -> OutgoingMessage | Skip:
     """The reminder a member asked for with a snooze button (always by DM, no ping)."""
-    meeting = await subject_meeting(conn, delivery)
-    if isinstance(meeting, Skip):
-        return meeting
     user_id = delivery.destination.user_id
     assert user_id is not None
-    if meeting.starts_at <= context.now:
-        return Skip("the meeting has started")
-    group = await groups.get_group(conn, meeting.group_id)
-    if not await groups.is_member(conn, group, user_id):
-        return Skip("no longer in the group")
-    prefs = await prefs_store.get_prefs(conn, user_id)
-    if prefs.paused:
-        return Skip("reminders paused")
-    if await _answer(conn, meeting.id, user_id) in (Answer.NO, Answer.WAITLIST):
+    wanted = await _still_wanted(conn, delivery, user_id, context)
+    if isinstance(wanted, Skip):
+        return wanted
+    meeting, group, prefs = wanted.meeting, wanted.group, wanted.prefs
+    if wanted.answer in (Answer.NO, Answer.WAITLIST):
         return Skip("not coming")
     return OutgoingMessage(
         content=texts.snoozed_reminder(
-            meeting.title, group.name, meeting.starts_at, where(meeting), context.late
+            meeting.title,
+            group.name,
+            meeting.starts_at,
+            where(meeting),
+            context.late,
+            meeting.topic,
         ),
         buttons=rsvp_buttons(meeting, delivery.marker)
         + snooze.buttons(meeting, prefs.timezone or meeting.zone, context.now),

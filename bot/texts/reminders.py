@@ -328,11 +328,14 @@ def snooze_evening_button() -> str:
     return "Remind me this evening"
 
 
-def snoozed_reminder(title: str, group: str, starts_at: datetime, place: str, late: bool) -> str:
+def snoozed_reminder(
+    title: str, group: str, starts_at: datetime, place: str, late: bool, topic: str | None = None
+) -> str:
     sorry = "Sorry this comes a little late. " if late else ""
+    about = f"{topic_line(topic)}\n" if topic else ""
     return (
         f"{sorry}Here's the reminder you asked for: **{title}** ({group}) is {when(starts_at)}.\n"
-        f"Where: {place}\n"
+        f"Where: {place}\n{about}"
         "Plans changed? Let the group know below, or just reply going, maybe or can't."
     )
 
