@@ -61,15 +61,16 @@ SIM_SEEDS ?= 0-199
 SIM_DAYS ?= 365
 SIM_GROUPS ?= 20
 SIM_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-# Tier 2 (`--real`): the real discord.py client against the emulator, in small worlds.
+# Tier 2 (`--real`): the real discord.py client against the emulator, in small, busier worlds.
 SIM_REAL_SEEDS ?= 0-9
 SIM_REAL_DAYS ?= 20
 SIM_REAL_GROUPS ?= 2
+SIM_REAL_OPS ?= 3
 sim: $(VENV)/.installed-test
 	$(BIN)/python -m tests.sim --seeds $(SIM_SEEDS) --days $(SIM_DAYS) --groups $(SIM_GROUPS) \
 		--jobs $(SIM_JOBS)
 	$(BIN)/python -m tests.sim --seeds $(SIM_REAL_SEEDS) --days $(SIM_REAL_DAYS) \
-		--groups $(SIM_REAL_GROUPS) --jobs $(SIM_JOBS) --real
+		--groups $(SIM_REAL_GROUPS) --ops $(SIM_REAL_OPS) --jobs $(SIM_JOBS) --real
 
 # Re-lock after changing dependencies in pyproject.toml (keeps other pins as they are);
 # lock-upgrade moves every pin to the newest release the ranges allow.

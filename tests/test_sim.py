@@ -14,7 +14,7 @@ import pytest
 
 from tests.emulator.server import Emulator
 from tests.sim.__main__ import main, run_seeds
-from tests.sim.run import Options, run_seed
+from tests.sim.run import OPS_PER_GROUP_DAY, Options, run_seed
 
 REGRESSIONS = Path(__file__).parent / "sim" / "regressions.txt"
 # Small worlds, so `make test` stays well under a minute on two cores.
@@ -26,8 +26,10 @@ def regressions() -> list[Options]:
     for line in REGRESSIONS.read_text().splitlines():
         text = line.split("#", 1)[0].split()
         if text:
-            seed, days, groups = (int(part) for part in text)
-            found.append(Options(seed=seed, days=days, groups=groups))
+            # seed days groups [operations per group per day, when not the default]
+            seed, days, groups = (int(part) for part in text[:3])
+            ops = float(text[3]) if len(text) > 3 else OPS_PER_GROUP_DAY
+            found.append(Options(seed=seed, days=days, groups=groups, ops=ops))
     return found
 
 
@@ -127,8 +129,9 @@ async def test_it_can_fail_planning_that_forgets_a_member_left_is_caught(
 # Tier 2 (tests/sim/real.py): the real discord.py client against the emulator. A small world
 # that meets 5xx before and reset (nothing reached Discord), held (it did, the bot never heard),
 # a lookup 5xx and a kill after Discord took a message, with snoozes, answers by a word,
-# Interested and topic changes on the way, in about fifteen seconds.
-REAL = Options(seed=191, days=10, groups=2)
+# Interested and topic changes on the way, in about fifteen seconds (at three operations per
+# group a day, the rate it was chosen at).
+REAL = Options(seed=191, days=10, groups=2, ops=3)
 
 
 async def test_a_real_seed_holds_every_invariant_and_tells_the_fast_tiers_story() -> None:

@@ -8,6 +8,7 @@ check-in.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
@@ -17,7 +18,7 @@ import aiosqlite
 from bot.checkins.card import start_button
 from bot.db import transaction
 from bot.delivery.dispatcher import RenderContext, Skip
-from bot.delivery.outbox import Delivery, PlannedDelivery, iso, replan
+from bot.delivery.outbox import Delivery, PlannedDelivery, iso, replan, replan_many
 from bot.delivery.port import Destination, OutgoingMessage
 from bot.errors import HoldfastError
 from bot.groups.service import check_timezone
@@ -56,13 +57,13 @@ SELECT user_id, cadence, day, local_time, timezone
 FROM checkin_nudges
 """
 
-# A nudge already due and not yet sent (at its very instant, or waiting for a retry after a
-# Discord error): the dispatcher sends it, or skips it once it is no longer useful.
-SELECT_DUE_UNSENT = """
-SELECT 1
+# Every member's nudge still to send, in one read: what is already planned, and whether it is
+# due (at its very instant, or waiting for a retry after a Discord error), in which case the
+# dispatcher sends it, or skips it once it is no longer useful.
+SELECT_PENDING_NUDGES = """
+SELECT scope, idempotency_key, due_at, due_at <= :now AS due
 FROM outbox
-WHERE scope = :scope AND state = 'pending' AND due_at <= :now
-LIMIT 1
+WHERE scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending'
 """
 
 
@@ -186,19 +187,31 @@ async def get_nudge(conn: aiosqlite.Connection, user_id: int) -> Nudge | None:
 async def plan_all(conn: aiosqlite.Connection, now: datetime) -> int:
     """Plan each member's next nudge (the one after a nudge already sent). Returns how many
     scopes changed. A nudge that is due and not yet sent is left to the dispatcher: planning
-    the one after it now would cancel it."""
+    the one after it now would cancel it. One short transaction whatever the number of
+    members: what is planned is read once, and only the scopes that need a new nudge are
+    written."""
     async with conn.execute(SELECT_ALL_NUDGES) as cursor:
-        nudges = [_from_row(row) for row in await cursor.fetchall()]
-    changed = 0
-    for nudge in nudges:
-        async with transaction(conn):
-            params = {"scope": scope(nudge.user_id), "now": iso(now)}
-            async with conn.execute(SELECT_DUE_UNSENT, params) as cursor:
-                if await cursor.fetchone() is not None:
-                    continue
-            result = await replan(conn, scope(nudge.user_id), [planned(nudge, now)], now)
-        changed += int(bool(result.inserted or result.updated or result.revived))
-    return changed
+        wanted = {
+            scope(n.user_id): planned(n, now) for n in map(_from_row, await cursor.fetchall())
+        }
+    if not wanted:
+        return 0
+    async with transaction(conn):
+        params = {"scopes": json.dumps(list(wanted)), "now": iso(now)}
+        async with conn.execute(SELECT_PENDING_NUDGES, params) as cursor:
+            pending = await cursor.fetchall()
+        left_to_send = {str(row["scope"]) for row in pending if row["due"]}
+        as_planned = {
+            (str(row["scope"]), str(row["idempotency_key"]), str(row["due_at"])) for row in pending
+        }
+        changes = {
+            name: [plan]
+            for name, plan in wanted.items()
+            if name not in left_to_send and (name, plan.key, iso(plan.due_at)) not in as_planned
+        }
+        if changes:
+            await replan_many(conn, changes, now)
+    return len(changes)
 
 
 async def render_nudge(

@@ -201,6 +201,10 @@ class Dispatcher:
         """The next due row, now 'sending' (committed). Rows too late are skipped on the way."""
         while True:
             now = self.clock.now()
+            # Most cycles find nothing due: a plain read says so without taking the write lock
+            # (which a member's click may be waiting for).
+            if await outbox.first_due(self.conn, now) is None:
+                return None
             async with transaction(self.conn):
                 row = await outbox.first_due(self.conn, now)
                 if row is None:

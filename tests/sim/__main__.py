@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
-from tests.sim.run import Options, Result, run_seed
+from tests.sim.run import OPS_PER_GROUP_DAY, Options, Result, run_seed
 
 
 def seed_range(text: str) -> list[int]:
@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--seed", type=int, default=None, help="one seed (replay)")
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--groups", type=int, default=8)
+    parser.add_argument(
+        "--ops",
+        type=float,
+        default=OPS_PER_GROUP_DAY,
+        help=f"operations per group per day, on average (default {OPS_PER_GROUP_DAY:g})",
+    )
     parser.add_argument("--verbose", action="store_true", help="print each seed's story")
     parser.add_argument("--jobs", type=int, default=1, help="seeds run side by side")
     parser.add_argument(
@@ -80,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     seeds = [args.seed] if args.seed is not None else seed_range(args.seeds or "0-19")
     results: list[Result] = []
-    wanted = [Options(seed=seed, days=args.days, groups=args.groups) for seed in seeds]
+    wanted = [
+        Options(seed=seed, days=args.days, groups=args.groups, ops=args.ops) for seed in seeds
+    ]
     for result, took in run_seeds(wanted, args.jobs, real=args.real):
         results.append(result)
         if args.verbose:

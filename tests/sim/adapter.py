@@ -8,9 +8,11 @@ registered at start-up instead of passed), this module is the one to adapt.
 from __future__ import annotations
 
 import base64
+import json
 import random
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -483,27 +485,90 @@ FROM outbox
 ORDER BY id
 """
 
-# INDEXED BY: only the pending rows are read (the outbox grows all year; without statistics
-# SQLite would scan all of it after every operation).
+# The everyone-check (every 6 hours) reads the pending rows through their partial index
+# (INDEXED BY: without statistics SQLite would scan the whole outbox, which grows all year).
 PENDING_MEMBER_ROWS = """
 SELECT o.id, o.idempotency_key, o.kind, s.group_id
 FROM outbox AS o INDEXED BY outbox_pending_due
 JOIN meetings AS m ON m.id = o.subject_id
 JOIN series AS s ON s.id = m.series_id
 WHERE o.state = 'pending' AND o.kind IN ('reminder', 'nudge')
-  AND (:user_id IS NULL OR o.scope LIKE 'meeting:%:reminders:' || :user_id)
 ORDER BY o.id
 """
 
-# Snoozes and handover offers still to send, with the group of their meeting.
-PENDING_EXTRA_ROWS = """
+# After each operation, one member's rows: their scope of each meeting not long begun in the
+# groups they are or were in, looked up in the scope index (a pending row of an older meeting
+# has long been claimed and skipped).
+PENDING_ROWS_OF_MEMBER = """
 SELECT o.id, o.idempotency_key, o.kind, s.group_id
-FROM outbox AS o INDEXED BY outbox_pending_due
-JOIN meetings AS m ON m.id = o.subject_id
-JOIN series AS s ON s.id = m.series_id
-WHERE o.state = 'pending' AND o.kind IN ('snooze', 'rota_handover_offer')
+FROM meetings AS m
+CROSS JOIN series AS s
+CROSS JOIN outbox AS o
+WHERE m.starts_at > :since AND s.id = m.series_id
+  AND s.group_id IN (SELECT value FROM json_each(:group_ids))
+  AND o.scope = 'meeting:' || m.id || ':reminders:' || :user_id AND o.state = 'pending'
+  AND o.kind IN ('reminder', 'nudge')
 ORDER BY o.id
 """
+
+# Snoozes and handover offers still to send about meetings of some groups, the same way.
+PENDING_EXTRA_ROWS = """
+SELECT o.id, o.idempotency_key, o.kind, s.group_id
+FROM meetings AS m
+CROSS JOIN series AS s
+CROSS JOIN outbox AS o INDEXED BY outbox_scope
+WHERE m.starts_at > :since AND s.id = m.series_id
+  AND s.group_id IN (SELECT value FROM json_each(:group_ids))
+  AND o.scope >= 'meeting:' || m.id || ':snooze:' AND o.scope < 'meeting:' || m.id || ':snooze;'
+  AND o.state = 'pending' AND o.kind = 'snooze'
+UNION ALL
+SELECT o.id, o.idempotency_key, o.kind, s.group_id
+FROM meetings AS m
+CROSS JOIN series AS s
+CROSS JOIN outbox AS o
+WHERE m.starts_at > :since AND s.id = m.series_id
+  AND s.group_id IN (SELECT value FROM json_each(:group_ids))
+  AND o.scope = 'meeting:' || m.id || ':handover' AND o.state = 'pending'
+  AND o.kind = 'rota_handover_offer'
+ORDER BY 1
+"""
+
+# What a change did to the outbox, seen by TEMP triggers on the simulation's own connection
+# (they live only there, not in the database file): rows planned, moved, cancelled or deleted.
+WATCH_OUTBOX = (
+    """
+    CREATE TEMP TABLE sim_outbox_changes (row_id INTEGER, what TEXT)
+    """,
+    """
+    CREATE TEMP TRIGGER sim_outbox_planned AFTER INSERT ON main.outbox
+    BEGIN INSERT INTO sim_outbox_changes VALUES (NEW.id, 'planned ' || NEW.state); END
+    """,
+    """
+    CREATE TEMP TRIGGER sim_outbox_changed AFTER UPDATE ON main.outbox
+    WHEN OLD.state IS NOT NEW.state OR OLD.due_at IS NOT NEW.due_at
+      OR OLD.next_attempt_at IS NOT NEW.next_attempt_at
+      OR OLD.idempotency_key IS NOT NEW.idempotency_key
+    BEGIN INSERT INTO sim_outbox_changes VALUES (NEW.id, OLD.state || ' -> ' || NEW.state); END
+    """,
+    """
+    CREATE TEMP TRIGGER sim_outbox_deleted AFTER DELETE ON main.outbox
+    BEGIN INSERT INTO sim_outbox_changes VALUES (OLD.id, 'deleted'); END
+    """,
+)
+OUTBOX_CHANGES = """
+SELECT row_id, what
+FROM sim_outbox_changes
+ORDER BY rowid
+"""
+UNWATCH_OUTBOX = (
+    "DROP TRIGGER temp.sim_outbox_planned",
+    "DROP TRIGGER temp.sim_outbox_changed",
+    "DROP TRIGGER temp.sim_outbox_deleted",
+    "DROP TABLE temp.sim_outbox_changes",
+)
+
+# Older meetings' rows are long claimed (sent, skipped or lapsed) by the time this is read.
+RECENT = timedelta(days=7)
 
 IN_DOUBT = """
 SELECT COUNT(*)
@@ -524,17 +589,51 @@ async def all_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
 
 
 async def pending_member_rows(
-    conn: aiosqlite.Connection, user_id: int | None = None
+    conn: aiosqlite.Connection,
+    now: datetime,
+    user_id: int | None = None,
+    group_ids: Collection[int] = (),
 ) -> list[aiosqlite.Row]:
-    """Reminders and nudges still to send (for one member, or everyone), with the group of
-    their meeting."""
-    async with conn.execute(PENDING_MEMBER_ROWS, {"user_id": user_id}) as cursor:
+    """Reminders and nudges still to send (everyone's, or one member's about the meetings of
+    `group_ids`), with the group of their meeting."""
+    if user_id is None:
+        async with conn.execute(PENDING_MEMBER_ROWS) as cursor:
+            return list(await cursor.fetchall())
+    params = {
+        "user_id": user_id,
+        "group_ids": json.dumps(sorted(group_ids)),
+        "since": (now - RECENT).isoformat(),
+    }
+    async with conn.execute(PENDING_ROWS_OF_MEMBER, params) as cursor:
         return list(await cursor.fetchall())
 
 
-async def pending_extra_rows(conn: aiosqlite.Connection) -> list[aiosqlite.Row]:
-    async with conn.execute(PENDING_EXTRA_ROWS) as cursor:
+async def pending_extra_rows(
+    conn: aiosqlite.Connection, now: datetime, group_ids: Collection[int]
+) -> list[aiosqlite.Row]:
+    """Snoozes and handover offers still to send about the meetings of `group_ids`."""
+    params = {"group_ids": json.dumps(sorted(group_ids)), "since": (now - RECENT).isoformat()}
+    async with conn.execute(PENDING_EXTRA_ROWS, params) as cursor:
         return list(await cursor.fetchall())
+
+
+@asynccontextmanager
+async def watching_outbox(
+    conn: aiosqlite.Connection,
+) -> AsyncIterator[Callable[[], Awaitable[list[tuple[int, str]]]]]:
+    """Inside: what the connection's statements have done to the outbox so far."""
+    for statement in WATCH_OUTBOX:
+        await conn.execute(statement)
+
+    async def changes_so_far() -> list[tuple[int, str]]:
+        async with conn.execute(OUTBOX_CHANGES) as cursor:
+            return [(int(row[0]), str(row[1])) for row in await cursor.fetchall()]
+
+    try:
+        yield changes_so_far
+    finally:
+        for statement in UNWATCH_OUTBOX:
+            await conn.execute(statement)
 
 
 async def in_doubt_count(conn: aiosqlite.Connection) -> int:

@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.delivery.outbox import parse
 from bot.errors import NotFound
 from bot.meetings.model import Answer, Meeting
@@ -321,27 +319,19 @@ class Checker:
                 self.fail(8, f"a second hint to {who} within a day (first at {last})")
             self.hinted[user_id] = now
 
-    def check_topic_change(
-        self, meeting_id: int, before: list[aiosqlite.Row], after: list[aiosqlite.Row]
-    ) -> None:
+    def check_topic_change(self, meeting_id: int, changed: list[tuple[int, str]]) -> None:
         """A topic change tells nobody: it plans, moves and cancels no delivery."""
-        fields = ("state", "due_at", "next_attempt_at", "idempotency_key")
-        was = {int(row["id"]): tuple(row[f] for f in fields) for row in before}
-        now = {int(row["id"]): tuple(row[f] for f in fields) for row in after}
-        for row_id in sorted(set(was) | set(now)):
-            if was.get(row_id) != now.get(row_id):
-                self.fail(
-                    2,
-                    f"setting m{meeting_id}'s topic changed d{row_id}: "
-                    f"{was.get(row_id)} -> {now.get(row_id)}",
-                )
+        for row_id, what in changed:
+            self.fail(2, f"setting m{meeting_id}'s topic changed d{row_id}: {what}")
 
     async def check_plan(self, user_id: int | None = None) -> None:
         """3, as planned: after each change, no reminder or nudge waits for someone who has
         left the group, said Can't make it (that meeting) or paused. (The renderers check again
         at send time; this catches planning that forgot, before the renderer hides it.)"""
         model = self.sim.model
-        for row in await adapter.pending_member_rows(self.sim.conn, user_id):
+        groups = model.ever_in.get(user_id, set()) if user_id is not None else set()
+        now = self.sim.clock.now()
+        for row in await adapter.pending_member_rows(self.sim.conn, now, user_id, groups):
             key, kind = str(row["idempotency_key"]), str(row["kind"])
             if key in self.misplanned:
                 continue  # said once is enough
@@ -361,13 +351,15 @@ class Checker:
                 self.misplanned.add(key)
                 self.fail(3, f"{kind} {key} still planned for {who}, who {why}")
 
-    async def check_planned_extras(self) -> None:
+    async def check_planned_extras(self, user_id: int | None = None) -> None:
         """3, as planned, for what a member or facilitator asked for: no snooze waits for
         someone who has left, or who answered Going or Can't make it after asking (the renderer
         catches only Can't make it); no handover offer waits once it was replaced or answered
         (the renderer would hide it)."""
         model = self.sim.model
-        for row in await adapter.pending_extra_rows(self.sim.conn):
+        groups = model.ever_in.get(user_id, set()) if user_id is not None else set(model.members)
+        now = self.sim.clock.now()
+        for row in await adapter.pending_extra_rows(self.sim.conn, now, groups):
             key, kind = str(row["idempotency_key"]), str(row["kind"])
             if key in self.misplanned:
                 continue

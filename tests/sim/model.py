@@ -43,6 +43,8 @@ class Model:
     zones: dict[int, str] = field(default_factory=dict)
     members: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     member_since: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    ever_in: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
+    """User → every group they have joined (planning about them is looked for there)."""
     answers: dict[tuple[int, int], tuple[Answer, datetime]] = field(default_factory=dict)
     meeting_changed: dict[int, datetime] = field(default_factory=dict)
     downtime: list[tuple[datetime, datetime]] = field(default_factory=list)
@@ -73,6 +75,7 @@ class Model:
     def join(self, group_id: int, user_id: int, now: datetime) -> None:
         self.members[group_id].add(user_id)
         self.member_since[(group_id, user_id)] = now
+        self.ever_in[user_id].add(group_id)
         self.users[user_id].deleted = False
 
     def leave(self, group_id: int, user_id: int, now: datetime) -> None:
