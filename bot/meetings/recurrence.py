@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal, cast
 from zoneinfo import ZoneInfo
 
@@ -404,6 +405,27 @@ def occurrences(
             if count is not None and len(found) >= count:
                 break
     return found
+
+
+# The horizon sweep asks the same two questions of every series every few hours, and the
+# answers depend only on the rule and the latest stored start: a pure function's memo.
+@lru_cache(maxsize=4096)
+def next_start_after(schedule: Schedule, instant: datetime) -> datetime | None:
+    """The rule's first start strictly after `instant` (None: the rule has ended)."""
+    found = occurrences(schedule, after=instant + timedelta(microseconds=1), count=1)
+    return found[0] if found else None
+
+
+@lru_cache(maxsize=4096)
+def nth_latest_start(
+    schedule: Schedule, instant: datetime, n: int, within: timedelta
+) -> datetime | None:
+    """The `n`-th latest start at or before `instant`, looking back no further than `within`
+    (None: fewer than `n` starts there)."""
+    found = occurrences(
+        schedule, after=instant - within, before=instant + timedelta(microseconds=1)
+    )
+    return found[-n] if len(found) >= n else None
 
 
 def _local_starts(

@@ -21,7 +21,15 @@ from bot.groups.service import archive_group, edit_group
 from bot.meetings import planning
 from bot.meetings.model import Meeting, Place, PlaceKind, Series, SeriesDraft
 from bot.meetings.queries import get_series, live_series, series_meetings, upcoming_meetings
-from bot.meetings.recurrence import Frequency, Rule, Schedule, local_date_of, occurrences
+from bot.meetings.recurrence import (
+    Frequency,
+    Rule,
+    Schedule,
+    local_date_of,
+    next_start_after,
+    nth_latest_start,
+    occurrences,
+)
 from bot.meetings.rsvp import fill_free_places
 from bot.texts import meetings as texts
 
@@ -370,6 +378,21 @@ def _starts_to_store(series: Series, now: datetime, last: datetime | None) -> li
     return [start for start in first if start >= after]
 
 
+def _nothing_new(series: Series, now: datetime, last: datetime) -> bool:
+    """`_starts_to_store(series, now, last)` is empty: answered from two questions about the
+    rule near `last` that do not change between sweeps, where they settle it (at least
+    MIN_AHEAD starts already stored from now, and the next one beyond the horizon)."""
+    if series.ended_at is not None:
+        return True
+    schedule = _schedule(series)
+    if last >= now:
+        upcoming = next_start_after(schedule, last)
+        enough = nth_latest_start(schedule, last, MIN_AHEAD, HORIZON)
+        if (upcoming is None or upcoming >= now + HORIZON) and enough is not None and enough >= now:
+            return True
+    return not _starts_to_store(series, now, last)
+
+
 def _schedule(series: Series) -> Schedule:
     return Schedule(
         rule=series.rule,
@@ -527,7 +550,7 @@ async def extend_all(conn: aiosqlite.Connection, now: datetime, policy: Replanne
         last = {int(row[0]): datetime.fromisoformat(row[1]) for row in await cursor.fetchall()}
     added: list[int] = []
     for item in await live_series(conn):
-        if item.id in last and not _starts_to_store(item, now, last[item.id]):
+        if item.id in last and _nothing_new(item, now, last[item.id]):
             continue
         added += await extend_horizon(conn, item, now, policy)
     return added
