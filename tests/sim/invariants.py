@@ -319,6 +319,15 @@ class Checker:
                 self.fail(8, f"a second hint to {who} within a day (first at {last})")
             self.hinted[user_id] = now
 
+    def check_interest(
+        self, meeting_id: int, user_id: int, expected: str, outcome: str | None
+    ) -> None:
+        """Discord's Interested counts as Maybe only for a member with no answer of their own,
+        and taking it back removes that Maybe and no other answer."""
+        if (outcome or "nothing") != expected:
+            who = self.sim.name(user_id)
+            self.fail(3, f"{who}'s Interested on m{meeting_id}: {outcome}, not {expected}")
+
     def check_topic_change(self, meeting_id: int, changed: list[tuple[int, str]]) -> None:
         """A topic change tells nobody: it plans, moves and cancels no delivery."""
         for row_id, what in changed:

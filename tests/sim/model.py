@@ -52,6 +52,8 @@ class Model:
     contributors: dict[tuple[int, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     interested: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     """Discord's side: who clicked Interested on each meeting's Events entry."""
+    maybe_from_interest: dict[tuple[int, int], datetime] = field(default_factory=dict)
+    """(meeting, user) → when an Interested click gave them a Maybe."""
     join_offered: dict[tuple[int, int], datetime] = field(default_factory=dict)
     """(group, user) → when Interested last brought them an offer to join."""
     snoozes: dict[tuple[int, int], tuple[datetime, datetime]] = field(default_factory=dict)
@@ -83,6 +85,20 @@ class Model:
         self.member_since.pop((group_id, user_id), None)
         for key in [k for k in self.answers if k[1] == user_id]:
             del self.answers[key]
+
+    def interest_outcome(self, meeting_id: int, group_id: int, user_id: int) -> str:
+        """What the actor's Interested click (or taking it back) should do, from what they did
+        before: a Maybe to a member with no answer; taken back, only the Maybe the click gave,
+        while it is still that Maybe; an offer to join to someone not in the group."""
+        if user_id in self.interested[meeting_id]:
+            if user_id not in self.members[group_id]:
+                return "offered_join"
+            return "maybe" if self.answer_of(meeting_id, user_id) is None else "nothing"
+        given = self.maybe_from_interest.get((meeting_id, user_id))
+        found = self.answers.get((meeting_id, user_id))
+        if given is not None and found is not None and found[0] is Answer.MAYBE:
+            return "removed" if found[1] <= given else "nothing"
+        return "nothing"
 
     def answered(self, meeting_id: int, user_id: int, answer: Answer, now: datetime) -> None:
         self.answers[(meeting_id, user_id)] = (answer, now)

@@ -620,11 +620,14 @@ class Simulation:
             interested.add(user_id)
             self.say(f"{self.name(user_id)} is Interested in m{meeting_id}")
         now = self.clock.now()
+        expected = self.model.interest_outcome(meeting_id, info.id, user_id)
         outcomes = await adapter.set_interest(self.conn, meeting_id, set(interested), now)
+        self.checker.check_interest(meeting_id, user_id, expected, outcomes.get(user_id))
         for who, outcome in sorted(outcomes.items()):
             self.say(f"  {self.name(who)}: {outcome}")
             if outcome == "maybe":
                 self.model.answered(meeting_id, who, Answer.MAYBE, now)
+                self.model.maybe_from_interest[(meeting_id, who)] = now
             elif outcome == "removed":
                 self.model.unanswered(meeting_id, who)
             elif outcome == "offered_join":
