@@ -265,3 +265,48 @@ async def test_a_routine_start_reads_the_schema_and_every_page_is_read_before_a_
     assert db.read_bytes() == damaged
     assert applied(db) == [(1, "notes")]
     assert not list(tmp_path.glob("*.bak"))
+
+
+async def test_0012_keeps_every_outbox_row_and_never_gives_an_id_again(tmp_path: Path) -> None:
+    # 0012 rebuilds the outbox (its state check without a temporary table). Ids live on in
+    # Discord as markers, so the highest id ever given stays given, even when that row was
+    # deleted before the rebuild (/mydata delete); rows, rules and indexes stay as they were.
+    db = tmp_path / "db.sqlite3"
+    shipped = load_migrations()
+    assert shipped[11].filename == "0012_outbox_state_check_without_temporary_table.sql"
+    await migrate(db, NOW, shipped[:11])
+    conn = sqlite3.connect(db)
+    stamp = NOW.isoformat()
+    for n in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO outbox (idempotency_key, scope, kind, user_id, due_at, not_after, "
+            "next_attempt_at, created_at, updated_at) VALUES (?, 's', 'k', 5, ?, ?, ?, ?, ?)",
+            (f"key:{n}", stamp, stamp, stamp, stamp, stamp),
+        )
+    conn.execute("DELETE FROM outbox WHERE id >= 2")
+    conn.commit()
+    conn.close()
+
+    await migrate(db, NOW)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT id, idempotency_key FROM outbox").fetchall() == [(1, "key:1")]
+        cursor = conn.execute(
+            "INSERT INTO outbox (idempotency_key, scope, kind, user_id, due_at, not_after, "
+            "next_attempt_at, created_at, updated_at) VALUES ('key:4', 's', 'k', 5, ?, ?, ?, ?, ?)",
+            (stamp, stamp, stamp, stamp, stamp),
+        )
+        assert cursor.lastrowid == 4
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("UPDATE outbox SET state = 'lost' WHERE id = 4")
+        indexes = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert {
+            "outbox_pending_due",
+            "outbox_scope",
+            "outbox_in_doubt",
+            "outbox_user_state",
+        } <= indexes
+    finally:
+        conn.close()
