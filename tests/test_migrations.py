@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import BUSY_TIMEOUT_MS, NotADatabaseError, inspect_file, open_database, transaction
+from bot.db import (
+    BUSY_TIMEOUT_MS,
+    NotADatabaseError,
+    Step,
+    inspect_file,
+    open_database,
+    run_steps,
+    transaction,
+)
 from bot.migrate import (
     MIGRATIONS_DIR,
     DatabaseNewerError,
@@ -222,6 +230,51 @@ async def test_connection_settings_and_transactions(tmp_path: Path) -> None:
             row = await cursor.fetchone()
         assert row is not None
         assert row[0] == "1"
+    finally:
+        await conn.close()
+
+
+async def test_run_steps_runs_statements_in_order_in_one_trip_and_a_failure_undoes_them(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    await migrate(db, NOW)
+    conn = await open_database(db)
+    insert = "INSERT INTO bot_state (key, value, updated_at) VALUES (:key, :value, 'now')"
+    try:
+        trips = 0
+        real = conn._execute  # type: ignore[attr-defined]
+
+        async def counted(*args: object, **kwargs: object) -> object:
+            nonlocal trips
+            trips += 1
+            return await real(*args, **kwargs)
+
+        conn._execute = counted  # type: ignore[attr-defined]
+        results = await run_steps(
+            conn,
+            [
+                Step(insert, [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}], many=True),
+                Step("SELECT COUNT(*) FROM bot_state"),
+                Step("SELECT value FROM bot_state WHERE key = :key", {"key": "b"}),
+            ],
+        )
+        del conn._execute  # type: ignore[attr-defined]
+        assert trips == 1
+        assert [[tuple(row) for row in rows] for rows in results] == [[], [(2,)], [("2",)]]
+
+        with pytest.raises(sqlite3.IntegrityError):
+            async with transaction(conn):
+                await run_steps(
+                    conn,
+                    [
+                        Step(insert, {"key": "c", "value": "3"}),
+                        Step(insert, {"key": "a", "value": "again"}),  # the key is taken
+                        Step(insert, {"key": "d", "value": "4"}),
+                    ],
+                )
+        async with conn.execute("SELECT key FROM bot_state ORDER BY key") as cursor:
+            assert [row[0] for row in await cursor.fetchall()] == ["a", "b"]
     finally:
         await conn.close()
 

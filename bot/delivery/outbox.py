@@ -24,6 +24,7 @@ from typing import Literal
 
 import aiosqlite
 
+from bot.db import Step, run_steps
 from bot.delivery.port import Destination, Sent
 
 State = Literal["pending", "sending", "sent", "skipped", "failed", "cancelled"]
@@ -410,15 +411,20 @@ async def replan_many(
             revives.append({**params, "id": row["id"]})
         else:
             kept += 1
-    for sql, changes in (
-        (INSERT_DELIVERY, inserts),
-        (UPDATE_PENDING_PLAN, updates),
-        (REVIVE_CANCELLED, revives),
-    ):
-        if changes:
-            await conn.executemany(sql, changes)
+    # The difference, written in one trip to the database.
+    writes = [
+        Step(sql, changes, many=True)
+        for sql, changes in (
+            (INSERT_DELIVERY, inserts),
+            (UPDATE_PENDING_PLAN, updates),
+            (REVIVE_CANCELLED, revives),
+        )
+        if changes
+    ]
     if cancels:
-        await conn.execute(CANCEL_PENDING_MANY, {"ids": json.dumps(cancels), "now": stamp})
+        writes.append(Step(CANCEL_PENDING_MANY, {"ids": json.dumps(cancels), "now": stamp}))
+    if writes:
+        await run_steps(conn, writes)
     return ReplanResult(len(inserts), len(updates), len(cancels), len(revives), unchanged, kept)
 
 

@@ -10,19 +10,20 @@ a lead becomes an instant; `python -m bot preview-schedule --leads` prints what 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.db import Step
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting
-from bot.meetings.queries import get_meeting
+from bot.meetings.queries import get_meeting, get_meeting_and_group
 from bot.meetings.recurrence import Lead, lead_instant, resolve_local
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import (
@@ -52,17 +53,24 @@ WHERE meeting_id = :meeting_id
 # group.
 # Some members' facts in one read (an answer, a preference): whether they are in the group,
 # their answer, whether they opted in to every meeting, and their preferences.
+# The meeting's group is found from the meeting, so this read goes with the meeting's own.
 SELECT_SOME_RECIPIENTS = """
 SELECT gm.user_id AS user_id,
        (SELECT r.answer FROM rsvps AS r
         WHERE r.meeting_id = :meeting_id AND r.user_id = gm.user_id) AS answer,
        EXISTS (SELECT 1 FROM reminder_optins AS o
-               WHERE o.group_id = :group_id AND o.user_id = gm.user_id) AS opted_in,
+               WHERE o.group_id = gm.group_id AND o.user_id = gm.user_id) AS opted_in,
        p.user_id AS chose, p.leads, p.via, p.paused, p.quiet_start, p.quiet_end, p.timezone,
        p.nudge, p.missed_you
 FROM group_members AS gm
 LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
-WHERE gm.group_id = :group_id AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
+WHERE gm.group_id = (
+          SELECT s.group_id
+          FROM meetings AS m
+          JOIN series AS s ON s.id = m.series_id
+          WHERE m.id = :meeting_id
+      )
+  AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
 ORDER BY gm.joined_at, gm.user_id
 """
 
@@ -445,21 +453,26 @@ async def recipients_for(
             answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
         opted = await prefs_store.opted_in(conn, group.id)
     else:
-        ids = json.dumps(sorted(only))
-        params = {"group_id": group.id, "meeting_id": meeting.id, "user_ids": ids}
-        async with conn.execute(SELECT_SOME_RECIPIENTS, params) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            Recipient(
-                prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
-                Answer(row["answer"]) if row["answer"] is not None else None,
-                bool(row["opted_in"]),
-            )
-            for row in rows
-        ]
+        async with conn.execute(SELECT_SOME_RECIPIENTS, _some_params(meeting.id, only)) as cursor:
+            return _some_recipients(await cursor.fetchall())
     found = await prefs_store.prefs_for(conn, members)
     return [
         Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
+    ]
+
+
+def _some_params(meeting_id: int, only: set[int]) -> dict[str, object]:
+    return {"meeting_id": meeting_id, "user_ids": json.dumps(sorted(only))}
+
+
+def _some_recipients(rows: Iterable[aiosqlite.Row]) -> list[Recipient]:
+    return [
+        Recipient(
+            prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
+            Answer(row["answer"]) if row["answer"] is not None else None,
+            bool(row["opted_in"]),
+        )
+        for row in rows
     ]
 
 
@@ -514,21 +527,27 @@ async def replan_reminders(
     now; `user_ids` limits the members' part to those people (an answer, a preference).
     Runs inside the caller's transaction, in one pass over every member's scope: the facts
     are read once, the plan made in memory, and the outbox given the difference."""
-    meeting = await get_meeting(conn, meeting_id)
-    group = await groups.get_group(conn, meeting.group_id)
     only = set(user_ids) if user_ids is not None else None
-    recipients = await recipients_for(conn, meeting, group, only)
     prefix = reminders_scope(meeting_id, 0)[:-1]
     low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
     if only is None:
+        meeting = await get_meeting(conn, meeting_id)
+        group = await groups.get_group(conn, meeting.group_id)
+        recipients = await recipients_for(conn, meeting, group)
         params: dict[str, object] = {"low": low, "high": high, "now": iso(now)}
         async with conn.execute(SELECT_OVERDUE, params) as cursor:
-            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+            overdue_rows = await cursor.fetchall()
     else:
+        # Some members (an answer, a preference): everything read in one trip.
         scopes = json.dumps([reminders_scope(meeting_id, user_id) for user_id in sorted(only)])
-        params = {"scopes": scopes, "now": iso(now)}
-        async with conn.execute(SELECT_OVERDUE_IN_SCOPES, params) as cursor:
-            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+        meeting, group, [recipient_rows, overdue_rows] = await get_meeting_and_group(
+            conn,
+            meeting_id,
+            Step(SELECT_SOME_RECIPIENTS, _some_params(meeting_id, only)),
+            Step(SELECT_OVERDUE_IN_SCOPES, {"scopes": scopes, "now": iso(now)}),
+        )
+        recipients = _some_recipients(recipient_rows)
+    overdue = {str(row[0]): parse(row[1]) for row in overdue_rows}
     by_scope: dict[str, list[PlannedDelivery]] = {
         reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
     }
