@@ -27,6 +27,7 @@ from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
 from bot.planning import Policy
+from bot.reminders import plan as reminders_plan
 from bot.reminders import rota
 from bot.reminders.model import PrefsChange
 from bot.reminders.service import update_prefs
@@ -641,3 +642,26 @@ async def test_one_answer_takes_a_few_trips_to_the_database_whatever_the_groups_
     large = await trips_to_answer(db, clock, 40, 2_000)
     assert small == large
     assert large <= 10
+
+
+async def plan_of(db: aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[str]:
+    async with db.execute(f"EXPLAIN QUERY PLAN {sql}", params) as cursor:
+        return [str(row[3]) for row in await cursor.fetchall()]
+
+
+async def test_an_answers_reads_look_up_by_index_and_never_sort_the_group(
+    db: aiosqlite.Connection,
+) -> None:
+    # After every answer the meeting's answers are counted, and the member's facts are read:
+    # an index answers the first alone (0013), and the second looks the member up by id
+    # rather than walking the whole group in joining order.
+    counting = await plan_of(db, rsvp.COUNT_ANSWERS, {"meeting_id": 1})
+    assert counting == ["SEARCH rsvps USING COVERING INDEX rsvps_meeting_answer (meeting_id=?)"]
+    members = await plan_of(db, groups.SELECT_MEMBER_IDS, {"group_id": 1})
+    assert members == [
+        "SEARCH group_members USING COVERING INDEX group_members_joined (group_id=?)"
+    ]
+    some = await plan_of(
+        db, reminders_plan.SELECT_SOME_RECIPIENTS, {"meeting_id": 1, "user_ids": "[1]"}
+    )
+    assert some[0] == "SEARCH gm USING INDEX group_members_user (user_id=?)"

@@ -53,7 +53,9 @@ WHERE meeting_id = :meeting_id
 # group.
 # Some members' facts in one read (an answer, a preference): whether they are in the group,
 # their answer, whether they opted in to every meeting, and their preferences.
-# The meeting's group is found from the meeting, so this read goes with the meeting's own.
+# The meeting's group is found from the meeting, so this read goes with the meeting's own. The
+# members are looked up by id (`+gm.group_id` keeps SQLite from walking the whole group's
+# members in joining order instead, which would grow with the group).
 SELECT_SOME_RECIPIENTS = """
 SELECT gm.user_id AS user_id,
        (SELECT r.answer FROM rsvps AS r
@@ -64,7 +66,7 @@ SELECT gm.user_id AS user_id,
        p.nudge, p.missed_you
 FROM group_members AS gm
 LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
-WHERE gm.group_id = (
+WHERE +gm.group_id = (
           SELECT s.group_id
           FROM meetings AS m
           JOIN series AS s ON s.id = m.series_id
