@@ -347,22 +347,22 @@ async def replan_many(
     whatever their number: the rows are read once, compared in memory, and the difference is
     written with executemany. Runs inside the caller's transaction."""
     _require_transaction(conn, "replan")
+    if not desired_by_scope:
+        return ReplanResult()
     planned_all: list[PlannedDelivery] = []
     for scope, desired in desired_by_scope.items():
-        keys = [p.key for p in desired]
-        if len(set(keys)) != len(keys):
-            raise ValueError(f"replan({scope!r}): the same key is planned twice")
         for planned in desired:
             if planned.scope != scope:
                 raise ValueError(f"replan({scope!r}): {planned.key} belongs to {planned.scope!r}")
         planned_all.extend(desired)
-    if not desired_by_scope:
-        return ReplanResult()
     wanted = {p.key for p in planned_all}
     if len(wanted) != len(planned_all):
+        for scope, desired in desired_by_scope.items():
+            if len({p.key for p in desired}) != len(desired):
+                raise ValueError(f"replan({scope!r}): the same key is planned twice")
         raise ValueError("replan: the same key is planned in two scopes")
     stamp = iso(now)
-    params_in = {"keys": json.dumps(sorted(wanted)), "scopes": json.dumps(list(desired_by_scope))}
+    params_in = {"keys": json.dumps(list(wanted)), "scopes": json.dumps(list(desired_by_scope))}
     async with conn.execute(SELECT_PLAN_IN_SCOPES, params_in) as cursor:
         rows = await cursor.fetchall()
     existing = {str(row["idempotency_key"]): row for row in rows}
@@ -377,22 +377,24 @@ async def replan_many(
     unchanged = kept = 0
     times: dict[datetime, str] = {}  # many rows share an instant (a meeting's start)
 
-    def stored(when: datetime) -> str:
-        if when not in times:
-            times[when] = iso(when)
-        return times[when]
-
     for planned in planned_all:
+        due_at = times.get(planned.due_at)
+        if due_at is None:
+            due_at = times[planned.due_at] = iso(planned.due_at)
+        not_after = times.get(planned.not_after)
+        if not_after is None:
+            not_after = times[planned.not_after] = iso(planned.not_after)
+        destination = planned.destination
         params: dict[str, object] = {
             "key": planned.key,
             "scope": planned.scope,
             "kind": planned.kind,
             "guild_id": planned.guild_id,
-            "channel_id": planned.destination.channel_id,
-            "user_id": planned.destination.user_id,
+            "channel_id": destination.channel_id,
+            "user_id": destination.user_id,
             "subject_id": planned.subject_id,
-            "due_at": stored(planned.due_at),
-            "not_after": stored(planned.not_after),
+            "due_at": due_at,
+            "not_after": not_after,
             "now": stamp,
         }
         row = existing.get(planned.key)

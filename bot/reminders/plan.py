@@ -279,20 +279,11 @@ def plan_member_deliveries(
 
     in_channel = Destination(channel_id=group.announce_channel_id)
 
-    def add(key: str, kind: str, prefs: Prefs, due: datetime, scope: str) -> None:
+    guild_id, meeting_id = group.guild_id, meeting.id
+
+    def add(key: str, kind: str, destination: Destination, due: datetime, scope: str) -> None:
         planned.append(
-            PlannedDelivery(
-                key=key,
-                scope=scope,
-                kind=kind,
-                destination=in_channel
-                if prefs.via == "channel"
-                else Destination(user_id=prefs.user_id),
-                due_at=due,
-                not_after=start,
-                guild_id=group.guild_id,
-                subject_id=meeting.id,
-            )
+            PlannedDelivery(key, scope, kind, destination, due, start, guild_id, meeting_id)
         )
 
     # Most members share the server's leads: their times are worked out once per meeting.
@@ -315,6 +306,8 @@ def plan_member_deliveries(
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
             continue
         scope = reminders_scope(meeting.id, prefs.user_id)
+        # One destination per member, whatever they are sent (thousands are planned at once).
+        to = in_channel if prefs.via == "channel" else Destination(user_id=prefs.user_id)
         if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
             seen: set[datetime] = set()
             prefix = reminder_key_prefix(meeting.id, prefs.user_id)
@@ -329,15 +322,15 @@ def plan_member_deliveries(
                 if due in seen or due >= start:
                     continue
                 seen.add(due)
-                add(key, REMINDER, prefs, due, scope)
+                add(key, REMINDER, to, due, scope)
         elif recipient.answer is None and prefs.nudge and nudge_base is not None:
             key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
             base = nudge_base
             if key in overdue:
-                add(key, NUDGE, prefs, overdue[key], scope)
+                add(key, NUDGE, to, overdue[key], scope)
             elif base >= now:
                 due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
-                add(key, NUDGE, prefs, due, scope)
+                add(key, NUDGE, to, due, scope)
     return planned
 
 
