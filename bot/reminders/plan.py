@@ -438,18 +438,15 @@ def plan_handover_deliveries(
 
 
 async def recipients_for(
-    conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
+    conn: aiosqlite.Connection, meeting: Meeting, group: Group
 ) -> list[Recipient]:
-    """The meeting's group's members (those in `only`, if given) and what each told us, in
-    four reads whatever the group's size (one for a few named members)."""
-    if only is None:
-        members = await groups.member_ids(conn, group)
-        async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
-            answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
-        opted = await prefs_store.opted_in(conn, group.id)
-    else:
-        async with conn.execute(SELECT_SOME_RECIPIENTS, _some_params(meeting.id, only)) as cursor:
-            return _some_recipients(await cursor.fetchall())
+    """The meeting's group's members and what each told us, in four reads whatever the group's
+    size (a few named members: SELECT_SOME_RECIPIENTS, read with the meeting in
+    `replan_reminders`)."""
+    members = await groups.member_ids(conn, group)
+    async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
+        answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
+    opted = await prefs_store.opted_in(conn, group.id)
     found = await prefs_store.prefs_for(conn, members)
     return [
         Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
