@@ -30,7 +30,7 @@ import os
 import resource
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,6 +295,26 @@ def _run_many_to_end(conn: sqlite3.Connection, sql: str, parameters: Any) -> sql
     return cursor
 
 
+@dataclass(frozen=True)
+class Step:
+    """One statement of `run_steps`: `many` runs it once per parameter set (executemany)."""
+
+    sql: str
+    parameters: Any = None
+    many: bool = False
+
+
+def _run_steps_to_end(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[list[Any]]:
+    results: list[list[Any]] = []
+    for step in steps:
+        if step.many:
+            _run_many_to_end(conn, step.sql, step.parameters)
+            results.append([])
+        else:
+            results.append(_run_to_end(conn, step.sql, step.parameters or [])[1])
+    return results
+
+
 class FetchedCursor(aiosqlite.Cursor):
     """A finished statement's cursor: its rows were all fetched when it ran."""
 
@@ -368,6 +388,12 @@ class Connection(aiosqlite.Connection):
         await self.turn.between()
         cursor = await self._on_thread(_run_many_to_end, self._conn, sql, parameters)
         return FetchedCursor(self, cursor, [])
+
+    async def run_steps(self, steps: Sequence[Step]) -> list[list[Any]]:
+        """Several statements, in order, in one trip to the connection's thread (see
+        `run_steps`)."""
+        await self.turn.between()
+        return await self._on_thread(_run_steps_to_end, self._conn, list(steps))
 
     @aiosqlite_result
     async def executescript(self, sql_script: str) -> aiosqlite.Cursor:
@@ -481,6 +507,27 @@ async def checkpoint(conn: aiosqlite.Connection, attempts: int = 20) -> bool:
             return True
         await asyncio.sleep(0.01 * (attempt + 1))
     return False
+
+
+async def run_steps(conn: aiosqlite.Connection, steps: Sequence[Step]) -> list[list[Any]]:
+    """Run `steps` in order, each to its end, and return each one's rows ([] for `many`).
+
+    Each statement is a trip to the connection's thread and back (about 0.1 ms), which is most
+    of what a click costs: reads that do not depend on each other, and the writes a plan has
+    decided, go together in one trip. A failing step raises, the steps before it having run, as
+    if they had been awaited one by one; inside a transaction the caller's rollback undoes them.
+    """
+    if isinstance(conn, Connection):
+        return await conn.run_steps(steps)
+    results: list[list[Any]] = []
+    for step in steps:
+        if step.many:
+            await conn.executemany(step.sql, step.parameters)
+            results.append([])
+        else:
+            async with conn.execute(step.sql, step.parameters) as cursor:
+                results.append(list(await cursor.fetchall()))
+    return results
 
 
 # Turns for connections not made by open_database (none in the bot; kept for safety).

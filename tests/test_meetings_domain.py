@@ -27,6 +27,7 @@ from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
 from bot.meetings.recurrence import Rule
 from bot.migrate import migrate
 from bot.planning import Policy
+from bot.reminders import plan as reminders_plan
 from bot.reminders import rota
 from bot.reminders.model import PrefsChange
 from bot.reminders.service import update_prefs
@@ -595,3 +596,72 @@ async def announced(db: aiosqlite.Connection, meeting: Meeting) -> outbox_rows.D
     found = await outbox_rows.by_key(db, f"announce:{meeting.id}")
     assert found is not None
     return found
+
+
+async def trips_to_answer(
+    db: aiosqlite.Connection, clock: ManualClock, members: int, guild_id: int
+) -> int:
+    """How many trips to the database's thread one member's answer takes (a group of
+    `members`, a series planned, everyone else already answered)."""
+    group = await groups.create_group(
+        db, guild_id, GroupSettings("North", CHANNEL, ROLE, None, "Europe/London"), clock.now()
+    )
+    change = await series.create_series(db, group, last_thursday(), 9, clock.now(), POLICY)
+    meeting = (await queries.series_meetings(db, change.series.id))[0]
+    for user in range(1, members + 1):
+        await groups.join_group(db, group, guild_id + user, clock.now(), POLICY)
+    for user in range(2, members + 1):
+        await rsvp.answer_meeting(db, meeting.id, guild_id + user, Answer.MAYBE, clock.now())
+    trips = 0
+    real = db._execute  # type: ignore[attr-defined]
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await real(*args, **kwargs)
+
+    db._execute = counted  # type: ignore[attr-defined]
+    try:
+        result = await rsvp.answer_meeting(
+            db, meeting.id, guild_id + 1, Answer.GOING, clock.now(), POLICY
+        )
+    finally:
+        del db._execute  # type: ignore[attr-defined]
+    assert result.changed
+    assert (result.counts.going, result.counts.maybe) == (1, members - 1)
+    return trips
+
+
+async def test_one_answer_takes_a_few_trips_to_the_database_whatever_the_groups_size(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Each statement is a trip to the connection's thread and back (about 0.1 ms): most of what
+    # a click costs. Reads that need only the meeting go together, and so do the writes a plan
+    # decided, so an answer takes the same few trips in a group of 3 as in one of 40.
+    small = await trips_to_answer(db, clock, 3, 1_000)
+    large = await trips_to_answer(db, clock, 40, 2_000)
+    assert small == large
+    assert large <= 10
+
+
+async def plan_of(db: aiosqlite.Connection, sql: str, params: dict[str, object]) -> list[str]:
+    async with db.execute(f"EXPLAIN QUERY PLAN {sql}", params) as cursor:
+        return [str(row[3]) for row in await cursor.fetchall()]
+
+
+async def test_an_answers_reads_look_up_by_index_and_never_sort_the_group(
+    db: aiosqlite.Connection,
+) -> None:
+    # After every answer the meeting's answers are counted, and the member's facts are read:
+    # an index answers the first alone (0013), and the second looks the member up by id
+    # rather than walking the whole group in joining order.
+    counting = await plan_of(db, rsvp.COUNT_ANSWERS, {"meeting_id": 1})
+    assert counting == ["SEARCH rsvps USING COVERING INDEX rsvps_meeting_answer (meeting_id=?)"]
+    members = await plan_of(db, groups.SELECT_MEMBER_IDS, {"group_id": 1})
+    assert members == [
+        "SEARCH group_members USING COVERING INDEX group_members_joined (group_id=?)"
+    ]
+    some = await plan_of(
+        db, reminders_plan.SELECT_SOME_RECIPIENTS, {"meeting_id": 1, "user_ids": "[1]"}
+    )
+    assert some[0] == "SEARCH gm USING INDEX group_members_user (user_id=?)"

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import BUSY_TIMEOUT_MS, NotADatabaseError, inspect_file, open_database, transaction
+from bot.db import (
+    BUSY_TIMEOUT_MS,
+    NotADatabaseError,
+    Step,
+    inspect_file,
+    open_database,
+    run_steps,
+    transaction,
+)
 from bot.migrate import (
     MIGRATIONS_DIR,
     DatabaseNewerError,
@@ -226,6 +234,51 @@ async def test_connection_settings_and_transactions(tmp_path: Path) -> None:
         await conn.close()
 
 
+async def test_run_steps_runs_statements_in_order_in_one_trip_and_a_failure_undoes_them(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "db.sqlite3"
+    await migrate(db, NOW)
+    conn = await open_database(db)
+    insert = "INSERT INTO bot_state (key, value, updated_at) VALUES (:key, :value, 'now')"
+    try:
+        trips = 0
+        real = conn._execute  # type: ignore[attr-defined]
+
+        async def counted(*args: object, **kwargs: object) -> object:
+            nonlocal trips
+            trips += 1
+            return await real(*args, **kwargs)
+
+        conn._execute = counted  # type: ignore[attr-defined]
+        results = await run_steps(
+            conn,
+            [
+                Step(insert, [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}], many=True),
+                Step("SELECT COUNT(*) FROM bot_state"),
+                Step("SELECT value FROM bot_state WHERE key = :key", {"key": "b"}),
+            ],
+        )
+        del conn._execute  # type: ignore[attr-defined]
+        assert trips == 1
+        assert [[tuple(row) for row in rows] for rows in results] == [[], [(2,)], [("2",)]]
+
+        with pytest.raises(sqlite3.IntegrityError):
+            async with transaction(conn):
+                await run_steps(
+                    conn,
+                    [
+                        Step(insert, {"key": "c", "value": "3"}),
+                        Step(insert, {"key": "a", "value": "again"}),  # the key is taken
+                        Step(insert, {"key": "d", "value": "4"}),
+                    ],
+                )
+        async with conn.execute("SELECT key FROM bot_state ORDER BY key") as cursor:
+            assert [row[0] for row in await cursor.fetchall()] == ["a", "b"]
+    finally:
+        await conn.close()
+
+
 def damage_last_page(path: Path) -> bytes:
     """Overwrite the last page (a leaf of the rows, far from the schema) with garbage."""
     data = bytearray(path.read_bytes())
@@ -265,3 +318,48 @@ async def test_a_routine_start_reads_the_schema_and_every_page_is_read_before_a_
     assert db.read_bytes() == damaged
     assert applied(db) == [(1, "notes")]
     assert not list(tmp_path.glob("*.bak"))
+
+
+async def test_0012_keeps_every_outbox_row_and_never_gives_an_id_again(tmp_path: Path) -> None:
+    # 0012 rebuilds the outbox (its state check without a temporary table). Ids live on in
+    # Discord as markers, so the highest id ever given stays given, even when that row was
+    # deleted before the rebuild (/mydata delete); rows, rules and indexes stay as they were.
+    db = tmp_path / "db.sqlite3"
+    shipped = load_migrations()
+    assert shipped[11].filename == "0012_outbox_state_check_without_temporary_table.sql"
+    await migrate(db, NOW, shipped[:11])
+    conn = sqlite3.connect(db)
+    stamp = NOW.isoformat()
+    for n in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO outbox (idempotency_key, scope, kind, user_id, due_at, not_after, "
+            "next_attempt_at, created_at, updated_at) VALUES (?, 's', 'k', 5, ?, ?, ?, ?, ?)",
+            (f"key:{n}", stamp, stamp, stamp, stamp, stamp),
+        )
+    conn.execute("DELETE FROM outbox WHERE id >= 2")
+    conn.commit()
+    conn.close()
+
+    await migrate(db, NOW)
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("SELECT id, idempotency_key FROM outbox").fetchall() == [(1, "key:1")]
+        cursor = conn.execute(
+            "INSERT INTO outbox (idempotency_key, scope, kind, user_id, due_at, not_after, "
+            "next_attempt_at, created_at, updated_at) VALUES ('key:4', 's', 'k', 5, ?, ?, ?, ?, ?)",
+            (stamp, stamp, stamp, stamp, stamp),
+        )
+        assert cursor.lastrowid == 4
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute("UPDATE outbox SET state = 'lost' WHERE id = 4")
+        indexes = {
+            r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+        assert {
+            "outbox_pending_due",
+            "outbox_scope",
+            "outbox_in_doubt",
+            "outbox_user_state",
+        } <= indexes
+    finally:
+        conn.close()

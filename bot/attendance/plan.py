@@ -41,13 +41,21 @@ FROM attendance_groups
 WHERE group_id = :group_id
 """
 
-# Whether the group of a meeting notes who came, from the meeting alone (one read).
+# Whether the group of a meeting notes who came, from the meeting alone, and whether anything
+# of noting who came is still pending for it (one read; most groups: no and no).
 SELECT_IS_ON_FOR_MEETING = """
-SELECT 1
-FROM meetings AS m
-JOIN series AS s ON s.id = m.series_id
-JOIN attendance_groups AS a ON a.group_id = s.group_id
-WHERE m.id = :meeting_id
+SELECT EXISTS (
+           SELECT 1
+           FROM meetings AS m
+           JOIN series AS s ON s.id = m.series_id
+           JOIN attendance_groups AS a ON a.group_id = s.group_id
+           WHERE m.id = :meeting_id
+       ) AS is_on,
+       EXISTS (
+           SELECT 1
+           FROM outbox
+           WHERE scope IN (:ask_scope, :missed_scope) AND state = 'pending'
+       ) AS pending
 """
 
 SELECT_NOTED = """
@@ -206,10 +214,18 @@ async def replan_attendance(conn: aiosqlite.Connection, meeting_id: int, now: da
     with how things are now. Runs inside the caller's transaction."""
     ask: list[PlannedDelivery] = []
     missed: list[PlannedDelivery] = []
-    async with conn.execute(SELECT_IS_ON_FOR_MEETING, {"meeting_id": meeting_id}) as cursor:
-        on = await cursor.fetchone() is not None
-    if not on:  # most groups: nothing to plan, and nothing more to read (every answer comes here)
-        await replan_many(conn, {ask_scope(meeting_id): [], missed_scope(meeting_id): []}, now)
+    params = {
+        "meeting_id": meeting_id,
+        "ask_scope": ask_scope(meeting_id),
+        "missed_scope": missed_scope(meeting_id),
+    }
+    async with conn.execute(SELECT_IS_ON_FOR_MEETING, params) as cursor:
+        row = await cursor.fetchone()
+    if row is None or not row["is_on"]:
+        # Most groups: nothing to plan, and nothing more to read (every answer comes here);
+        # what was planned while it was on is withdrawn.
+        if row is not None and row["pending"]:
+            await replan_many(conn, {ask_scope(meeting_id): [], missed_scope(meeting_id): []}, now)
         return
     meeting = await get_meeting(conn, meeting_id)
     group = await groups.get_group(conn, meeting.group_id)

@@ -117,6 +117,11 @@ ORDER BY g.name COLLATE NOCASE
 """
 
 
+def group_from_row(row: aiosqlite.Row) -> Group:
+    """A group from a row with every column of `groups` (`SELECT g.*`)."""
+    return _group(row)
+
+
 def _group(row: aiosqlite.Row) -> Group:
     archived = row["archived_at"]
     return Group(

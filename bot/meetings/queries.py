@@ -7,9 +7,13 @@ from datetime import datetime, time
 
 import aiosqlite
 
+from bot.db import Step, run_steps
 from bot.errors import NotFound
+from bot.groups.model import Group
+from bot.groups.service import group_from_row
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, Series
 from bot.meetings.recurrence import Rule
+from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
 
 _MEETING_COLUMNS = """
@@ -25,6 +29,15 @@ FROM meetings AS m
 JOIN series AS s ON s.id = m.series_id
 JOIN groups AS g ON g.id = s.group_id
 WHERE m.id = :id
+"""
+
+# The group a meeting belongs to (every column, as groups' own reads have them).
+SELECT_GROUP_OF_MEETING = """
+SELECT g.*
+FROM groups AS g
+JOIN series AS s ON s.group_id = g.id
+JOIN meetings AS m ON m.series_id = s.id
+WHERE m.id = :meeting_id
 """
 
 # Meetings still to come or under way (a meeting that started ten minutes ago is "now").
@@ -165,6 +178,24 @@ async def get_meeting(conn: aiosqlite.Connection, meeting_id: int) -> Meeting:
     if row is None:
         raise NotFound(texts.meeting_gone())
     return meeting_from_row(row)
+
+
+async def get_meeting_and_group(
+    conn: aiosqlite.Connection, meeting_id: int, *also: Step
+) -> tuple[Meeting, Group, list[list[aiosqlite.Row]]]:
+    """A meeting, its group and the rows of `also` (reads that need only the meeting's id), in
+    one trip to the database: what a click on a meeting reads first."""
+    steps = [
+        Step(SELECT_MEETING, {"id": meeting_id}),
+        Step(SELECT_GROUP_OF_MEETING, {"meeting_id": meeting_id}),
+        *also,
+    ]
+    [meeting_rows, group_rows, *rest] = await run_steps(conn, steps)
+    if not meeting_rows:
+        raise NotFound(texts.meeting_gone())
+    if not group_rows:
+        raise NotFound(group_texts.group_gone())
+    return meeting_from_row(meeting_rows[0]), group_from_row(group_rows[0]), rest
 
 
 async def upcoming_meetings(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.db import transaction
+from bot.db import Step, transaction
 from bot.delivery.replanning import MeetingChanged, MembershipChanged, Replanner, replan_for
 from bot.errors import Conflict, NotAMember
 from bot.groups import service as groups
@@ -20,14 +20,20 @@ from bot.groups import suggestions
 from bot.groups.model import Group
 from bot.meetings import planning
 from bot.meetings.model import Answer, Meeting, RsvpCounts
-from bot.meetings.queries import get_meeting
+from bot.meetings.queries import get_meeting, get_meeting_and_group
 from bot.texts import groups as group_texts
 from bot.texts import meetings as texts
 
-SELECT_ANSWER = """
-SELECT answer
-FROM rsvps
-WHERE meeting_id = :meeting_id AND user_id = :user_id
+# Whether the person is in the meeting's group, and their answer so far (one read).
+SELECT_ANSWERING = """
+SELECT EXISTS (
+           SELECT 1
+           FROM group_members AS gm
+           JOIN series AS s ON s.group_id = gm.group_id
+           JOIN meetings AS m ON m.series_id = s.id
+           WHERE m.id = :meeting_id AND gm.user_id = :user_id
+       ) AS member,
+       (SELECT answer FROM rsvps WHERE meeting_id = :meeting_id AND user_id = :user_id) AS answer
 """
 
 UPSERT_ANSWER = """
@@ -128,15 +134,15 @@ async def answer_meeting(
     if wanted is Answer.WAITLIST:
         raise ValueError("the waitlist is where Going lands when a meeting is full")
     async with transaction(conn):
-        meeting = await get_meeting(conn, meeting_id)
+        answering = Step(SELECT_ANSWERING, {"meeting_id": meeting_id, "user_id": user_id})
+        meeting, group, [[mine]] = await get_meeting_and_group(conn, meeting_id, answering)
         if meeting.cancelled:
             raise Conflict(texts.rsvp_cancelled_meeting())
         if meeting.starts_at <= now:
             raise Conflict(texts.rsvp_meeting_started())
-        group = await groups.get_group(conn, meeting.group_id)
-        if not await groups.is_member(conn, group, user_id):
+        if not mine["member"]:
             raise NotAMember(group_texts.not_a_member(group.name), group.id)
-        current = await _current(conn, meeting_id, user_id)
+        current = Answer(mine["answer"]) if mine["answer"] is not None else None
         answer: Answer = wanted
         if wanted is Answer.GOING and current in (Answer.GOING, Answer.WAITLIST):
             answer = current  # a second click keeps the place (or the place in the queue)
@@ -194,14 +200,6 @@ async def fill_free_places(
         await conn.execute(PROMOTE, {"meeting_id": meeting.id, "user_id": user_id})
         await planning.tell_promoted(conn, meeting, user_id, now)
         promoted.append(user_id)
-
-
-async def _current(conn: aiosqlite.Connection, meeting_id: int, user_id: int) -> Answer | None:
-    async with conn.execute(
-        SELECT_ANSWER, {"meeting_id": meeting_id, "user_id": user_id}
-    ) as cursor:
-        row = await cursor.fetchone()
-    return Answer(row[0]) if row else None
 
 
 async def _waitlist_position(conn: aiosqlite.Connection, meeting_id: int, user_id: int) -> int:

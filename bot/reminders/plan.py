@@ -10,19 +10,20 @@ a lead becomes an instant; `python -m bot preview-schedule --leads` prints what 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.db import Step
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
 from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting
-from bot.meetings.queries import get_meeting
+from bot.meetings.queries import get_meeting, get_meeting_and_group
 from bot.meetings.recurrence import Lead, lead_instant, resolve_local
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import (
@@ -52,17 +53,26 @@ WHERE meeting_id = :meeting_id
 # group.
 # Some members' facts in one read (an answer, a preference): whether they are in the group,
 # their answer, whether they opted in to every meeting, and their preferences.
+# The meeting's group is found from the meeting, so this read goes with the meeting's own. The
+# members are looked up by id (`+gm.group_id` keeps SQLite from walking the whole group's
+# members in joining order instead, which would grow with the group).
 SELECT_SOME_RECIPIENTS = """
 SELECT gm.user_id AS user_id,
        (SELECT r.answer FROM rsvps AS r
         WHERE r.meeting_id = :meeting_id AND r.user_id = gm.user_id) AS answer,
        EXISTS (SELECT 1 FROM reminder_optins AS o
-               WHERE o.group_id = :group_id AND o.user_id = gm.user_id) AS opted_in,
+               WHERE o.group_id = gm.group_id AND o.user_id = gm.user_id) AS opted_in,
        p.user_id AS chose, p.leads, p.via, p.paused, p.quiet_start, p.quiet_end, p.timezone,
        p.nudge, p.missed_you
 FROM group_members AS gm
 LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
-WHERE gm.group_id = :group_id AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
+WHERE +gm.group_id = (
+          SELECT s.group_id
+          FROM meetings AS m
+          JOIN series AS s ON s.id = m.series_id
+          WHERE m.id = :meeting_id
+      )
+  AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
 ORDER BY gm.joined_at, gm.user_id
 """
 
@@ -269,20 +279,11 @@ def plan_member_deliveries(
 
     in_channel = Destination(channel_id=group.announce_channel_id)
 
-    def add(key: str, kind: str, prefs: Prefs, due: datetime, scope: str) -> None:
+    guild_id, meeting_id = group.guild_id, meeting.id
+
+    def add(key: str, kind: str, destination: Destination, due: datetime, scope: str) -> None:
         planned.append(
-            PlannedDelivery(
-                key=key,
-                scope=scope,
-                kind=kind,
-                destination=in_channel
-                if prefs.via == "channel"
-                else Destination(user_id=prefs.user_id),
-                due_at=due,
-                not_after=start,
-                guild_id=group.guild_id,
-                subject_id=meeting.id,
-            )
+            PlannedDelivery(key, scope, kind, destination, due, start, guild_id, meeting_id)
         )
 
     # Most members share the server's leads: their times are worked out once per meeting.
@@ -305,6 +306,8 @@ def plan_member_deliveries(
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
             continue
         scope = reminders_scope(meeting.id, prefs.user_id)
+        # One destination per member, whatever they are sent (thousands are planned at once).
+        to = in_channel if prefs.via == "channel" else Destination(user_id=prefs.user_id)
         if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
             seen: set[datetime] = set()
             prefix = reminder_key_prefix(meeting.id, prefs.user_id)
@@ -319,15 +322,15 @@ def plan_member_deliveries(
                 if due in seen or due >= start:
                     continue
                 seen.add(due)
-                add(key, REMINDER, prefs, due, scope)
+                add(key, REMINDER, to, due, scope)
         elif recipient.answer is None and prefs.nudge and nudge_base is not None:
             key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
             base = nudge_base
             if key in overdue:
-                add(key, NUDGE, prefs, overdue[key], scope)
+                add(key, NUDGE, to, overdue[key], scope)
             elif base >= now:
                 due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
-                add(key, NUDGE, prefs, due, scope)
+                add(key, NUDGE, to, due, scope)
     return planned
 
 
@@ -435,31 +438,33 @@ def plan_handover_deliveries(
 
 
 async def recipients_for(
-    conn: aiosqlite.Connection, meeting: Meeting, group: Group, only: set[int] | None = None
+    conn: aiosqlite.Connection, meeting: Meeting, group: Group
 ) -> list[Recipient]:
-    """The meeting's group's members (those in `only`, if given) and what each told us, in
-    four reads whatever the group's size (one for a few named members)."""
-    if only is None:
-        members = await groups.member_ids(conn, group)
-        async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
-            answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
-        opted = await prefs_store.opted_in(conn, group.id)
-    else:
-        ids = json.dumps(sorted(only))
-        params = {"group_id": group.id, "meeting_id": meeting.id, "user_ids": ids}
-        async with conn.execute(SELECT_SOME_RECIPIENTS, params) as cursor:
-            rows = await cursor.fetchall()
-        return [
-            Recipient(
-                prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
-                Answer(row["answer"]) if row["answer"] is not None else None,
-                bool(row["opted_in"]),
-            )
-            for row in rows
-        ]
+    """The meeting's group's members and what each told us, in four reads whatever the group's
+    size (a few named members: SELECT_SOME_RECIPIENTS, read with the meeting in
+    `replan_reminders`)."""
+    members = await groups.member_ids(conn, group)
+    async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
+        answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
+    opted = await prefs_store.opted_in(conn, group.id)
     found = await prefs_store.prefs_for(conn, members)
     return [
         Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
+    ]
+
+
+def _some_params(meeting_id: int, only: set[int]) -> dict[str, object]:
+    return {"meeting_id": meeting_id, "user_ids": json.dumps(sorted(only))}
+
+
+def _some_recipients(rows: Iterable[aiosqlite.Row]) -> list[Recipient]:
+    return [
+        Recipient(
+            prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
+            Answer(row["answer"]) if row["answer"] is not None else None,
+            bool(row["opted_in"]),
+        )
+        for row in rows
     ]
 
 
@@ -514,21 +519,27 @@ async def replan_reminders(
     now; `user_ids` limits the members' part to those people (an answer, a preference).
     Runs inside the caller's transaction, in one pass over every member's scope: the facts
     are read once, the plan made in memory, and the outbox given the difference."""
-    meeting = await get_meeting(conn, meeting_id)
-    group = await groups.get_group(conn, meeting.group_id)
     only = set(user_ids) if user_ids is not None else None
-    recipients = await recipients_for(conn, meeting, group, only)
     prefix = reminders_scope(meeting_id, 0)[:-1]
     low, high = prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
     if only is None:
+        meeting = await get_meeting(conn, meeting_id)
+        group = await groups.get_group(conn, meeting.group_id)
+        recipients = await recipients_for(conn, meeting, group)
         params: dict[str, object] = {"low": low, "high": high, "now": iso(now)}
         async with conn.execute(SELECT_OVERDUE, params) as cursor:
-            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+            overdue_rows = await cursor.fetchall()
     else:
+        # Some members (an answer, a preference): everything read in one trip.
         scopes = json.dumps([reminders_scope(meeting_id, user_id) for user_id in sorted(only)])
-        params = {"scopes": scopes, "now": iso(now)}
-        async with conn.execute(SELECT_OVERDUE_IN_SCOPES, params) as cursor:
-            overdue = {str(row[0]): parse(row[1]) for row in await cursor.fetchall()}
+        meeting, group, [recipient_rows, overdue_rows] = await get_meeting_and_group(
+            conn,
+            meeting_id,
+            Step(SELECT_SOME_RECIPIENTS, _some_params(meeting_id, only)),
+            Step(SELECT_OVERDUE_IN_SCOPES, {"scopes": scopes, "now": iso(now)}),
+        )
+        recipients = _some_recipients(recipient_rows)
+    overdue = {str(row[0]): parse(row[1]) for row in overdue_rows}
     by_scope: dict[str, list[PlannedDelivery]] = {
         reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
     }

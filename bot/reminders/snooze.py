@@ -18,7 +18,7 @@ from typing import Literal
 
 import aiosqlite
 
-from bot.db import transaction
+from bot.db import Step, run_steps, transaction
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Button, Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
@@ -82,6 +82,14 @@ WHERE o.user_id IN (SELECT value FROM json_each(:user_ids)) AND o.state = 'pendi
 DELETE_SNOOZE = """
 DELETE FROM snoozes
 WHERE meeting_id = :meeting_id AND user_id = :user_id
+"""
+
+# Whether any of these scopes still has something pending (nothing to withdraw: nothing to do).
+SELECT_ANY_PENDING_IN_SCOPES = """
+SELECT 1
+FROM outbox
+WHERE scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending'
+LIMIT 1
 """
 
 SELECT_SNOOZE_SCOPES = """
@@ -189,9 +197,23 @@ async def replan_snoozes(
         "all_users": user_ids is None,
         "user_ids": json.dumps(list(user_ids or [])),
     }
-    async with conn.execute(SELECT_SNOOZES, params) as cursor:
-        rows = await cursor.fetchall()
-    if rows:  # the meeting is only read when someone snoozed (every answer comes here)
+    if user_ids is None:
+        async with conn.execute(SELECT_SNOOZES, params) as cursor:
+            rows = await cursor.fetchall()
+    else:
+        # Every answer comes here: in one trip, their snoozes and whether anything of theirs
+        # is pending; most answers find neither, and that is all.
+        scopes = json.dumps([snooze_scope(meeting_id, user_id) for user_id in user_ids])
+        [rows, pending] = await run_steps(
+            conn,
+            [
+                Step(SELECT_SNOOZES, params),
+                Step(SELECT_ANY_PENDING_IN_SCOPES, {"scopes": scopes}),
+            ],
+        )
+        if not rows and not pending:
+            return
+    if rows:  # the meeting is only read when someone snoozed
         meeting = await get_meeting(conn, meeting_id)
         group = await groups.get_group(conn, meeting.group_id)
     desired: dict[str, list[PlannedDelivery]] = {}
