@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 # A message sent within this long after its due time is simply on time; after it, renderers are
 # told (RenderContext.late) so they can say plainly that it comes late.
 LATE_GRACE = timedelta(minutes=2)
+# How long past its window a row whose earlier attempt may have reached Discord is looked for
+# again when Discord cannot be asked (found: sent; not there: skipped; never sent anew).
+LOOK_AGAIN_FOR = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,10 @@ class Backoff:
 
     def delay(self, attempts: int, spread: float) -> timedelta:
         """The wait after the `attempts`-th failed attempt; `spread` is in [0, 1)."""
-        base: timedelta = min(self.first * (2 ** max(attempts - 1, 0)), self.cap)
+        # The doubling stops once it passes the cap (a row looked for again all day can count
+        # a hundred attempts; 5 s x 2**100 is beyond what a timedelta holds).
+        doublings = min(max(attempts - 1, 0), 32)
+        base: timedelta = min(self.first * (2**doublings), self.cap)
         return base * (1 + self.jitter * spread)
 
 
@@ -304,7 +310,7 @@ class Dispatcher:
         try:
             found = await self.port.find_marker(delivery.destination, delivery.marker)
         except DeliveryFailed as exc:
-            await self._failed_attempt(delivery, exc)
+            await self._failed_look(delivery, exc)
             return False
         if found is None:
             return None
@@ -339,6 +345,23 @@ class Dispatcher:
             log.warning("delivery %d: could not bring it up to date: %s", delivery.id, exc.reason)
             return
         log.info("delivery %d (%s) brought up to date after sending", delivery.id, delivery.kind)
+
+    async def _failed_look(self, delivery: Delivery, failure: DeliveryFailed) -> None:
+        """Discord could not be asked whether an earlier attempt reached it. Only a look can
+        tell sent from not sent, so it is tried again, past the row's window if need be (a
+        member may have the message), for LOOK_AGAIN_FOR; then the row is given up as failed."""
+        retry_at = self.clock.now() + self.backoff.delay(delivery.attempts, self.spread())
+        if failure.permanent or retry_at > delivery.not_after + LOOK_AGAIN_FOR:
+            await self._failed_attempt(delivery, failure)
+            return
+        await outbox.requeue(self.conn, delivery.id, retry_at, failure.reason, self.clock.now())
+        log.info(
+            "delivery %d (%s): will look again at %s whether it reached Discord: %s",
+            delivery.id,
+            delivery.kind,
+            retry_at.isoformat(),
+            failure.reason,
+        )
 
     async def _failed_attempt(self, delivery: Delivery, failure: DeliveryFailed) -> None:
         now = self.clock.now()

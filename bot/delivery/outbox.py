@@ -122,7 +122,7 @@ WHERE id = :id
 # state) and every pending row of the scopes being re-planned.
 SELECT_PLAN_IN_SCOPES = """
 SELECT id, idempotency_key, scope, state, kind, guild_id, channel_id, user_id, subject_id,
-       due_at, not_after
+       due_at, not_after, attempts
 FROM outbox
 WHERE idempotency_key IN (SELECT value FROM json_each(:keys))
    OR (scope IN (SELECT value FROM json_each(:scopes)) AND state = 'pending')
@@ -160,12 +160,13 @@ SET kind = :kind, guild_id = :guild_id, channel_id = :channel_id, user_id = :use
 WHERE id = :id AND state = 'pending'
 """
 
+# Attempts are kept: a row cancelled after an attempt (before planning retired such rows
+# instead) may be in Discord already, and the dispatcher looks for it before sending again.
 REVIVE_CANCELLED = """
 UPDATE outbox
 SET kind = :kind, guild_id = :guild_id, channel_id = :channel_id, user_id = :user_id,
     subject_id = :subject_id, due_at = :due_at, not_after = :not_after,
-    state = 'pending', attempts = 0, next_attempt_at = :due_at, last_error = NULL,
-    updated_at = :now
+    state = 'pending', next_attempt_at = :due_at, last_error = NULL, updated_at = :now
 WHERE id = :id AND state = 'cancelled'
 """
 
@@ -178,7 +179,18 @@ WHERE id = :id AND state = 'pending'
 CANCEL_PENDING_MANY = """
 UPDATE outbox
 SET state = 'cancelled', updated_at = :now
-WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending'
+WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending' AND attempts = 0
+"""
+
+# A pending row with an attempt behind it may already be in Discord (the attempt's answer was
+# lost: a 5xx after Discord took it, a timeout). Planning never cancels it (a later plan could
+# revive it and send it twice) nor sends it elsewhere: no longer wanted, it is retired, so the
+# dispatcher's next look settles it where it went: sent if it is there, skipped if not (its
+# useful window closed at its due time, so nothing is sent anew).
+RETIRE_ATTEMPTED_MANY = """
+UPDATE outbox
+SET not_after = due_at, updated_at = :now
+WHERE id IN (SELECT value FROM json_each(:ids)) AND state = 'pending' AND attempts > 0
 """
 
 SELECT_NEXT_DUE = """
@@ -377,11 +389,13 @@ async def replan_many(
     async with conn.execute(SELECT_PLAN_IN_SCOPES, params_in) as cursor:
         rows = await cursor.fetchall()
     existing = {str(row["idempotency_key"]): row for row in rows}
-    cancels = sorted(
-        int(row["id"])
+    dropped = [
+        row
         for key, row in existing.items()
         if key not in wanted and row["state"] == "pending" and row["scope"] in desired_by_scope
-    )
+    ]
+    cancels = sorted(int(row["id"]) for row in dropped if not row["attempts"])
+    retires = sorted(int(row["id"]) for row in dropped if row["attempts"])
     inserts: list[tuple[object, ...]] = []  # in INSERT_DELIVERY_ROW's order
     updates: list[dict[str, object]] = []
     revives: list[dict[str, object]] = []
@@ -434,6 +448,8 @@ async def replan_many(
         if row["state"] == "pending":
             if all(row[column] == params[name] for column, name in _PLAN_COLUMNS):
                 unchanged += 1
+            elif row["attempts"]:
+                kept += 1  # may be in Discord already, where it went: the dispatcher looks there
             else:
                 updates.append({**params, "id": row["id"]})
         elif row["state"] == "cancelled":
@@ -449,9 +465,13 @@ async def replan_many(
     ]
     if cancels:
         writes.append(Step(CANCEL_PENDING_MANY, {"ids": json.dumps(cancels), "now": stamp}))
+    if retires:
+        writes.append(Step(RETIRE_ATTEMPTED_MANY, {"ids": json.dumps(retires), "now": stamp}))
     if writes:
         await run_steps(conn, writes)
-    return ReplanResult(len(inserts), len(updates), len(cancels), len(revives), unchanged, kept)
+    return ReplanResult(
+        len(inserts), len(updates), len(cancels) + len(retires), len(revives), unchanged, kept
+    )
 
 
 async def enqueue(conn: aiosqlite.Connection, planned: PlannedDelivery, now: datetime) -> int:

@@ -488,7 +488,7 @@ ORDER BY id
 # The everyone-check (every 6 hours) reads the pending rows through their partial index
 # (INDEXED BY: without statistics SQLite would scan the whole outbox, which grows all year).
 PENDING_MEMBER_ROWS = """
-SELECT o.id, o.idempotency_key, o.kind, s.group_id
+SELECT o.id, o.idempotency_key, o.kind, s.group_id, o.attempts
 FROM outbox AS o INDEXED BY outbox_pending_due
 JOIN meetings AS m ON m.id = o.subject_id
 JOIN series AS s ON s.id = m.series_id
@@ -500,7 +500,7 @@ ORDER BY o.id
 # groups they are or were in, looked up in the scope index (a pending row of an older meeting
 # has long been claimed and skipped).
 PENDING_ROWS_OF_MEMBER = """
-SELECT o.id, o.idempotency_key, o.kind, s.group_id
+SELECT o.id, o.idempotency_key, o.kind, s.group_id, o.attempts
 FROM meetings AS m
 CROSS JOIN series AS s
 CROSS JOIN outbox AS o
@@ -513,7 +513,7 @@ ORDER BY o.id
 
 # Snoozes and handover offers still to send about meetings of some groups, the same way.
 PENDING_EXTRA_ROWS = """
-SELECT o.id, o.idempotency_key, o.kind, s.group_id
+SELECT o.id, o.idempotency_key, o.kind, s.group_id, o.attempts
 FROM meetings AS m
 CROSS JOIN series AS s
 CROSS JOIN outbox AS o INDEXED BY outbox_scope
@@ -522,7 +522,7 @@ WHERE m.starts_at > :since AND s.id = m.series_id
   AND o.scope >= 'meeting:' || m.id || ':snooze:' AND o.scope < 'meeting:' || m.id || ':snooze;'
   AND o.state = 'pending' AND o.kind = 'snooze'
 UNION ALL
-SELECT o.id, o.idempotency_key, o.kind, s.group_id
+SELECT o.id, o.idempotency_key, o.kind, s.group_id, o.attempts
 FROM meetings AS m
 CROSS JOIN series AS s
 CROSS JOIN outbox AS o

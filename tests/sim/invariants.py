@@ -344,6 +344,10 @@ class Checker:
             key, kind = str(row["idempotency_key"]), str(row["kind"])
             if key in self.misplanned:
                 continue  # said once is enough
+            if row["attempts"]:
+                # An attempt may have reached Discord: planning leaves the row to the
+                # dispatcher's look (retired, it is settled, never sent anew).
+                continue
             meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])
             user = model.users.get(user_id)
             who = self.sim.name(user_id)
@@ -370,8 +374,8 @@ class Checker:
         now = self.sim.clock.now()
         for row in await adapter.pending_extra_rows(self.sim.conn, now, groups):
             key, kind = str(row["idempotency_key"]), str(row["kind"])
-            if key in self.misplanned:
-                continue
+            if key in self.misplanned or row["attempts"]:
+                continue  # said once is enough; an attempted row is the dispatcher's to settle
             why = None
             if kind == "snooze":
                 meeting_id, user_id = int(key.split(":")[1]), int(key.split(":")[2])

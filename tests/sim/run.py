@@ -50,9 +50,8 @@ LEAD_CHOICES = (None, "7d,1d,2h", "1d", "3d,2h", "2d,30m", "1d,1h")
 # Sydney (April and October); Kolkata has none.
 START = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
 PERIODIC_EVERY = timedelta(hours=6)
-# Everyone's planning and every closed month's trends are checked once a day (whoever acts is
-# checked at once, after each operation): the whole check reads every pending row and every
-# snapshot, which a year of groups makes many.
+# Everyone's planning is checked once a day (whoever acts is checked at once, after each
+# operation): the whole check reads every pending row, which a year of groups makes many.
 FULL_CHECK_EVERY = 4
 # The world's SQLite file lives in memory-backed storage where the machine has it (Linux's
 # /dev/shm): the same SQLite and the same file, without waiting on a disk for each commit.
@@ -757,9 +756,11 @@ class Simulation:
             self.model.meeting_created(meeting_id, now)
         await adapter.snapshot_months(self.conn, now)
         await adapter.plan_checkin_nudges(self.conn, now)
+        # At once: a month shown is judged by who contributed when it closed (a member who
+        # deletes their data later leaves a closed month's snapshot as it is).
+        await self.checker.check_snapshots()
         self.periodics += 1
         if self.periodics % FULL_CHECK_EVERY == 0:
-            await self.checker.check_snapshots()
             await self.checker.check_plan()
             await self.checker.check_planned_extras()
 
