@@ -142,6 +142,23 @@ async def test_without_a_reply_two_meetings_reminded_is_ambiguous(
     assert await answer_of(db, september.id) == "maybe"
 
 
+async def test_a_reply_to_a_message_no_longer_tied_to_a_meeting_answers_none(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    # Found by the simulation (tests/sim, seed 0 of a year with 4 groups at --ops 3): a member
+    # deleted their data, rejoined, and replied "can't" to an old DM about a cancelled meeting;
+    # the reply was taken as an answer for the one meeting still to come.
+    port = await reminded(db, clock)
+    [reminder] = port.in_channel(DM)
+    meeting_id = (await queries.upcoming_meetings(db, 1, clock.now(), limit=1))[0].id
+    async with db.execute("DELETE FROM outbox WHERE user_id = :u", {"u": MEMBER}):
+        pass  # as /mydata delete leaves it: the DM is still in Discord, its record is gone
+    await db.commit()
+    reply = await replies.answer_by_word(db, MEMBER, DM, "can't", reminder.id, clock.now(), POLICY)
+    assert reply == replies.Reply(replies.texts.reply_which_meeting())
+    assert await answer_of(db, meeting_id) == "maybe"
+
+
 async def test_anything_else_gets_a_hint_at_most_once_a_day(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:

@@ -152,13 +152,14 @@ async def meeting_for_reply(
     now: datetime,
 ) -> list[int]:
     """The meeting(s) a reply could be about: the replied-to DM's meeting, else every meeting
-    still to come that the member was written to about (one: unambiguous)."""
+    still to come that the member was written to about (one: unambiguous). A reply to a
+    message not tied to a meeting (not one about a meeting, or one whose record went with
+    `/mydata delete`) is about none: another meeting is never guessed for it."""
     if replied_to is not None:
         params = {"message_id": replied_to, "channel_id": channel_id, "user_id": user_id}
         async with conn.execute(SELECT_REPLIED_TO, params) as cursor:
             row = await cursor.fetchone()
-        if row is not None:
-            return [int(row[0])]
+        return [] if row is None else [int(row[0])]
     async with conn.execute(SELECT_DM_MEETINGS, {"user_id": user_id, "now": iso(now)}) as cursor:
         return [int(row[0]) for row in await cursor.fetchall()]
 
@@ -187,6 +188,8 @@ async def answer_by_word(
     if wanted is None:
         return await _hint_once_a_day(conn, user_id, now)
     candidates = await meeting_for_reply(conn, user_id, channel_id, replied_to, now)
+    if not candidates and replied_to is not None:
+        return Reply(texts.reply_which_meeting())
     if not candidates:
         return await _hint_once_a_day(conn, user_id, now)
     if len(candidates) > 1:
