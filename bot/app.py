@@ -33,6 +33,7 @@ from bot.db import (
     DiskFullError,
     NewDatabase,
     acquire_process_lock,
+    copy_wal_back,
     disk_full,
     open_database,
     transaction,
@@ -739,6 +740,10 @@ class HoldfastBot(commands.Bot):
             except Exception:
                 log.exception("could not write the heartbeat")
             else:
+                try:
+                    await copy_wal_back(self.db)
+                except sqlite3.Error as error:
+                    log.warning("could not copy the write-ahead log back: %s", error)
                 if self.watchdog is not None and self._alarm is not None:
                     stalled = self.delivery.stalled_for()
                     if stalled < self.watchdog.total_seconds():

@@ -427,6 +427,7 @@ async def open_database(path: Path) -> aiosqlite.Connection:
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA synchronous = NORMAL")
+        await conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES}")
         await conn.execute("PRAGMA foreign_keys = ON")
         # Deleted rows are overwritten with zeros, so a member's deleted data is not left
         # readable in free pages of the file.
@@ -492,6 +493,23 @@ def private_file(path: Path) -> Iterator[BinaryIO]:
 
 
 CHECKPOINT_TRUNCATE = "PRAGMA wal_checkpoint(TRUNCATE)"
+CHECKPOINT_PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)"
+
+# SQLite copies the WAL back into the database file on the call of the commit that takes the WAL
+# past `wal_autocheckpoint` pages (1,000 by default): a member's click would wait while a big
+# re-plan's pages were copied. The bot copies them with its heartbeat instead
+# (`copy_wal_back`, every few seconds), and the automatic copy stays as a backstop far above
+# what a few seconds' writes make, so the WAL stays bounded even if the heartbeat stalls.
+WAL_BACKSTOP_PAGES = 10_000
+
+
+async def copy_wal_back(conn: aiosqlite.Connection) -> int:
+    """Copy what the WAL holds into the database file, waiting for no reader or writer
+    (PASSIVE): the pages a later commit would otherwise copy on its member's time. Returns how
+    many pages were in the WAL."""
+    async with conn.execute(CHECKPOINT_PASSIVE) as cursor:
+        row = await cursor.fetchone()
+    return int(row[1]) if row is not None and row[1] > 0 else 0
 
 
 async def checkpoint(conn: aiosqlite.Connection, attempts: int = 20) -> bool:

@@ -39,15 +39,14 @@ from bot.reminders.model import (
 )
 from bot.zones import load_zone
 
+# What planning reads of the preferences of a member who never chose: the defaults (its id is
+# never read; the recipient's own is).
+NEVER_CHOSE = Prefs(user_id=0)
+ANSWERS = {answer.value: answer for answer in Answer}
+
 # A reminder moved out of quiet hours goes this long before they begin, so a little dispatch
 # delay never carries it into them.
 QUIET_MARGIN = timedelta(minutes=5)
-
-SELECT_ANSWERS = """
-SELECT user_id, answer
-FROM rsvps
-WHERE meeting_id = :meeting_id
-"""
 
 # Only some members (an answer, someone joining): what planning reads does not grow with the
 # group.
@@ -73,6 +72,20 @@ WHERE +gm.group_id = (
           WHERE m.id = :meeting_id
       )
   AND gm.user_id IN (SELECT value FROM json_each(:user_ids))
+ORDER BY gm.joined_at, gm.user_id
+"""
+
+# Every member's facts in one read (a whole meeting re-planned): as SELECT_SOME_RECIPIENTS,
+# for the whole group.
+SELECT_ALL_RECIPIENTS = """
+SELECT gm.user_id AS user_id, r.answer AS answer, o.user_id IS NOT NULL AS opted_in,
+       p.user_id AS chose, p.leads, p.via, p.paused, p.quiet_start, p.quiet_end, p.timezone,
+       p.nudge, p.missed_you
+FROM group_members AS gm
+LEFT JOIN rsvps AS r ON r.meeting_id = :meeting_id AND r.user_id = gm.user_id
+LEFT JOIN reminder_optins AS o ON o.group_id = gm.group_id AND o.user_id = gm.user_id
+LEFT JOIN reminder_prefs AS p ON p.user_id = gm.user_id
+WHERE gm.group_id = :group_id
 ORDER BY gm.joined_at, gm.user_id
 """
 
@@ -107,13 +120,16 @@ ORDER BY m.starts_at, m.id
 """
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Recipient:
-    """A member of the meeting's group and what they told us."""
+    """A member of the meeting's group and what they told us (thousands are read at once:
+    plain slots, and no preferences of their own for those who never chose)."""
 
-    prefs: Prefs
+    user_id: int
     answer: Answer | None
     opted_in: bool
+    chose: Prefs | None = None
+    """Their own preferences; None: they never chose, the defaults apply."""
 
 
 @dataclass(frozen=True)
@@ -300,18 +316,23 @@ def plan_member_deliveries(
             timed_by_leads[leads] = [(lead_code(lead), base) for lead, base in timed]
         return timed_by_leads[leads]
 
+    by_default: list[tuple[str, datetime]] = []
     nudge_base = lead_instant(start, policy.nudge, meeting.zone) if policy.nudge else None
-    for recipient in sorted(recipients, key=lambda r: r.prefs.user_id):
-        prefs = recipient.prefs
+    for recipient in sorted(recipients, key=lambda r: r.user_id):
+        user_id, prefs = recipient.user_id, recipient.chose or NEVER_CHOSE
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
             continue
-        scope = reminders_scope(meeting.id, prefs.user_id)
+        scope = reminders_scope(meeting.id, user_id)
         # One destination per member, whatever they are sent (thousands are planned at once).
-        to = in_channel if prefs.via == "channel" else Destination(user_id=prefs.user_id)
+        to = in_channel if prefs.via == "channel" else Destination(user_id=user_id)
         if recipient.answer in (Answer.GOING, Answer.MAYBE) or recipient.opted_in:
             seen: set[datetime] = set()
-            prefix = reminder_key_prefix(meeting.id, prefs.user_id)
-            for code, base in timed_leads(prefs.leads_or(policy)):
+            prefix = reminder_key_prefix(meeting.id, user_id)
+            if prefs.leads is not None:
+                timed = timed_leads(prefs.leads)
+            else:  # most members: the server's leads, looked up once
+                timed = by_default = by_default or timed_leads(policy.leads)
+            for code, base in timed:
                 key = f"{prefix}{code}:{stamp}"
                 if key in overdue:
                     due = overdue[key]
@@ -324,7 +345,7 @@ def plan_member_deliveries(
                 seen.add(due)
                 add(key, REMINDER, to, due, scope)
         elif recipient.answer is None and prefs.nudge and nudge_base is not None:
-            key = f"nudge:{meeting.id}:{prefs.user_id}:{stamp}"
+            key = f"nudge:{meeting.id}:{user_id}:{stamp}"
             base = nudge_base
             if key in overdue:
                 add(key, NUDGE, to, overdue[key], scope)
@@ -440,17 +461,12 @@ def plan_handover_deliveries(
 async def recipients_for(
     conn: aiosqlite.Connection, meeting: Meeting, group: Group
 ) -> list[Recipient]:
-    """The meeting's group's members and what each told us, in four reads whatever the group's
+    """The meeting's group's members and what each told us, in one read whatever the group's
     size (a few named members: SELECT_SOME_RECIPIENTS, read with the meeting in
     `replan_reminders`)."""
-    members = await groups.member_ids(conn, group)
-    async with conn.execute(SELECT_ANSWERS, {"meeting_id": meeting.id}) as cursor:
-        answers = {int(row[0]): Answer(row[1]) for row in await cursor.fetchall()}
-    opted = await prefs_store.opted_in(conn, group.id)
-    found = await prefs_store.prefs_for(conn, members)
-    return [
-        Recipient(found[user_id], answers.get(user_id), user_id in opted) for user_id in members
-    ]
+    params = {"meeting_id": meeting.id, "group_id": group.id}
+    async with conn.execute(SELECT_ALL_RECIPIENTS, params) as cursor:
+        return _some_recipients(await cursor.fetchall())
 
 
 def _some_params(meeting_id: int, only: set[int]) -> dict[str, object]:
@@ -460,9 +476,10 @@ def _some_params(meeting_id: int, only: set[int]) -> dict[str, object]:
 def _some_recipients(rows: Iterable[aiosqlite.Row]) -> list[Recipient]:
     return [
         Recipient(
-            prefs_store.from_row(row) if row["chose"] is not None else Prefs(row["user_id"]),
-            Answer(row["answer"]) if row["answer"] is not None else None,
+            int(row["user_id"]),
+            ANSWERS[row["answer"]] if row["answer"] is not None else None,
             bool(row["opted_in"]),
+            prefs_store.from_row(row) if row["chose"] is not None else None,
         )
         for row in rows
     ]
@@ -541,7 +558,7 @@ async def replan_reminders(
         recipients = _some_recipients(recipient_rows)
     overdue = {str(row[0]): parse(row[1]) for row in overdue_rows}
     by_scope: dict[str, list[PlannedDelivery]] = {
-        reminders_scope(meeting_id, r.prefs.user_id): [] for r in recipients
+        reminders_scope(meeting_id, r.user_id): [] for r in recipients
     }
     # Whoever has rows pending but is no longer a member (or was named) is planned empty.
     if only is None:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -175,3 +176,33 @@ async def test_status_shows_the_health_facts(
     response = await reply.wait_for_response()
     assert "**Health:** healthy" in response.content
     assert "Discord: connected · overdue deliveries: 0" in response.content
+
+
+async def test_the_heartbeat_copies_the_wal_back_so_no_commit_waits_for_it(
+    bot_process: BotProcess, notify_socket: NotifySocket
+) -> None:
+    """Pages another writer left in the WAL reach the database file with the running bot's
+    heartbeat (every half second under this watchdog), not on some later member's commit."""
+    bot_process.extra_env = {"NOTIFY_SOCKET": notify_socket.name, "WATCHDOG_USEC": "1000000"}
+    await bot_process.start()
+    await notify_socket.wait_for("READY=1")
+    path = bot_process.settings.DATABASE_PATH
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint = 0")  # this writer never copies them itself
+        before = path.stat().st_size
+        writer.execute("BEGIN IMMEDIATE")
+        writer.executemany(
+            "INSERT INTO bot_state (key, value, updated_at) VALUES (?, ?, '')",
+            [(f"wal-ballast:{n}", "x" * 4000) for n in range(500)],
+        )
+        writer.execute("COMMIT")
+        assert path.stat().st_size == before
+        await poll_until(
+            lambda: path.stat().st_size >= before + 500 * 4000 or None,
+            what="the heartbeat to copy the WAL into the database file",
+            timeout=20,
+        )
+    finally:
+        writer.close()
+    assert await bot_process.stop() == 0
