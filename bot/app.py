@@ -33,8 +33,8 @@ from bot.db import (
     DiskFullError,
     NewDatabase,
     acquire_process_lock,
-    copy_wal_back,
     disk_full,
+    keep_wal_copied,
     open_database,
     transaction,
 )
@@ -260,6 +260,7 @@ class HoldfastBot(commands.Bot):
         # Whether the gateway is connected (on_connect/on_resumed until on_disconnect).
         self.connected = False
         self._liveness: asyncio.Task[None] | None = None
+        self._wal_keeper: asyncio.Task[None] | None = None
         self._beat_now = asyncio.Event()
         self._told_ready = False
         self.watchdog = notify.watchdog_interval()
@@ -465,6 +466,9 @@ class HoldfastBot(commands.Bot):
         self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
         self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
         self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
+        self._wal_keeper = asyncio.create_task(
+            keep_wal_copied(self.settings.DATABASE_PATH), name="holdfast-wal-keeper"
+        )
         self._interest_worker = asyncio.create_task(
             self.take_in_interest(), name="holdfast-interest"
         )
@@ -740,10 +744,6 @@ class HoldfastBot(commands.Bot):
             except Exception:
                 log.exception("could not write the heartbeat")
             else:
-                try:
-                    await copy_wal_back(self.db)
-                except sqlite3.Error as error:
-                    log.warning("could not copy the write-ahead log back: %s", error)
                 if self.watchdog is not None and self._alarm is not None:
                     stalled = self.delivery.stalled_for()
                     if stalled < self.watchdog.total_seconds():
@@ -798,6 +798,10 @@ class HoldfastBot(commands.Bot):
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._liveness
                 await self._last_beat()
+            if self._wal_keeper is not None:
+                self._wal_keeper.cancel()  # closing the last connection copies what is left
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._wal_keeper
             if self._interest_worker is not None:
                 self._interest_worker.cancel()  # Discord's list is read again at the next start
                 with contextlib.suppress(asyncio.CancelledError):

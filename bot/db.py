@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import fcntl
+import logging
 import os
 import resource
 import sqlite3
@@ -40,6 +41,8 @@ import aiosqlite
 from aiosqlite.context import contextmanager as aiosqlite_result
 
 from bot import texts
+
+log = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
 
@@ -497,10 +500,12 @@ CHECKPOINT_PASSIVE = "PRAGMA wal_checkpoint(PASSIVE)"
 
 # SQLite copies the WAL back into the database file on the call of the commit that takes the WAL
 # past `wal_autocheckpoint` pages (1,000 by default): a member's click would wait while a big
-# re-plan's pages were copied. The bot copies them with its heartbeat instead
-# (`copy_wal_back`, every few seconds), and the automatic copy stays as a backstop far above
-# what a few seconds' writes make, so the WAL stays bounded even if the heartbeat stalls.
+# re-plan's pages were copied. The bot copies them on a connection of its own instead
+# (`keep_wal_copied`, every second, on that connection's thread, so no statement of the bot's
+# waits for it), and the automatic copy stays as a backstop far above what a second's writes
+# make, so the WAL stays bounded even if the keeper stops.
 WAL_BACKSTOP_PAGES = 10_000
+WAL_COPY_EVERY_SECONDS = 1.0
 
 
 async def copy_wal_back(conn: aiosqlite.Connection) -> int:
@@ -510,6 +515,29 @@ async def copy_wal_back(conn: aiosqlite.Connection) -> int:
     async with conn.execute(CHECKPOINT_PASSIVE) as cursor:
         row = await cursor.fetchone()
     return int(row[1]) if row is not None and row[1] > 0 else 0
+
+
+async def keep_wal_copied(path: Path, every: float = WAL_COPY_EVERY_SECONDS) -> None:
+    """Until cancelled: copy the WAL back every `every` seconds, on a connection (and so a
+    thread) of its own. A PASSIVE copy waits for no reader or writer and none waits for it;
+    with nothing new in the WAL it costs a few microseconds."""
+    try:
+        conn = await open_database(path)
+    except DatabaseError as error:
+        # The bot's own connections opened a moment ago; if this one cannot, the backstop
+        # copies on commits as SQLite always did.
+        log.warning("could not open a connection to copy the write-ahead log back: %s", error)
+        return
+    try:
+        while True:
+            try:
+                await copy_wal_back(conn)
+            except sqlite3.Error as error:
+                # The backstop still copies on a commit; the next round tries again.
+                log.warning("could not copy the write-ahead log back: %s", error)
+            await asyncio.sleep(every)
+    finally:
+        await conn.close()
 
 
 async def checkpoint(conn: aiosqlite.Connection, attempts: int = 20) -> bool:
