@@ -54,6 +54,7 @@ from bot.meetings.recurrence import Lead
 from bot.migrate import migrate, schema_version
 from bot.planning import Policy, use_defaults
 from bot.reminders.model import ReminderPolicy
+from bot.reminders.plan import plan_nudges_in_reach
 from bot.state import (
     clear_state,
     command_set_digest,
@@ -73,10 +74,12 @@ COGS_PACKAGE = "cogs"
 HORIZON_JOB = "meetings:horizon"
 EVENTS_JOB = "meetings:events"
 SNAPSHOT_JOB = "checkins:snapshots"
+NUDGES_JOB = "reminders:nudges"
 # How often each periodic job runs, on the bot's clock.
 EVENTS_EVERY = timedelta(minutes=15)
 SNAPSHOT_EVERY = timedelta(hours=1)
 HORIZON_EVERY = timedelta(hours=6)
+NUDGES_EVERY = timedelta(hours=1)
 # Real scheduling latency a fast demo clock allows before calling a message late.
 DEMO_REAL_SLACK = timedelta(seconds=1)
 # The heartbeat (and, under systemd's watchdog, the ping) comes this often, in real time.
@@ -465,6 +468,8 @@ class HoldfastBot(commands.Bot):
         self.every(EVENTS_EVERY, self.mirror_events, EVENTS_JOB, at_once=True)
         self.every(SNAPSHOT_EVERY, self.snapshot_months, SNAPSHOT_JOB)
         self.every(HORIZON_EVERY, self.extend_meeting_horizon, HORIZON_JOB)
+        # Nudges come into reach as time passes; once straight away catches up after downtime.
+        self.every(NUDGES_EVERY, self.plan_nudges_in_reach, NUDGES_JOB, at_once=True)
         self._liveness = asyncio.create_task(self.keep_alive(), name="holdfast-liveness")
         self._wal_keeper = asyncio.create_task(
             keep_wal_copied(self.settings.DATABASE_PATH), name="holdfast-wal-keeper"
@@ -542,6 +547,11 @@ class HoldfastBot(commands.Bot):
         added = await series.extend_all(self.db, self.clock.now(), self.policy)
         if added and self._alarm is not None:
             self._alarm.wake()
+
+    async def plan_nudges_in_reach(self) -> None:
+        """Plan the nudges of meetings that came close enough since the last run."""
+        if await plan_nudges_in_reach(self.db, self.clock.now(), self.policy.reminders):
+            self.alarm.wake()
 
     async def after_meeting_changed(self, meeting_id: int) -> None:
         """Send what the change planned now, and make the posted announcement tell the truth."""

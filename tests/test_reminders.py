@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from bot.clock import ManualClock
-from bot.db import open_database
+from bot.db import open_database, transaction
 from bot.delivery import outbox as outbox_mod
 from bot.delivery.dispatcher import Dispatcher
 from bot.delivery.port import Destination
@@ -26,10 +26,10 @@ from bot.groups.model import Group, GroupSettings
 from bot.meetings import cards as meeting_cards
 from bot.meetings import changes, queries, rsvp, series
 from bot.meetings.model import Answer, Meeting, Place, PlaceKind, SeriesDraft
-from bot.meetings.recurrence import Rule, parse_leads
+from bot.meetings.recurrence import Lead, Rule, parse_leads
 from bot.migrate import migrate
 from bot.planning import Policy
-from bot.reminders import cards, service
+from bot.reminders import cards, plan, service
 from bot.reminders.model import PrefsChange, QuietHours, ReminderPolicy
 from bot.reminders.plan import reminder_times
 from tests.test_outbox import FakePort
@@ -137,12 +137,42 @@ async def test_going_and_maybe_get_each_lead_cant_make_it_gets_none_others_one_n
     assert await pending_dues(db, meeting.id, 1) == leads
     assert await pending_dues(db, meeting.id, 2) == leads
     assert await pending_dues(db, meeting.id, 3) == []
+    # 39 days ahead the nudge is not planned yet; the sweep plans it once the meeting is within
+    # reach (22 days before it, with the default nudge of 3 days), and not twice.
+    assert [r for r in await member_rows(db, meeting.id) if r["kind"] == "nudge"] == []
+    assert plan.nudges_reach(POLICY.reminders) == timedelta(days=22)
+    clock.advance(timedelta(days=19))
+    assert await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders) == 1
+    assert await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders) == 0
     rows = await member_rows(db, meeting.id)
     [nudge] = [r for r in rows if r["kind"] == "nudge" and r["state"] == "pending"]
     assert (nudge["user_id"], nudge["due_at"]) == (4, "2026-10-26T19:30:00.000000+00:00")
     assert {r["not_after"] for r in rows} == {"2026-10-29T19:30:00.000000+00:00"}
     live = [r for r in rows if r["state"] == "pending"]
     assert {r["user_id"] for r in live if r["kind"] == "reminder"} == {1, 2}
+
+
+async def test_nudges_come_into_reach_after_downtime_and_a_long_nudge_is_planned_early_enough(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await october_meeting(db, clock)
+    await groups.join_group(db, group, 4, clock.now())  # never answers
+    assert await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders) >= 1  # September's
+    assert await pending_dues(db, meeting.id, 4) == []
+    # The bot is down for a month: at start-up the sweep plans what came into reach meanwhile.
+    clock.advance(timedelta(days=30))
+    await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders)
+    assert await pending_dues(db, meeting.id, 4) == [utc(2026, 10, 26, 19, 30)]
+    # An admin's nudge of 30 days is planned 48 days ahead: never out of reach when it is due.
+    long_nudge = ReminderPolicy(nudge=Lead(30, "d", "30d"))
+    assert plan.nudges_reach(long_nudge) == timedelta(days=49)
+    stored = await queries.series_meetings(db, meeting.series_id)
+    [november] = [m for m in stored if m.starts_at.month == 11]
+    assert await pending_dues(db, november.id, 4) == [], "37 days ahead: not yet in reach"
+    async with transaction(db):
+        await plan.replan_reminders(db, november.id, clock.now(), long_nudge)
+    [due] = await pending_dues(db, november.id, 4)
+    assert due.date() == (november.starts_at - timedelta(days=30)).date()
 
 
 async def test_opt_in_for_every_meeting_pause_and_nudges_off(

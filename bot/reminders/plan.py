@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.db import Step
+from bot.db import Step, transaction
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
@@ -37,12 +37,35 @@ from bot.reminders.model import (
     QuietHours,
     ReminderPolicy,
 )
+from bot.state import read_state, write_state
 from bot.zones import load_zone
 
 # What planning reads of the preferences of a member who never chose: the defaults (its id is
 # never read; the recipient's own is).
 NEVER_CHOSE = Prefs(user_id=0)
 ANSWERS = {answer.value: answer for answer in Answer}
+
+# A meeting's nudges (to members who have not answered) are planned once it is this much closer
+# than the nudge itself, not when it is first stored months ahead: a new series then writes one
+# row per member for its next meeting or two instead of four, and nothing waits in the outbox
+# for months. The sweep (`plan_nudges_in_reach`, hourly and at start-up) plans them as meetings
+# come within reach, with weeks to spare even after downtime.
+NUDGES_PLANNED_AHEAD = timedelta(days=18)
+_LEAD_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+
+
+def nudges_reach(policy: ReminderPolicy) -> timedelta:
+    """How close a meeting is when its nudges are planned: NUDGES_PLANNED_AHEAD before the
+    nudge is due with a day to spare (22 days before the meeting with the default 3 days)."""
+    if policy.nudge is None:
+        return NUDGES_PLANNED_AHEAD
+    # A day's slack over the lead's length: a lead in days is a wall-clock time, which a clock
+    # change moves by an hour.
+    lead = policy.nudge.amount * _LEAD_UNITS[policy.nudge.unit] + timedelta(days=1)
+    return lead + NUDGES_PLANNED_AHEAD
+
+
+NUDGES_IN_REACH_KEY = "reminders:nudges_planned_until"
 
 # A reminder moved out of quiet hours goes this long before they begin, so a little dispatch
 # delay never carries it into them.
@@ -108,6 +131,15 @@ FROM meetings AS m
 JOIN series AS s ON s.id = m.series_id
 JOIN group_members AS gm ON gm.group_id = s.group_id
 WHERE gm.user_id = :user_id AND m.starts_at > :now AND m.cancelled_at IS NULL
+ORDER BY m.starts_at, m.id
+"""
+
+# Meetings that came within `nudges_reach` since the sweep last ran.
+SELECT_COMING_INTO_REACH = """
+SELECT m.id
+FROM meetings AS m
+WHERE m.starts_at > :since AND m.starts_at <= :until AND m.starts_at > :now
+  AND m.cancelled_at IS NULL
 ORDER BY m.starts_at, m.id
 """
 
@@ -318,6 +350,7 @@ def plan_member_deliveries(
 
     by_default: list[tuple[str, datetime]] = []
     nudge_base = lead_instant(start, policy.nudge, meeting.zone) if policy.nudge else None
+    nudges_in_reach = start - now <= nudges_reach(policy)
     for recipient in sorted(recipients, key=lambda r: r.user_id):
         user_id, prefs = recipient.user_id, recipient.chose or NEVER_CHOSE
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
@@ -349,7 +382,7 @@ def plan_member_deliveries(
             base = nudge_base
             if key in overdue:
                 add(key, NUDGE, to, overdue[key], scope)
-            elif base >= now:
+            elif base >= now and nudges_in_reach:
                 due = outside_quiet_hours(base, prefs, meeting.zone, now, start)
                 add(key, NUDGE, to, due, scope)
     return planned
@@ -622,4 +655,26 @@ async def replan_for_group(
         meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
     for meeting_id in meeting_ids:
         await replan_reminders(conn, meeting_id, now, policy, user_ids)
+    return len(meeting_ids)
+
+
+async def plan_nudges_in_reach(
+    conn: aiosqlite.Connection, now: datetime, policy: ReminderPolicy
+) -> int:
+    """Plan the nudges of meetings that came within `nudges_reach` since the last run (at
+    start-up too, so downtime skips none): each meeting re-planned whole, in a transaction of
+    its own. Returns how many meetings were."""
+    until = now + nudges_reach(policy)
+    since = await read_state(conn, NUDGES_IN_REACH_KEY)
+    # Meetings store their start as `isoformat()` (no microseconds): compared in that form.
+    params = {"since": since or now.isoformat(), "until": until.isoformat(), "now": now.isoformat()}
+    if since is not None and since >= params["until"]:
+        return 0
+    async with conn.execute(SELECT_COMING_INTO_REACH, params) as cursor:
+        meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
+    for meeting_id in meeting_ids:
+        async with transaction(conn):
+            await replan_reminders(conn, meeting_id, now, policy)
+    async with transaction(conn):
+        await write_state(conn, NUDGES_IN_REACH_KEY, until.isoformat(), now)
     return len(meeting_ids)

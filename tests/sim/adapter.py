@@ -45,6 +45,7 @@ from bot.meetings.recurrence import Lead, parse_leads, parse_rule
 from bot.migrate import migrate
 from bot.planning import Policy
 from bot.reminders import handover, replies, rota, snooze
+from bot.reminders import plan as reminder_plan
 from bot.reminders import service as reminder_service
 from bot.reminders.cards import RENDERERS as REMINDER_RENDERERS
 from bot.reminders.model import PrefsChange, QuietHours, ReminderPolicy
@@ -229,6 +230,10 @@ async def end_series(
 
 async def extend_horizon(conn: aiosqlite.Connection, now: datetime) -> list[int]:
     return await series.extend_all(conn, now, policy())
+
+
+async def plan_nudges_in_reach(conn: aiosqlite.Connection, now: datetime) -> int:
+    return await reminder_plan.plan_nudges_in_reach(conn, now, policy().reminders)
 
 
 async def upcoming(conn: aiosqlite.Connection, group_id: int, now: datetime) -> list[Meeting]:

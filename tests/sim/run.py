@@ -215,6 +215,7 @@ class Simulation:
         # bot.app.setup_hook: the horizon is extended at start, then the first delivery cycle.
         for meeting_id in await adapter.extend_horizon(self.conn, self.clock.now()):
             self.model.meeting_created(meeting_id, self.clock.now())
+        await adapter.plan_nudges_in_reach(self.conn, self.clock.now())
 
     async def cycle(self) -> None:
         """The alarm's one job (recover, then send what is due), as many times as kills need."""
@@ -756,6 +757,7 @@ class Simulation:
             self.model.meeting_created(meeting_id, now)
         await adapter.snapshot_months(self.conn, now)
         await adapter.plan_checkin_nudges(self.conn, now)
+        await adapter.plan_nudges_in_reach(self.conn, now)
         # At once: a month shown is judged by who contributed when it closed (a member who
         # deletes their data later leaves a closed month's snapshot as it is).
         await self.checker.check_snapshots()
