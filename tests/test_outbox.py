@@ -1039,7 +1039,6 @@ async def test_a_full_disk_mid_run_is_one_plain_sentence_for_the_admin_not_a_tra
         "INSERT_DELIVERY_ROW",
         "UPDATE_PENDING_PLAN",
         "REVIVE_CANCELLED",
-        "CANCEL_PENDING",
         "CLAIM",
         "MARK_SENT",
         "MARK_FINAL",

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from bot.db import open_database, transaction
 from bot.delivery import outbox
 from bot.delivery.outbox import (
-    CANCEL_PENDING,
+    CANCEL_PENDING_MANY,
     INSERT_DELIVERY,
     RETIRE_ATTEMPTED_MANY,
     REVIVE_CANCELLED,
@@ -118,7 +118,7 @@ async def replan_row_by_row(
             if row.attempts:
                 await conn.execute(RETIRE_ATTEMPTED_MANY, {"ids": f"[{row.id}]", "now": iso(now)})
             else:
-                await conn.execute(CANCEL_PENDING, {"id": row.id, "now": iso(now)})
+                await conn.execute(CANCEL_PENDING_MANY, {"ids": f"[{row.id}]", "now": iso(now)})
             cancelled += 1
     return ReplanResult(inserted, updated, cancelled, revived, unchanged, kept)
 

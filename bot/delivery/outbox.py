@@ -170,12 +170,6 @@ SET kind = :kind, guild_id = :guild_id, channel_id = :channel_id, user_id = :use
 WHERE id = :id AND state = 'cancelled'
 """
 
-CANCEL_PENDING = """
-UPDATE outbox
-SET state = 'cancelled', updated_at = :now
-WHERE id = :id AND state = 'pending'
-"""
-
 CANCEL_PENDING_MANY = """
 UPDATE outbox
 SET state = 'cancelled', updated_at = :now
