@@ -175,6 +175,25 @@ async def test_nudges_come_into_reach_after_downtime_and_a_long_nudge_is_planned
     assert due.date() == (november.starts_at - timedelta(days=30)).date()
 
 
+async def test_a_shorter_nudge_after_a_restart_still_nudges_a_meeting_planned_under_the_longer(
+    db: aiosqlite.Connection, clock: ManualClock
+) -> None:
+    group, meeting = await october_meeting(db, clock)  # 29 October, 39 days ahead
+    await groups.join_group(db, group, 4, clock.now())  # never answers
+    longer = ReminderPolicy(nudge=Lead(21, "d", "21d"))  # reach 40 days: planned at once
+    await plan.plan_nudges_in_reach(db, clock.now(), longer)
+    assert len(await pending_dues(db, meeting.id, 4)) == 1
+    # Restarted with the default nudge (reach 22 days): the meeting is re-planned (moved by a
+    # minute, say) and its nudge is now out of reach; it comes back once the meeting is close.
+    await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders)
+    async with transaction(db):
+        await plan.replan_reminders(db, meeting.id, clock.now(), POLICY.reminders)
+    assert await pending_dues(db, meeting.id, 4) == []
+    clock.advance(timedelta(days=18))
+    assert await plan.plan_nudges_in_reach(db, clock.now(), POLICY.reminders) >= 1
+    assert await pending_dues(db, meeting.id, 4) == [utc(2026, 10, 26, 19, 30)]
+
+
 async def test_opt_in_for_every_meeting_pause_and_nudges_off(
     db: aiosqlite.Connection, clock: ManualClock
 ) -> None:

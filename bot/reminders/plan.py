@@ -664,17 +664,20 @@ async def plan_nudges_in_reach(
     """Plan the nudges of meetings that came within `nudges_reach` since the last run (at
     start-up too, so downtime skips none): each meeting re-planned whole, in a transaction of
     its own. Returns how many meetings were."""
-    until = now + nudges_reach(policy)
-    since = await read_state(conn, NUDGES_IN_REACH_KEY)
     # Meetings store their start as `isoformat()` (no microseconds): compared in that form.
-    params = {"since": since or now.isoformat(), "until": until.isoformat(), "now": now.isoformat()}
-    if since is not None and since >= params["until"]:
+    until = (now + nudges_reach(policy)).isoformat()
+    stored = await read_state(conn, NUDGES_IN_REACH_KEY)
+    if stored == until:
         return 0
+    # A shorter reach than last time (a smaller NUDGE_DAYS_BEFORE, or a clock set back) starts
+    # from the new one: meetings beyond it are swept again as they come within it.
+    since = min(stored, until) if stored is not None else now.isoformat()
+    params = {"since": since, "until": until, "now": now.isoformat()}
     async with conn.execute(SELECT_COMING_INTO_REACH, params) as cursor:
         meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
     for meeting_id in meeting_ids:
         async with transaction(conn):
             await replan_reminders(conn, meeting_id, now, policy)
     async with transaction(conn):
-        await write_state(conn, NUDGES_IN_REACH_KEY, until.isoformat(), now)
+        await write_state(conn, NUDGES_IN_REACH_KEY, until, now)
     return len(meeting_ids)
