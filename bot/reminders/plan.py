@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.db import Step, transaction
+from bot.db import Step, run_steps, transaction
 from bot.delivery.outbox import PlannedDelivery, iso, parse, replan_many
 from bot.delivery.port import Destination
 from bot.delivery.replanning import MeetingChanged, MeetingDeleted, MembershipChanged, Registry
@@ -37,7 +37,7 @@ from bot.reminders.model import (
     QuietHours,
     ReminderPolicy,
 )
-from bot.state import read_state, write_state
+from bot.state import SELECT_STATE, read_state, write_state
 from bot.zones import load_zone
 
 # What planning reads of the preferences of a member who never chose: the defaults (its id is
@@ -66,6 +66,8 @@ def nudges_reach(policy: ReminderPolicy) -> timedelta:
 
 
 NUDGES_IN_REACH_KEY = "reminders:nudges_planned_until"
+"""Where the sweep has reached: meetings starting by then have their nudges planned."""
+_REACH_KEY = {"key": NUDGES_IN_REACH_KEY}
 
 # A reminder moved out of quiet hours goes this long before they begin, so a little dispatch
 # delay never carries it into them.
@@ -136,7 +138,7 @@ ORDER BY m.starts_at, m.id
 
 # Meetings that came within `nudges_reach` since the sweep last ran.
 SELECT_COMING_INTO_REACH = """
-SELECT m.id
+SELECT m.starts_at, m.id
 FROM meetings AS m
 WHERE m.starts_at > :since AND m.starts_at <= :until AND m.starts_at > :now
   AND m.cancelled_at IS NULL
@@ -310,10 +312,13 @@ def plan_member_deliveries(
     policy: ReminderPolicy,
     now: datetime,
     overdue: Mapping[str, datetime] | None = None,
+    nudges_until: datetime | None = None,
 ) -> list[PlannedDelivery]:
     """Reminders for those who said Going or Maybe (or opted in to every meeting), and one
-    nudge for those who have not answered. Can't make it, the waitlist and a pause stop
-    them; nothing new is planned for a time already past or after the meeting starts.
+    nudge for those who have not answered (once the meeting starts by `nudges_until`, where
+    the sweep has reached; by default within `nudges_reach` of now). Can't make it, the
+    waitlist and a pause stop them; nothing new is planned for a time already past or after
+    the meeting starts.
 
     `overdue` (key → due time) are reminders already due and not yet sent: they stay as they
     are while the member still wants them, so a change made while a fan-out is under way (or
@@ -350,7 +355,9 @@ def plan_member_deliveries(
 
     by_default: list[tuple[str, datetime]] = []
     nudge_base = lead_instant(start, policy.nudge, meeting.zone) if policy.nudge else None
-    nudges_in_reach = start - now <= nudges_reach(policy)
+    if nudges_until is None:
+        nudges_until = now + nudges_reach(policy)
+    nudges_in_reach = start <= nudges_until
     for recipient in sorted(recipients, key=lambda r: r.user_id):
         user_id, prefs = recipient.user_id, recipient.chose or NEVER_CHOSE
         if prefs.paused or recipient.answer in (Answer.NO, Answer.WAITLIST):
@@ -577,16 +584,18 @@ async def replan_reminders(
         group = await groups.get_group(conn, meeting.group_id)
         recipients = await recipients_for(conn, meeting, group)
         params: dict[str, object] = {"low": low, "high": high, "now": iso(now)}
-        async with conn.execute(SELECT_OVERDUE, params) as cursor:
-            overdue_rows = await cursor.fetchall()
+        [overdue_rows, reach_rows] = await run_steps(
+            conn, [Step(SELECT_OVERDUE, params), Step(SELECT_STATE, _REACH_KEY)]
+        )
     else:
         # Some members (an answer, a preference): everything read in one trip.
         scopes = json.dumps([reminders_scope(meeting_id, user_id) for user_id in sorted(only)])
-        meeting, group, [recipient_rows, overdue_rows] = await get_meeting_and_group(
+        meeting, group, [recipient_rows, overdue_rows, reach_rows] = await get_meeting_and_group(
             conn,
             meeting_id,
             Step(SELECT_SOME_RECIPIENTS, _some_params(meeting_id, only)),
             Step(SELECT_OVERDUE_IN_SCOPES, {"scopes": scopes, "now": iso(now)}),
+            Step(SELECT_STATE, _REACH_KEY),
         )
         recipients = _some_recipients(recipient_rows)
     overdue = {str(row[0]): parse(row[1]) for row in overdue_rows}
@@ -601,7 +610,12 @@ async def replan_reminders(
     else:
         for user_id in only:
             by_scope.setdefault(reminders_scope(meeting_id, user_id), [])
-    for planned in plan_member_deliveries(meeting, group, recipients, policy, now, overdue):
+    # Every plan between two sweeps draws the line where the sweep left it, so a change to a
+    # meeting (a topic, an answer) never plans the nudges the sweep has yet to.
+    reached = datetime.fromisoformat(reach_rows[0][0]) if reach_rows else None
+    for planned in plan_member_deliveries(
+        meeting, group, recipients, policy, now, overdue, reached
+    ):
         by_scope[planned.scope].append(planned)
     if only is None:
         by_scope.update(await _rota_plans(conn, meeting, group, policy, now))
@@ -662,22 +676,34 @@ async def plan_nudges_in_reach(
     conn: aiosqlite.Connection, now: datetime, policy: ReminderPolicy
 ) -> int:
     """Plan the nudges of meetings that came within `nudges_reach` since the last run (at
-    start-up too, so downtime skips none): each meeting re-planned whole, in a transaction of
-    its own. Returns how many meetings were."""
+    start-up too, so downtime skips none). The line moves one start time at a time, in the
+    same transaction as the re-plan of the meetings starting then, so a crash part-way leaves
+    it where the work stopped. Returns how many meetings were re-planned."""
     # Meetings store their start as `isoformat()` (no microseconds): compared in that form.
     until = (now + nudges_reach(policy)).isoformat()
     stored = await read_state(conn, NUDGES_IN_REACH_KEY)
     if stored == until:
         return 0
-    # A shorter reach than last time (a smaller NUDGE_DAYS_BEFORE, or a clock set back) starts
-    # from the new one: meetings beyond it are swept again as they come within it.
-    since = min(stored, until) if stored is not None else now.isoformat()
+    if stored is not None and stored > until:
+        # A shorter reach than last time (a smaller NUDGE_DAYS_BEFORE, a clock set back): the
+        # line starts here, and meetings beyond it are swept again as they come within it.
+        async with transaction(conn):
+            await write_state(conn, NUDGES_IN_REACH_KEY, until, now)
+        return 0
+    # The first run re-plans every meeting within reach (plans before it drew the line at
+    # their own `now + reach`).
+    since = stored if stored is not None else now.isoformat()
     params = {"since": since, "until": until, "now": now.isoformat()}
     async with conn.execute(SELECT_COMING_INTO_REACH, params) as cursor:
-        meeting_ids = [int(row[0]) for row in await cursor.fetchall()]
-    for meeting_id in meeting_ids:
+        rows = [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
+    by_start: dict[str, list[int]] = {}
+    for start, meeting_id in rows:
+        by_start.setdefault(start, []).append(meeting_id)
+    for start, meeting_ids in by_start.items():
         async with transaction(conn):
-            await replan_reminders(conn, meeting_id, now, policy)
+            await write_state(conn, NUDGES_IN_REACH_KEY, start, now)
+            for meeting_id in meeting_ids:
+                await replan_reminders(conn, meeting_id, now, policy)
     async with transaction(conn):
         await write_state(conn, NUDGES_IN_REACH_KEY, until, now)
-    return len(meeting_ids)
+    return len(rows)
