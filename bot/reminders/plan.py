@@ -69,6 +69,13 @@ NUDGES_IN_REACH_KEY = "reminders:nudges_planned_until"
 """Where the sweep has reached: meetings starting by then have their nudges planned."""
 _REACH_KEY = {"key": NUDGES_IN_REACH_KEY}
 
+
+def nudges_line(now: datetime, policy: ReminderPolicy) -> datetime:
+    """Meetings starting by this instant have their nudges planned: `nudges_reach` from the
+    hour `now` is in, so the line moves (and is written) once an hour, not at every run."""
+    return now.replace(minute=0, second=0, microsecond=0) + nudges_reach(policy)
+
+
 # A reminder moved out of quiet hours goes this long before they begin, so a little dispatch
 # delay never carries it into them.
 QUIET_MARGIN = timedelta(minutes=5)
@@ -356,7 +363,7 @@ def plan_member_deliveries(
     by_default: list[tuple[str, datetime]] = []
     nudge_base = lead_instant(start, policy.nudge, meeting.zone) if policy.nudge else None
     if nudges_until is None:
-        nudges_until = now + nudges_reach(policy)
+        nudges_until = nudges_line(now, policy)
     nudges_in_reach = start <= nudges_until
     for recipient in sorted(recipients, key=lambda r: r.user_id):
         user_id, prefs = recipient.user_id, recipient.chose or NEVER_CHOSE
@@ -680,7 +687,7 @@ async def plan_nudges_in_reach(
     same transaction as the re-plan of the meetings starting then, so a crash part-way leaves
     it where the work stopped. Returns how many meetings were re-planned."""
     # Meetings store their start as `isoformat()` (no microseconds): compared in that form.
-    until = (now + nudges_reach(policy)).isoformat()
+    until = nudges_line(now, policy).isoformat()
     stored = await read_state(conn, NUDGES_IN_REACH_KEY)
     if stored == until:
         return 0
