@@ -167,10 +167,10 @@ async def _tick() -> None:
 
 SEED_ROW = """
 INSERT INTO outbox (
-    idempotency_key, scope, kind, channel_id, due_at, not_after, state, attempts,
+    idempotency_key, scope, kind, subject_id, channel_id, due_at, not_after, state, attempts,
     next_attempt_at, nonce, created_at, updated_at
 )
-VALUES (?, ?, 'reminder', ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, 'reminder', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
@@ -207,10 +207,14 @@ async def startup(folder: Path, pending: int = STARTUP_ROWS) -> StartupRun:
         future = outbox.iso(now + timedelta(days=30))
         late = outbox.iso(now + timedelta(days=31))
         stamp = outbox.iso(now)
+        # Keys and scopes as planning makes them (a reminder's key names its member: the
+        # renderer reads it there), in the meetings channel, for meeting 1.
+        meeting_id = 1
         rows = [
             (
-                f"bench:{i}",
-                f"bench:{i % 1000}",
+                f"remind:{meeting_id}:{i % 1000}:1d:{i}",
+                f"meeting:{meeting_id}:reminders:{i % 1000}",
+                meeting_id,
                 server.meetings.id,
                 future,
                 late,
@@ -226,8 +230,9 @@ async def startup(folder: Path, pending: int = STARTUP_ROWS) -> StartupRun:
         # A few rows in doubt, as after a crash: recovered (looked up) at start.
         rows += [
             (
-                f"doubt:{i}",
-                "bench:doubt",
+                f"remind:{meeting_id}:{i}:2h:{i}",
+                f"meeting:{meeting_id}:reminders:{i}",
+                meeting_id,
                 server.meetings.id,
                 stamp,
                 late,
