@@ -526,6 +526,12 @@ def lead_instant(start_utc: datetime, lead: Lead, zone: str) -> datetime:
     return start_utc - timedelta(minutes=lead.amount * _MINUTES_PER[lead.unit])
 
 
+def lead_length(lead: Lead) -> timedelta:
+    """How long a lead is, as a span (a day lead's wall time can differ by a clock change's
+    hour: `lead_instant` is the exact instant)."""
+    return timedelta(minutes=lead.amount * _MINUTES_PER[lead.unit])
+
+
 def local_iso(instant: datetime, zone: str) -> str:
     """ISO 8601 local time with its offset, e.g. "2026-10-29T19:30:00+00:00"."""
     return _require_aware(instant).astimezone(load_zone_or_error(zone)).isoformat()

@@ -24,7 +24,7 @@ from bot.groups import service as groups
 from bot.groups.model import Group
 from bot.meetings.model import Answer, Meeting
 from bot.meetings.queries import get_meeting, get_meeting_and_group
-from bot.meetings.recurrence import Lead, lead_instant, resolve_local
+from bot.meetings.recurrence import Lead, lead_instant, lead_length, resolve_local
 from bot.reminders import prefs as prefs_store
 from bot.reminders.model import (
     NUDGE,
@@ -51,7 +51,6 @@ ANSWERS = {answer.value: answer for answer in Answer}
 # for months. The sweep (`plan_nudges_in_reach`, hourly and at start-up) plans them as meetings
 # come within reach, with weeks to spare even after downtime.
 NUDGES_PLANNED_AHEAD = timedelta(days=18)
-_LEAD_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
 
 
 def nudges_reach(policy: ReminderPolicy) -> timedelta:
@@ -61,8 +60,7 @@ def nudges_reach(policy: ReminderPolicy) -> timedelta:
         return NUDGES_PLANNED_AHEAD
     # A day's slack over the lead's length: a lead in days is a wall-clock time, which a clock
     # change moves by an hour.
-    lead = policy.nudge.amount * _LEAD_UNITS[policy.nudge.unit] + timedelta(days=1)
-    return lead + NUDGES_PLANNED_AHEAD
+    return lead_length(policy.nudge) + timedelta(days=1) + NUDGES_PLANNED_AHEAD
 
 
 NUDGES_IN_REACH_KEY = "reminders:nudges_planned_until"

@@ -3,7 +3,6 @@ with the re-plan of every reminder they affect (one transaction)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, time
 
@@ -16,12 +15,6 @@ SELECT_PREFS = """
 SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you
 FROM reminder_prefs
 WHERE user_id = :user_id
-"""
-
-SELECT_PREFS_MANY = """
-SELECT user_id, leads, via, paused, quiet_start, quiet_end, timezone, nudge, missed_you
-FROM reminder_prefs
-WHERE user_id IN (SELECT value FROM json_each(:user_ids))
 """
 
 UPSERT_PREFS = """
@@ -37,12 +30,6 @@ SET leads = excluded.leads, via = excluded.via, paused = excluded.paused,
     quiet_start = excluded.quiet_start, quiet_end = excluded.quiet_end,
     timezone = excluded.timezone, nudge = excluded.nudge, missed_you = excluded.missed_you,
     updated_at = excluded.updated_at
-"""
-
-SELECT_OPTED_IN = """
-SELECT user_id
-FROM reminder_optins
-WHERE group_id = :group_id
 """
 
 SELECT_IS_OPTED_IN = """
@@ -98,15 +85,6 @@ async def get_prefs(conn: aiosqlite.Connection, user_id: int) -> Prefs:
     return _prefs(row) if row is not None else Prefs(user_id)
 
 
-async def prefs_for(conn: aiosqlite.Connection, user_ids: Sequence[int]) -> dict[int, Prefs]:
-    """Everyone's preferences at once (defaults for those who never chose)."""
-    found = {user_id: Prefs(user_id) for user_id in user_ids}
-    async with conn.execute(SELECT_PREFS_MANY, {"user_ids": json.dumps(list(user_ids))}) as c:
-        for row in await c.fetchall():
-            found[int(row["user_id"])] = _prefs(row)
-    return found
-
-
 def changed(current: Prefs, change: PrefsChange) -> Prefs:
     leads = current.leads
     if change.use_default_leads:
@@ -142,11 +120,6 @@ async def store_prefs(conn: aiosqlite.Connection, prefs: Prefs, now: datetime) -
             "now": now.isoformat(),
         },
     )
-
-
-async def opted_in(conn: aiosqlite.Connection, group_id: int) -> set[int]:
-    async with conn.execute(SELECT_OPTED_IN, {"group_id": group_id}) as cursor:
-        return {int(row[0]) for row in await cursor.fetchall()}
 
 
 async def is_opted_in(conn: aiosqlite.Connection, group_id: int, user_id: int) -> bool:
