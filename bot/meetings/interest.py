@@ -59,10 +59,13 @@ FROM rsvps
 WHERE meeting_id = :meeting_id AND user_id = :user_id
 """
 
-INSERT_ORIGIN = """
+# The Maybe is written only when the member had no answer, so it is this click's: a row left by
+# an earlier click (whose Maybe went when they left the group) takes this one's time, or taking
+# the interest back would find the new Maybe "changed since" and leave it.
+RECORD_ORIGIN = """
 INSERT INTO interest_answers (meeting_id, user_id, created_at)
 VALUES (:meeting_id, :user_id, :now)
-ON CONFLICT (meeting_id, user_id) DO NOTHING
+ON CONFLICT (meeting_id, user_id) DO UPDATE SET created_at = excluded.created_at
 """
 
 SELECT_ORIGIN = """
@@ -145,7 +148,7 @@ async def _interested(
     await conn.execute(
         UPSERT_ANSWER, {**params, "answer": Answer.MAYBE.value, "now": now.isoformat()}
     )
-    await conn.execute(INSERT_ORIGIN, {**params, "now": iso(now)})
+    await conn.execute(RECORD_ORIGIN, {**params, "now": iso(now)})
     await replan_for(conn, MeetingChanged(meeting.id, (user_id,)), now, policy)
     return "maybe"
 
