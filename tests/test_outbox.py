@@ -800,6 +800,7 @@ async def test_in_doubt_and_not_sent_is_sent_again_with_the_same_nonce(
     assert (a.state, a.attempts) == ("sent", 2)
     assert [nonce for _, nonce in port.send_calls] == [first_nonce, first_nonce]
     assert len(port.messages) == 1
+    assert len(port.lookups) == 1, "recovery's look stands for the send's, in the same cycle"
 
 
 async def test_in_doubt_past_not_after_and_not_sent_is_skipped(

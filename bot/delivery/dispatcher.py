@@ -159,6 +159,10 @@ class Dispatcher:
         # One run at a time: the alarm, the sweep and direct callers never overlap, so a row
         # seen 'sending' while holding the lock is truly in doubt, never merely in flight.
         self.lock = asyncio.Lock()
+        # Rows recovery has just looked for in Discord and not found (this cycle only): their
+        # send need not look again (5 rows in doubt in one channel were 10 history reads,
+        # past the route's limit, and start-up waited a second for it).
+        self._looked_for: set[int] = set()
         # Real time (monotonic) of the last step forward: a run started, a row was handled.
         self.monotonic = monotonic
         self.progress_at = monotonic()
@@ -183,14 +187,20 @@ class Dispatcher:
         """Settle rows left 'sending' by a process that stopped mid-send."""
         async with self.lock:
             self._progress()
-            return await self._recover()
+            try:
+                return await self._recover()
+            finally:
+                self._looked_for.clear()  # only a send in the same cycle may rely on its look
 
     async def cycle(self) -> int:
         """Recover anything in doubt, then send what is due: the alarm's one job."""
         async with self.lock:
             self._progress()
-            await self._recover()
-            return await self._send_due()
+            try:
+                await self._recover()
+                return await self._send_due()
+            finally:
+                self._looked_for.clear()
 
     async def _send_due(self) -> int:
         sent = 0
@@ -230,7 +240,8 @@ class Dispatcher:
     # --- one delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> bool:
-        if delivery.attempts > 1:
+        # Recovery looked for it a moment ago in this cycle, under the same lock: not there.
+        if delivery.attempts > 1 and delivery.id not in self._looked_for:
             earlier = await self._earlier_attempt(delivery)
             if earlier is not None:
                 return earlier
@@ -418,6 +429,7 @@ class Dispatcher:
                 await self._keep_current(delivery, sent, None)
             else:
                 await outbox.requeue(self.conn, delivery.id, now, "in doubt: not found", now)
+                self._looked_for.add(delivery.id)
                 requeued += 1
                 log.info("delivery %d was not sent before the restart; sending again", delivery.id)
         return RecoveryResult(found, requeued, failed, unresolved)
