@@ -30,7 +30,7 @@ GLOBAL_PER_SECOND = 50
 FANOUT_MEMBERS = int(os.environ.get("BENCH_FANOUT_MEMBERS", "1000"))
 LATENCY_REMINDERS = 200
 STARTUP_ROWS = 100_000
-STARTUP_REPEAT = int(os.environ.get("BENCH_STARTUP_REPEAT", "3"))
+STARTUP_REPEAT = int(os.environ.get("BENCH_STARTUP_REPEAT", "5"))
 
 
 @dataclass(frozen=True)
