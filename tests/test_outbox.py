@@ -295,6 +295,75 @@ async def test_replan_updates_changed_pending_rows_and_cancels_dropped_ones(
     assert (await row(conn, "c")).state == "pending"
 
 
+async def test_a_dropped_row_never_attempted_becomes_the_new_key_of_its_kind_and_destination(
+    conn: aiosqlite.Connection, clock: ManualClock, renderers: Renderers
+) -> None:
+    """A moved meeting's reminders change key with their time: the rows are rewritten in place
+    (one write each, and the table does not grow by a row per move), never across kinds or
+    people, and never a row that may be in Discord already."""
+    before = [
+        planned("remind:1d:a", user=7, due=timedelta(days=1)),
+        planned("remind:2h:a", user=7, due=timedelta(hours=2)),
+        planned("remind:1d:b", user=8),
+        planned("notice:a", kind="notice", user=7, due=timedelta(hours=1)),
+    ]
+    await plan(conn, "meeting:1", before)
+    ids = {p.key: (await row(conn, p.key)).id for p in before}
+    # Member 8's row is attempted and the answer lost: it may be in Discord.
+    port = NonceWindowOver()
+    port.plan = [CREATE_THEN_FAIL]
+    dispatcher = Dispatcher(conn, port, clock, renderers.table(), spread=lambda: 0.0)
+    assert await dispatcher.run_due() == 0
+    assert (await row(conn, "remind:1d:b")).attempts == 1
+    moved = [
+        planned("remind:1d:a2", user=7, due=timedelta(days=2)),
+        planned("remind:2h:a2", user=7, due=timedelta(days=2, hours=22)),
+        planned("remind:1d:b2", user=8, due=timedelta(days=2)),
+        planned("ask:a", kind="question", user=7),
+        planned("remind:1d:c", user=9, due=timedelta(days=2)),
+    ]
+    result = await plan(conn, "meeting:1", moved, clock.now())
+    assert result == ReplanResult(inserted=5, cancelled=4)
+    a1, a2 = await row(conn, "remind:1d:a2"), await row(conn, "remind:2h:a2")
+    assert {a1.id, a2.id} == {ids["remind:1d:a"], ids["remind:2h:a"]}
+    assert (a2.due_at, a2.next_attempt_at, a2.not_after) == (
+        T0 + timedelta(days=2, hours=22),
+        T0 + timedelta(days=2, hours=22),
+        T0 + timedelta(days=2, hours=23),
+    )
+    assert (a2.state, a2.attempts, a2.nonce, a2.destination) == (
+        "pending",
+        0,
+        None,
+        Destination(user_id=7),
+    )
+    # Another kind, another person, a row already attempted: new rows beside the old.
+    for key in ("ask:a", "remind:1d:b2", "remind:1d:c"):
+        assert (await row(conn, key)).id not in ids.values()
+    assert await states(conn) == {
+        "remind:1d:a2": "pending",
+        "remind:2h:a2": "pending",
+        "remind:1d:b": "pending",  # retired: the dispatcher looks for it before giving it up
+        "notice:a": "cancelled",
+        "ask:a": "pending",
+        "remind:1d:b2": "pending",
+        "remind:1d:c": "pending",
+    }
+    # Moved back: member 7's reminders return the same way, the notice is revived, the row
+    # that may be in Discord stays as it is, and the rest are cancelled.
+    assert await plan(conn, "meeting:1", before, clock.now()) == ReplanResult(
+        inserted=2, cancelled=5, revived=1, kept=1
+    )
+    back = {(await row(conn, k)).id for k in ("remind:1d:a", "remind:2h:a")}
+    assert back == {ids["remind:1d:a"], ids["remind:2h:a"]}
+    assert [d.key for d in await outbox.pending(conn)] == [
+        "remind:1d:b",
+        "notice:a",
+        "remind:2h:a",
+        "remind:1d:a",
+    ]
+
+
 async def test_replan_only_touches_its_own_scope(conn: aiosqlite.Connection) -> None:
     await plan(conn, "meeting:1", [planned("a")])
     await plan(conn, "meeting:2", [planned("x", scope="meeting:2")])

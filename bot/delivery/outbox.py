@@ -170,6 +170,16 @@ SET kind = :kind, guild_id = :guild_id, channel_id = :channel_id, user_id = :use
 WHERE id = :id AND state = 'cancelled'
 """
 
+# A pending row never attempted, no longer wanted, becomes a row its scope now wants, as an
+# insert would make it (a moved meeting's every reminder changes key with its time): one write
+# where cancelling and inserting took two, and the table does not grow by a row per move.
+REWRITE_UNATTEMPTED = """
+UPDATE outbox
+SET idempotency_key = ?, kind = ?, guild_id = ?, channel_id = ?, user_id = ?, subject_id = ?,
+    due_at = ?, not_after = ?, next_attempt_at = ?, created_at = ?, updated_at = ?
+WHERE id = ? AND state = 'pending' AND attempts = 0
+"""
+
 CANCEL_PENDING_MANY = """
 UPDATE outbox
 SET state = 'cancelled', updated_at = :now
@@ -349,7 +359,8 @@ async def replan(
     """Make the scope's pending rows match `desired`. Runs inside the caller's transaction.
 
     New keys are inserted; pending rows that changed are updated; pending rows no longer
-    wanted are cancelled (and revived if wanted again); rows that are sending, sent, skipped or
+    wanted are cancelled (and revived if wanted again), or, if never attempted, rewritten as a
+    new key of the same kind, scope and destination; rows that are sending, sent, skipped or
     failed are never touched, so a message already sent is never planned a second time.
     """
     return await replan_many(conn, {scope: desired}, now)
@@ -388,7 +399,13 @@ async def replan_many(
         for key, row in existing.items()
         if key not in wanted and row["state"] == "pending" and row["scope"] in desired_by_scope
     ]
-    cancels = sorted(int(row["id"]) for row in dropped if not row["attempts"])
+    # Never attempted, so nothing of them is in Discord: free to become a row wanted now, of
+    # the same kind, scope and destination (a row never passes from one person to another).
+    spare: dict[tuple[object, ...], list[int]] = {}
+    for gone in sorted(dropped, key=lambda r: int(r["id"]), reverse=True):
+        if not gone["attempts"]:
+            slot = (gone["scope"], gone["kind"], gone["channel_id"], gone["user_id"])
+            spare.setdefault(slot, []).append(int(gone["id"]))
     retires = sorted(int(row["id"]) for row in dropped if row["attempts"])
     inserts: list[tuple[object, ...]] = []  # in INSERT_DELIVERY_ROW's order
     updates: list[dict[str, object]] = []
@@ -450,8 +467,21 @@ async def replan_many(
             revives.append({**params, "id": row["id"]})
         else:
             kept += 1
+    rewrites: list[tuple[object, ...]] = []  # in REWRITE_UNATTEMPTED's order
+    fresh: list[tuple[object, ...]] = []
+    for insert in inserts:
+        ids = spare.get((insert[1], insert[2], insert[4], insert[5]))
+        if ids:
+            rewrites.append((insert[0], *insert[2:], ids.pop()))
+        else:
+            fresh.append(insert)
+    cancels = sorted(i for ids in spare.values() for i in ids)
     # The difference, written in one trip to the database.
-    writes = [Step(INSERT_DELIVERY_ROW, inserts, many=True)] if inserts else []
+    writes = [
+        Step(sql, changes, many=True)
+        for sql, changes in ((REWRITE_UNATTEMPTED, rewrites), (INSERT_DELIVERY_ROW, fresh))
+        if changes
+    ]
     writes += [
         Step(sql, changes, many=True)
         for sql, changes in ((UPDATE_PENDING_PLAN, updates), (REVIVE_CANCELLED, revives))
@@ -463,8 +493,14 @@ async def replan_many(
         writes.append(Step(RETIRE_ATTEMPTED_MANY, {"ids": json.dumps(retires), "now": stamp}))
     if writes:
         await run_steps(conn, writes)
+    # A rewritten row counts as what it stands for: a key dropped and a key added.
     return ReplanResult(
-        len(inserts), len(updates), len(cancels) + len(retires), len(revives), unchanged, kept
+        len(inserts),
+        len(updates),
+        len(cancels) + len(rewrites) + len(retires),
+        len(revives),
+        unchanged,
+        kept,
     )
 
 
