@@ -69,8 +69,13 @@ QUIETER: dict[str, int] = {
     # DEBUG: font and PNG internals while drawing charts; nothing private, only noise.
     "matplotlib": logging.WARNING,
     "PIL": logging.WARNING,
+    # INFO: "Running job" and "executed successfully" for every run (the delivery sweep alone
+    # makes two lines a minute) and "Added job" each time the alarm is re-armed: a normal state
+    # told as if it were news. A job that fails still logs its ERROR and traceback here.
+    "apscheduler.executors": logging.WARNING,
+    "apscheduler.scheduler": logging.WARNING,
 }
-"""Left at LOG_LEVEL: apscheduler (job names and times), discord.client and discord.state (event
+"""Left at LOG_LEVEL: the rest of apscheduler, discord.client and discord.state (event
 names and Discord ids of unknown objects), discord.app_commands and the rest of discord.ui
 (errors)."""
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -69,3 +70,51 @@ def test_debug_logging_never_includes_discord_request_bodies() -> None:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
         http.setLevel(saved_http)
+
+
+async def test_scheduler_runs_are_quiet_at_info_and_a_failing_job_still_says_so() -> None:
+    """APScheduler logs two INFO lines per run: with the delivery sweep every minute, the
+    admin's log would be mostly that."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    saved = {
+        name: logging.getLogger(name).level
+        for name in ("apscheduler.executors", "apscheduler.scheduler")
+    }
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    finished: asyncio.Queue[JobExecutionEvent] = asyncio.Queue()
+    scheduler = AsyncIOScheduler()
+    scheduler.add_listener(finished.put_nowait, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    async def fine() -> None:
+        pass
+
+    async def broken() -> None:
+        raise RuntimeError("the job broke")
+
+    try:
+        configure_logging("INFO")
+        keep = Keep()
+        root.addHandler(keep)
+        scheduler.start()
+        scheduler.add_job(fine, id="fine")
+        await asyncio.wait_for(finished.get(), 5)
+        scheduler.add_job(broken, id="broken")
+        await asyncio.wait_for(finished.get(), 5)
+    finally:
+        scheduler.shutdown(wait=False)
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+    from_scheduler = [r for r in seen if r.name.startswith("apscheduler")]
+    assert [(r.levelno, r.exc_info is not None) for r in from_scheduler] == [(logging.ERROR, True)]
+    assert "broken" in from_scheduler[0].getMessage()
