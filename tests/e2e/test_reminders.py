@@ -250,3 +250,45 @@ async def test_a_reminder_that_would_land_in_quiet_hours_arrives_just_before_the
         clock.set(when)
         await holdfast.alarm.wake()
     assert reminders() == [dm]
+
+
+async def test_a_meeting_coming_within_reach_is_nudged_once_by_the_running_bots_hourly_sweep(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    """Nudges are planned only for meetings within reach (3 days + 19): December's meeting is
+    nudged because the bot's own hourly job sweeps it into reach, not because anyone changed it.
+    """
+    from bot.app import NUDGES_JOB
+
+    s = discord_server
+    await group_with_series(holdfast, emulator, s, joiners=1)
+    [_, december, *_] = await queries.upcoming_meetings(holdfast.db, 1, clock.now(), limit=2)
+    assert december.starts_at == utc(2026, 12, 31, 19, 30)
+
+    async def nudges() -> list[tuple[str, str]]:
+        async with holdfast.db.execute(
+            "SELECT idempotency_key, due_at FROM outbox WHERE kind = 'nudge' "
+            "AND subject_id = :m AND state = 'pending'",
+            {"m": december.id},
+        ) as cursor:
+            return [(str(k), str(d)) for k, d in await cursor.fetchall()]
+
+    job = holdfast.scheduler.get_job(NUDGES_JOB)
+    assert job is not None  # registered at start-up, hourly
+    assert await nudges() == []  # 5 weeks away: out of reach
+    clock.set(utc(2026, 12, 12, 12, 0))
+    await holdfast.alarm.wake()
+    assert await nudges() == []  # time alone plans nothing: the sweep does
+    await job.func()
+    [(_, due)] = await nudges()
+
+    clock.set(datetime.fromisoformat(due))
+    await holdfast.alarm.wake()
+    unix = int(december.starts_at.timestamp())
+    dm = await emulator.wait_for_dm(s.member, contains=f"<t:{unix}:F>")
+    assert "Will you come?" in message_text(dm)
+    await job.func()
+    clock.advance(timedelta(hours=1))
+    await holdfast.alarm.wake()
+    assert await holdfast.alarm.wake() == 0
+    assert [m for m in emulator.dms_to(s.member) if f"<t:{unix}:F>" in message_text(m)] == [dm]
