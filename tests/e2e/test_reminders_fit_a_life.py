@@ -159,6 +159,28 @@ async def test_replying_going_to_a_reminder_answers_and_anything_else_gets_one_h
     await emulator.wait_for_dm(s.member, contains="reply to its reminder with going", count=2)
 
 
+async def test_a_word_replied_to_a_dm_not_about_a_meeting_answers_none(
+    holdfast: HoldfastBot, emulator: Emulator, discord_server: Server, clock: ManualClock
+) -> None:
+    """A reply names its message: one Holdfast cannot tie to a meeting (the hint, or a DM
+    whose record went with /mydata delete) is about none, though exactly one meeting was
+    reminded; guessing it answered the wrong meeting (found by the simulation)."""
+    s = discord_server
+    announcement = await group_with_series(holdfast, emulator, s, joiners=1)
+    await (await emulator.as_user(s.member).click(announcement, "Maybe")).wait_for_text("maybe")
+    clock.set(utc(2026, 11, 25, 19, 30))
+    await holdfast.alarm.wake()
+    await emulator.wait_for_dm(s.member, contains="A reminder")
+    member = emulator.as_user(s.member)
+    await member.send_dm("hello")
+    hint = await emulator.wait_for_dm(s.member, contains="reply to its reminder with going")
+
+    await member.send_dm("can't", reply_to=hint)
+    await emulator.wait_for_dm(s.member, contains="Which meeting do you mean?")
+    assert await rsvp_of(holdfast, s.member.id) == "maybe"
+    # (Not replying to anything, the one meeting reminded is the one meant: the test above.)
+
+
 def meeting_event(emulator: Emulator, s: Server) -> ScheduledEvent:
     [event] = [
         e
