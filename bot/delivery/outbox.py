@@ -175,8 +175,8 @@ WHERE id = :id AND state = 'cancelled'
 # where cancelling and inserting took two, and the table does not grow by a row per move.
 REWRITE_UNATTEMPTED = """
 UPDATE outbox
-SET idempotency_key = ?, kind = ?, guild_id = ?, channel_id = ?, user_id = ?, subject_id = ?,
-    due_at = ?, not_after = ?, next_attempt_at = ?, created_at = ?, updated_at = ?
+SET idempotency_key = ?, guild_id = ?, subject_id = ?, due_at = ?, not_after = ?,
+    next_attempt_at = ?, created_at = ?, updated_at = ?
 WHERE id = ? AND state = 'pending' AND attempts = 0
 """
 
@@ -472,7 +472,8 @@ async def replan_many(
     for insert in inserts:
         ids = spare.get((insert[1], insert[2], insert[4], insert[5]))
         if ids:
-            rewrites.append((insert[0], *insert[2:], ids.pop()))
+            # Scope, kind and destination stay: SQLite leaves the indexes on them untouched.
+            rewrites.append((insert[0], insert[3], insert[6], *insert[7:], ids.pop()))
         else:
             fresh.append(insert)
     cancels = sorted(i for ids in spare.values() for i in ids)
