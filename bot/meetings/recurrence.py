@@ -523,7 +523,7 @@ def lead_instant(start_utc: datetime, lead: Lead, zone: str) -> datetime:
         tz = load_zone_or_error(zone)
         wall = start_utc.astimezone(tz).replace(tzinfo=None) - timedelta(days=lead.amount)
         return resolve_local(wall, tz)
-    return start_utc - timedelta(minutes=lead.amount * _MINUTES_PER[lead.unit])
+    return start_utc - lead_length(lead)
 
 
 def lead_length(lead: Lead) -> timedelta:
